@@ -1,0 +1,174 @@
+//! BLS12-381 for randao (KIP-113/114): min-pubkey variant through `blst::min_pk`, public keys in G1
+//! (48 bytes), signatures in G2 (96 bytes). Batches use random scalars; when a batch fails, each
+//! item is verified alone so the verdict names exactly which one is bad.
+
+use alloy_primitives::B256;
+use blst::{BLST_ERROR, blst_scalar, min_pk};
+use rand::RngCore;
+
+/// Ciphersuite of randao reveals.
+pub const DST_SIG: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+/// Ciphersuite of proofs of possession.
+pub const DST_POP: &[u8] = b"BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+
+/// Random scalar width for batch verification: 64 bits bound a forger's chance at 2^-64.
+const RAND_BITS: usize = 64;
+
+/// Why a BLS check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BlsError {
+    #[error("public key does not decode to a valid G1 point ({0:?})")]
+    BadPublicKey(BLST_ERROR),
+    #[error("signature does not decode to a valid G2 point ({0:?})")]
+    BadSignature(BLST_ERROR),
+    #[error("signature does not verify")]
+    VerifyFailed,
+}
+
+/// A validated BLS public key.
+#[derive(Clone, Debug)]
+pub struct BlsPublicKey(min_pk::PublicKey);
+
+impl BlsPublicKey {
+    /// Decodes and group-checks a 48-byte compressed key.
+    pub fn from_bytes(b: &[u8]) -> Result<Self, BlsError> {
+        let pk = min_pk::PublicKey::key_validate(b).map_err(BlsError::BadPublicKey)?;
+        Ok(Self(pk))
+    }
+    /// The compressed form.
+    pub fn to_bytes(&self) -> [u8; 48] {
+        self.0.compress()
+    }
+}
+
+/// A BLS secret key (devnet councils, tests, benchmarks).
+#[derive(Clone)]
+pub struct BlsSecretKey(min_pk::SecretKey);
+
+impl std::fmt::Debug for BlsSecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlsSecretKey(..)")
+    }
+}
+
+impl BlsSecretKey {
+    /// From 32 big-endian bytes (must be a valid scalar).
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        min_pk::SecretKey::from_bytes(b).ok().map(Self)
+    }
+    /// Derived deterministically from 32 bytes of key material (IKM).
+    pub fn from_seed(ikm: &[u8; 32]) -> Self {
+        // key_gen fails only for IKM shorter than 32 bytes.
+        match min_pk::SecretKey::key_gen(ikm, &[]) {
+            Ok(k) => Self(k),
+            Err(e) => unreachable!("key_gen with 32 bytes of IKM cannot fail: {e:?}"),
+        }
+    }
+    /// The public key.
+    pub fn public_key(&self) -> BlsPublicKey {
+        BlsPublicKey(self.0.sk_to_pk())
+    }
+    /// Signs `msg` under the randao ciphersuite.
+    pub fn sign(&self, msg: &[u8]) -> [u8; 96] {
+        self.0.sign(msg, DST_SIG, &[]).compress()
+    }
+    /// The proof of possession: the key's own compressed public key signed under the PoP suite.
+    pub fn pop(&self) -> [u8; 96] {
+        self.0.sign(&self.public_key().to_bytes(), DST_POP, &[]).compress()
+    }
+}
+
+/// The randao message for block `number`: the number as a 32-byte big-endian integer.
+pub fn randao_msg(number: u64) -> [u8; 32] {
+    B256::left_padding_from(&number.to_be_bytes()).0
+}
+
+fn decode_sig(sig: &[u8]) -> Result<min_pk::Signature, BlsError> {
+    min_pk::Signature::sig_validate(sig, true).map_err(BlsError::BadSignature)
+}
+
+fn verify_one(pk: &BlsPublicKey, msg: &[u8], sig: &[u8], dst: &[u8]) -> Result<(), BlsError> {
+    let s = decode_sig(sig)?;
+    match s.verify(false, msg, dst, &[], &pk.0, false) {
+        BLST_ERROR::BLST_SUCCESS => Ok(()),
+        _ => Err(BlsError::VerifyFailed),
+    }
+}
+
+/// Verifies a signature under the randao ciphersuite.
+pub fn verify(pk: &BlsPublicKey, msg: &[u8], sig: &[u8]) -> Result<(), BlsError> {
+    verify_one(pk, msg, sig, DST_SIG)
+}
+
+/// Verifies a key's proof of possession.
+pub fn verify_pop(pk: &BlsPublicKey, pop: &[u8]) -> Result<(), BlsError> {
+    verify_one(pk, &pk.to_bytes(), pop, DST_POP)
+}
+
+/// One signature check of a batch: borrowed data only.
+#[derive(Debug, Clone, Copy)]
+pub struct SignatureSet<'a> {
+    pub pk: &'a BlsPublicKey,
+    pub msg: &'a [u8],
+    pub sig: &'a [u8],
+}
+
+/// Verifies many randao signatures at once with random scalars; on failure, returns for each
+/// item its own result, so the caller names exactly the bad ones. Output is in input order.
+pub fn verify_batch(sets: &[SignatureSet<'_>]) -> Vec<Result<(), BlsError>> {
+    if sets.is_empty() {
+        return Vec::new();
+    }
+    let sigs: Result<Vec<min_pk::Signature>, BlsError> =
+        sets.iter().map(|s| decode_sig(s.sig)).collect();
+    if let Ok(sigs) = sigs {
+        let mut rng = rand::rng();
+        let rands: Vec<blst_scalar> = (0..sets.len())
+            .map(|_| {
+                let mut b = [0u8; 32];
+                rng.fill_bytes(&mut b[..RAND_BITS / 8]);
+                // A zero scalar would drop the item from the check.
+                b[0] |= 1;
+                blst_scalar { b }
+            })
+            .collect();
+        let msgs: Vec<&[u8]> = sets.iter().map(|s| s.msg).collect();
+        let pks: Vec<&min_pk::PublicKey> = sets.iter().map(|s| &s.pk.0).collect();
+        let sig_refs: Vec<&min_pk::Signature> = sigs.iter().collect();
+        let res = min_pk::Signature::verify_multiple_aggregate_signatures(
+            &msgs, DST_SIG, &pks, false, &sig_refs, false, &rands, RAND_BITS,
+        );
+        if res == BLST_ERROR::BLST_SUCCESS {
+            return vec![Ok(()); sets.len()];
+        }
+    }
+    sets.iter().map(|s| verify(s.pk, s.msg, s.sig)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_names_the_bad_item() {
+        let keys: Vec<BlsSecretKey> = (0..5u8).map(|i| BlsSecretKey::from_seed(&[i; 32])).collect();
+        let pks: Vec<BlsPublicKey> = keys.iter().map(|k| k.public_key()).collect();
+        let msgs: Vec<[u8; 32]> = (0..5).map(randao_msg).collect();
+        let mut sigs: Vec<[u8; 96]> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+        let sets = |sigs: &Vec<[u8; 96]>| -> Vec<Result<(), BlsError>> {
+            let s: Vec<SignatureSet<'_>> = (0..5)
+                .map(|i| SignatureSet { pk: &pks[i], msg: &msgs[i], sig: &sigs[i] })
+                .collect();
+            verify_batch(&s)
+        };
+        assert!(sets(&sigs).iter().all(|r| r.is_ok()));
+        sigs[3] = keys[3].sign(&randao_msg(99));
+        let res = sets(&sigs);
+        assert_eq!(res.iter().filter(|r| r.is_err()).count(), 1);
+        assert_eq!(res[3], Err(BlsError::VerifyFailed));
+        for k in &keys {
+            assert!(verify_pop(&k.public_key(), &k.pop()).is_ok());
+        }
+        assert!(verify_pop(&pks[0], &keys[1].pop()).is_err());
+    }
+}
