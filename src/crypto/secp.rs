@@ -144,7 +144,7 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     /// A key from 32 secret bytes; fails on zero or a value not below n.
     pub fn from_bytes(bytes: [u8; 32]) -> Option<Self> {
-        SecretKey::from_byte_array(bytes).ok().map(Self)
+        SecretKey::from_secret_bytes(bytes).ok().map(Self)
     }
     /// A key derived deterministically from a seed and an index (devnet accounts, test keys).
     pub fn from_seed(seed: u64, index: u64) -> Self {
