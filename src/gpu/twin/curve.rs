@@ -1,0 +1,249 @@
+//! Jacobian point arithmetic on y² = x³ + 7 and the table of multiples of G, as
+//! `shaders/shared/curve.wgsl` does it.
+//!
+//! A point is (X, Y, Z) with x = X/Z², y = Y/Z³; Z = 0 is the point at infinity. Additions handle
+//! every special case (either input at infinity, P + P, P + (−P)) by branching, because a wrong
+//! address is never acceptable even for crafted inputs.
+
+use super::field::{
+    Limbs, ONE, ZERO, fe_add, fe_inv, fe_mul, fe_neg, fe_sqr, fe_sub, is_zero,
+};
+use crate::gpu::layout::AffinePoint;
+
+/// A point in Jacobian coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Jac {
+    pub x: Limbs,
+    pub y: Limbs,
+    pub z: Limbs,
+}
+
+/// The point at infinity.
+pub const INFINITY: Jac = Jac { x: ONE, y: ONE, z: ZERO };
+
+/// The generator G.
+pub const G: AffinePoint = AffinePoint {
+    x: [
+        0x16F8_1798,
+        0x59F2_815B,
+        0x2DCE_28D9,
+        0x029B_FCDB,
+        0xCE87_0B07,
+        0x55A0_6295,
+        0xF9DC_BBAC,
+        0x79BE_667E,
+    ],
+    y: [
+        0xFB10_D4B8,
+        0x9C47_D08F,
+        0xA685_5419,
+        0xFD17_B448,
+        0x0E11_08A8,
+        0x5DA4_FBFC,
+        0x26A3_C465,
+        0x483A_DA77,
+    ],
+};
+
+/// Bits of u1 per window of the G table: 8, so u1·G is 32 table additions and no doubling.
+pub const G_WINDOW_BITS: usize = 8;
+/// Windows in the G table (256 / 8).
+pub const G_WINDOWS: usize = 32;
+/// Entries per window (entry 0 is unused: a zero byte adds nothing).
+pub const G_ENTRIES: usize = 1 << G_WINDOW_BITS;
+
+impl Jac {
+    /// An affine point with Z = 1.
+    pub fn from_affine(x: &Limbs, y: &Limbs) -> Jac {
+        Jac { x: *x, y: *y, z: ONE }
+    }
+    /// True at infinity.
+    pub fn is_infinity(&self) -> bool {
+        is_zero(&self.z)
+    }
+    /// −P.
+    pub fn neg(&self) -> Jac {
+        Jac { x: self.x, y: fe_neg(&self.y), z: self.z }
+    }
+}
+
+/// 2P (dbl-2009-l; a = 0). Infinity doubles to infinity (Z3 = 2·Y·Z = 0).
+pub fn dbl(p: &Jac) -> Jac {
+    let a = fe_sqr(&p.x);
+    let b = fe_sqr(&p.y);
+    let c = fe_sqr(&b);
+    let xb = fe_add(&p.x, &b);
+    let d0 = fe_sub(&fe_sub(&fe_sqr(&xb), &a), &c);
+    let d = fe_add(&d0, &d0);
+    let e = fe_add(&fe_add(&a, &a), &a);
+    let f = fe_sqr(&e);
+    let x3 = fe_sub(&f, &fe_add(&d, &d));
+    let c2 = fe_add(&c, &c);
+    let c4 = fe_add(&c2, &c2);
+    let c8 = fe_add(&c4, &c4);
+    let y3 = fe_sub(&fe_mul(&e, &fe_sub(&d, &x3)), &c8);
+    let yz = fe_mul(&p.y, &p.z);
+    let z3 = fe_add(&yz, &yz);
+    Jac { x: x3, y: y3, z: z3 }
+}
+
+/// P + Q for Jacobian P and Q.
+pub fn add(p: &Jac, q: &Jac) -> Jac {
+    if p.is_infinity() {
+        return *q;
+    }
+    if q.is_infinity() {
+        return *p;
+    }
+    let z1z1 = fe_sqr(&p.z);
+    let z2z2 = fe_sqr(&q.z);
+    let u1 = fe_mul(&p.x, &z2z2);
+    let u2 = fe_mul(&q.x, &z1z1);
+    let s1 = fe_mul(&p.y, &fe_mul(&q.z, &z2z2));
+    let s2 = fe_mul(&q.y, &fe_mul(&p.z, &z1z1));
+    let h = fe_sub(&u2, &u1);
+    let r = fe_sub(&s2, &s1);
+    if is_zero(&h) {
+        return if is_zero(&r) { dbl(p) } else { INFINITY };
+    }
+    finish_add(&u1, &s1, &h, &r, &fe_mul(&fe_mul(&p.z, &q.z), &h))
+}
+
+/// P + (x, y) for an affine (x, y) (Z2 = 1).
+pub fn add_affine(p: &Jac, x: &Limbs, y: &Limbs) -> Jac {
+    if p.is_infinity() {
+        return Jac::from_affine(x, y);
+    }
+    let z1z1 = fe_sqr(&p.z);
+    let u2 = fe_mul(x, &z1z1);
+    let s2 = fe_mul(y, &fe_mul(&p.z, &z1z1));
+    let h = fe_sub(&u2, &p.x);
+    let r = fe_sub(&s2, &p.y);
+    if is_zero(&h) {
+        return if is_zero(&r) { dbl(p) } else { INFINITY };
+    }
+    finish_add(&p.x, &p.y, &h, &r, &fe_mul(&p.z, &h))
+}
+
+/// The common tail of both additions: X3 = R² − H³ − 2·U1·H², Y3 = R·(U1·H² − X3) − S1·H³.
+fn finish_add(u1: &Limbs, s1: &Limbs, h: &Limbs, r: &Limbs, z3: &Limbs) -> Jac {
+    let h2 = fe_sqr(h);
+    let h3 = fe_mul(h, &h2);
+    let v = fe_mul(u1, &h2);
+    let x3 = fe_sub(&fe_sub(&fe_sqr(r), &h3), &fe_add(&v, &v));
+    let y3 = fe_sub(&fe_mul(r, &fe_sub(&v, &x3)), &fe_mul(s1, &h3));
+    Jac { x: x3, y: y3, z: *z3 }
+}
+
+/// Replaces every value by its inverse mod p with one inversion (Montgomery's trick). Zeros are
+/// not allowed: callers substitute 1 for them.
+pub fn batch_inv(zs: &mut [Limbs]) {
+    if zs.is_empty() {
+        return;
+    }
+    let mut prefix = Vec::with_capacity(zs.len());
+    let mut acc = ONE;
+    for z in zs.iter() {
+        acc = fe_mul(&acc, z);
+        prefix.push(acc);
+    }
+    let mut inv = fe_inv(&acc);
+    for i in (0..zs.len()).rev() {
+        let before = if i == 0 { ONE } else { prefix[i - 1] };
+        let zi = fe_mul(&inv, &before);
+        inv = fe_mul(&inv, &zs[i]);
+        zs[i] = zi;
+    }
+}
+
+/// Affine coordinates of a finite point, or None at infinity.
+pub fn to_affine(p: &Jac) -> Option<(Limbs, Limbs)> {
+    if p.is_infinity() {
+        return None;
+    }
+    let zi = fe_inv(&p.z);
+    let zi2 = fe_sqr(&zi);
+    Some((fe_mul(&p.x, &zi2), fe_mul(&p.y, &fe_mul(&zi2, &zi))))
+}
+
+/// The G table: entry `w·256 + b` is b·2^(8w)·G in affine coordinates (entry b = 0 is zeros and
+/// never read). Built with additions and one batch inversion.
+pub fn g_table() -> Vec<AffinePoint> {
+    let mut jac = Vec::with_capacity(G_WINDOWS * G_ENTRIES);
+    let mut base = Jac::from_affine(&G.x, &G.y);
+    for _ in 0..G_WINDOWS {
+        jac.push(INFINITY);
+        let mut acc = base;
+        jac.push(acc);
+        for _ in 2..G_ENTRIES {
+            acc = add(&acc, &base);
+            jac.push(acc);
+        }
+        for _ in 0..G_WINDOW_BITS {
+            base = dbl(&base);
+        }
+    }
+    let mut zs: Vec<Limbs> =
+        jac.iter().map(|p| if p.is_infinity() { ONE } else { p.z }).collect();
+    batch_inv(&mut zs);
+    jac.iter()
+        .zip(&zs)
+        .map(|(p, zi)| {
+            if p.is_infinity() {
+                return AffinePoint { x: ZERO, y: ZERO };
+            }
+            let zi2 = fe_sqr(zi);
+            AffinePoint { x: fe_mul(&p.x, &zi2), y: fe_mul(&p.y, &fe_mul(&zi2, zi)) }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::field::{from_be_bytes, to_be_bytes};
+    use super::*;
+    use secp256k1::{PublicKey, SecretKey};
+
+    fn lib_mul_g(k: &[u8; 32]) -> (Limbs, Limbs) {
+        let sk = SecretKey::from_secret_bytes(*k).unwrap_or_else(|_| panic!("test scalar"));
+        let pk = PublicKey::from_secret_key(&sk).serialize_uncompressed();
+        let mut x = [0u8; 32];
+        let mut y = [0u8; 32];
+        x.copy_from_slice(&pk[1..33]);
+        y.copy_from_slice(&pk[33..]);
+        (from_be_bytes(&x), from_be_bytes(&y))
+    }
+
+    #[test]
+    fn g_table_entries_match_libsecp256k1() {
+        let table = g_table();
+        assert_eq!(table.len(), G_WINDOWS * G_ENTRIES);
+        for (w, b) in [(0usize, 1usize), (0, 2), (0, 255), (1, 1), (5, 77), (31, 255), (31, 128)] {
+            let mut k = [0u8; 32];
+            k[31 - w] = b as u8;
+            let (x, y) = lib_mul_g(&k);
+            let e = table[w * G_ENTRIES + b];
+            assert_eq!((e.x, e.y), (x, y), "window {w} byte {b}");
+        }
+    }
+
+    #[test]
+    fn special_cases_of_addition() {
+        let g = Jac::from_affine(&G.x, &G.y);
+        let two_g = dbl(&g);
+        assert_eq!(to_affine(&add(&g, &g)), to_affine(&two_g));
+        assert_eq!(to_affine(&add_affine(&g, &G.x, &G.y)), to_affine(&two_g));
+        assert!(add(&g, &g.neg()).is_infinity());
+        assert!(add_affine(&g.neg(), &G.x, &G.y).is_infinity());
+        assert_eq!(add(&INFINITY, &g), g);
+        assert_eq!(add(&g, &INFINITY), g);
+        assert!(dbl(&INFINITY).is_infinity());
+        let mut k = [0u8; 32];
+        k[31] = 2;
+        assert_eq!(to_affine(&two_g), Some(lib_mul_g(&k)));
+        // 3G through a non-trivial Z.
+        k[31] = 3;
+        assert_eq!(to_affine(&add(&two_g, &g)), Some(lib_mul_g(&k)));
+        let _ = to_be_bytes(&ONE);
+    }
+}

@@ -1,0 +1,184 @@
+//! The three recovery passes, as `shaders/recover_prepare.wgsl`, `shaders/recover_mul.wgsl` and
+//! `shaders/recover_finish.wgsl` run them, slot for slot.
+//!
+//! prepare: range checks, R from (r, parity), u1 = −z/r and u2 = s/r mod n, GLV split of u2.
+//! mul: Q = u1·G (32 additions from the G table) + k1·R + k2·φ(R) (Strauss–Shamir over width-5
+//! NAFs, one shared chain of doublings). finish: affine Q by one inversion per chunk of
+//! [`FINISH_CHUNK`] items (Montgomery's trick), keccak of x‖y, the last 20 bytes.
+
+use super::curve::{G_ENTRIES, G_WINDOW_BITS, G_WINDOWS, INFINITY, Jac, add, add_affine, batch_inv, dbl};
+use super::field::{
+    Limbs, N, ONE, P, fe_add, fe_mul, fe_neg, fe_sqr, fe_sqrt, gte, is_zero, neg_mod, sc_inv, sc_mul,
+    sub_raw,
+};
+use super::glv::{BETA, NAF_LEN, split, wnaf};
+use super::keccak::keccak_f;
+use crate::gpu::layout::{AffinePoint, JacSlot, OutSlot, PrepSlot, RecoverInput};
+
+/// Items per invocation of `recover_finish`: one field inversion serves this many points, at the
+/// price of 3 multiplications each (an inversion costs ~330).
+pub const FINISH_CHUNK: usize = 8;
+
+/// Failure codes, equal to `RecoverError::code`.
+pub const CODE_BAD_RECID: u32 = 1;
+pub const CODE_R_RANGE: u32 = 2;
+pub const CODE_S_RANGE: u32 = 3;
+pub const CODE_NO_POINT: u32 = 4;
+
+/// Limbs of a raw big-endian 32-byte value given as little-endian words.
+pub fn limbs_from_raw(w: &[u32; 8]) -> Limbs {
+    let mut l = [0u32; 8];
+    for i in 0..8 {
+        l[i] = w[7 - i].swap_bytes();
+    }
+    l
+}
+
+/// The `recover_prepare` pass for one item.
+pub fn prepare(input: &RecoverInput) -> PrepSlot {
+    let mut out = PrepSlot::default();
+    if input.recid > 1 {
+        out.code = CODE_BAD_RECID;
+        return out;
+    }
+    let r = limbs_from_raw(&input.r);
+    let s = limbs_from_raw(&input.s);
+    if is_zero(&r) || gte(&r, &N) {
+        out.code = CODE_R_RANGE;
+        return out;
+    }
+    if is_zero(&s) || gte(&s, &N) {
+        out.code = CODE_S_RANGE;
+        return out;
+    }
+    // R = (r, y) with y² = r³ + 7 and y's parity from the recovery id (r < n < p).
+    let rhs = fe_add(&fe_mul(&fe_sqr(&r), &r), &[7, 0, 0, 0, 0, 0, 0, 0]);
+    let Some(mut y) = fe_sqrt(&rhs) else {
+        out.code = CODE_NO_POINT;
+        return out;
+    };
+    if (y[0] & 1) != input.recid {
+        y = fe_neg(&y);
+    }
+    let mut z = limbs_from_raw(&input.hash);
+    if gte(&z, &N) {
+        z = sub_raw(&z, &N).0;
+    }
+    let rinv = sc_inv(&r);
+    let u1 = sc_mul(&neg_mod(&z, &N), &rinv);
+    let u2 = sc_mul(&s, &rinv);
+    let (k1, k2) = split(&u2);
+    out.neg1 = u32::from(k1.neg);
+    out.neg2 = u32::from(k2.neg);
+    out.u1 = u1;
+    out.k1 = k1.mag;
+    out.k2 = k2.mag;
+    out.rx = r;
+    out.ry = y;
+    out
+}
+
+/// Adds ±T[|d|/2] to acc for a wNAF digit d.
+fn add_digit(acc: &Jac, table: &[Jac; 8], d: i32) -> Jac {
+    if d > 0 {
+        add(acc, &table[(d / 2) as usize])
+    } else if d < 0 {
+        add(acc, &table[(-d / 2) as usize].neg())
+    } else {
+        *acc
+    }
+}
+
+/// The `recover_mul` pass for one item.
+pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> JacSlot {
+    let mut out = JacSlot { code: prep.code, ..JacSlot::default() };
+    if prep.code != 0 {
+        return out;
+    }
+    // Odd multiples R, 3R, …, 15R (signed by k1), and their images under φ (signed by k2).
+    let ry = if prep.neg1 != 0 { fe_neg(&prep.ry) } else { prep.ry };
+    let r = Jac::from_affine(&prep.rx, &ry);
+    let r2 = dbl(&r);
+    let mut t1 = [r; 8];
+    for i in 1..8 {
+        t1[i] = add(&t1[i - 1], &r2);
+    }
+    let flip = prep.neg1 != prep.neg2;
+    let mut t2 = t1;
+    for p in t2.iter_mut() {
+        p.x = fe_mul(&p.x, &BETA);
+        if flip {
+            p.y = fe_neg(&p.y);
+        }
+    }
+    let naf1 = wnaf(&prep.k1);
+    let naf2 = wnaf(&prep.k2);
+    let mut acc = INFINITY;
+    for i in (0..NAF_LEN).rev() {
+        if !acc.is_infinity() {
+            acc = dbl(&acc);
+        }
+        acc = add_digit(&acc, &t1, naf1[i]);
+        acc = add_digit(&acc, &t2, naf2[i]);
+    }
+    for w in 0..G_WINDOWS {
+        let bit = w * G_WINDOW_BITS;
+        let b = (prep.u1[bit / 32] >> (bit % 32)) & 0xFF;
+        if b != 0 {
+            let e = &g_table[w * G_ENTRIES + b as usize];
+            acc = add_affine(&acc, &e.x, &e.y);
+        }
+    }
+    if acc.is_infinity() {
+        out.code = CODE_NO_POINT;
+        return out;
+    }
+    out.x = acc.x;
+    out.y = acc.y;
+    out.z = acc.z;
+    out
+}
+
+/// The `recover_finish` pass for one chunk of at most [`FINISH_CHUNK`] items.
+pub fn finish(chunk: &[JacSlot]) -> Vec<OutSlot> {
+    let mut zs: Vec<Limbs> = chunk.iter().map(|j| if j.code == 0 { j.z } else { ONE }).collect();
+    batch_inv(&mut zs);
+    chunk
+        .iter()
+        .zip(&zs)
+        .map(|(j, zi)| {
+            if j.code != 0 {
+                return OutSlot { code: j.code, addr: [0; 5] };
+            }
+            let zi2 = fe_sqr(zi);
+            let x = fe_mul(&j.x, &zi2);
+            let y = fe_mul(&j.y, &fe_mul(&zi2, zi));
+            OutSlot { code: 0, addr: address_words(&x, &y) }
+        })
+        .collect()
+}
+
+/// keccak256(x‖y) (big-endian coordinates), bytes 12..32 as 5 little-endian words.
+pub fn address_words(x: &Limbs, y: &Limbs) -> [u32; 5] {
+    let mut s = [0u32; 50];
+    for k in 0..8 {
+        s[k] = x[7 - k].swap_bytes();
+        s[8 + k] = y[7 - k].swap_bytes();
+    }
+    s[16] ^= 1;
+    s[33] ^= 0x8000_0000;
+    keccak_f(&mut s);
+    [s[3], s[4], s[5], s[6], s[7]]
+}
+
+/// All three passes over a batch.
+pub fn recover_all(inputs: &[RecoverInput], g_table: &[AffinePoint]) -> Vec<OutSlot> {
+    let jac: Vec<JacSlot> = inputs.iter().map(|i| multiply(&prepare(i), g_table)).collect();
+    jac.chunks(FINISH_CHUNK).flat_map(finish).collect()
+}
+
+/// Checks P is on the curve (a test helper for the passes' intermediate values).
+pub fn on_curve(x: &Limbs, y: &Limbs) -> bool {
+    let rhs = fe_add(&fe_mul(&fe_sqr(x), x), &[7, 0, 0, 0, 0, 0, 0, 0]);
+    fe_sqr(y) == rhs && !gte(x, &P)
+}
