@@ -120,10 +120,10 @@ fn simple(items: &[&[u8]], backend: &dyn Backend) -> B256 {
     }
     let mut level = backend.keccak_batch(&batch);
     while level.len() > 1 {
-        if level.len() % 2 == 1 {
-            if let Some(&last) = level.last() {
-                level.push(last);
-            }
+        if level.len() % 2 == 1
+            && let Some(&last) = level.last()
+        {
+            level.push(last);
         }
         let mut pairs = MessageBatch::with_capacity(level.len() / 2, level.len() * 32);
         let mut msg = [0u8; 64];
@@ -135,4 +135,161 @@ fn simple(items: &[&[u8]], backend: &dyn Backend) -> B256 {
         level = backend.keccak_batch(&pairs);
     }
     level.first().copied().unwrap_or_else(|| keccak256(b""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::CpuBackend;
+    use crate::trie::EMPTY_ROOT_HASH;
+    use crate::trie::reference;
+    use std::collections::BTreeMap;
+
+    fn h(s: &str) -> B256 {
+        s.parse().unwrap_or_else(|e| panic!("bad hash {s:?}: {e}"))
+    }
+
+    fn hex_bytes(s: &str) -> Vec<u8> {
+        hex::decode(s).unwrap_or_else(|e| panic!("bad hex in a vector: {e}"))
+    }
+
+    /// Item lists of 0, 1, 2 and 3 distinct items, some over 32 bytes.
+    fn samples() -> Vec<Vec<Vec<u8>>> {
+        let items: Vec<Vec<u8>> = vec![b"tx-a".to_vec(), vec![0xf8; 70], vec![0x01, 0x02]];
+        (0..=3).map(|n| items[..n].to_vec()).collect()
+    }
+
+    fn root(imp: DeriveShaImpl, items: &[Vec<u8>]) -> B256 {
+        let refs: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+        derive_sha(imp, &refs, &CpuBackend)
+    }
+
+    #[test]
+    fn names_and_values() {
+        for imp in DeriveShaImpl::ALL {
+            assert_eq!(imp.to_string().parse::<DeriveShaImpl>(), Ok(imp));
+            assert_eq!(DeriveShaImpl::try_from(imp as u64), Ok(imp));
+        }
+        assert_eq!("simple".parse(), Ok(DeriveShaImpl::Simple));
+        assert_eq!(DeriveShaImpl::try_from(2), Ok(DeriveShaImpl::Concat));
+        assert_eq!(DeriveShaImpl::Orig.to_string(), "orig");
+        assert_eq!(
+            "Orig".parse::<DeriveShaImpl>(),
+            Err(UnknownDeriveShaImpl::Name("Orig".into()))
+        );
+        assert_eq!(
+            DeriveShaImpl::try_from(3),
+            Err(UnknownDeriveShaImpl::Value(3))
+        );
+    }
+
+    #[test]
+    fn concat_is_hash_of_concatenation() {
+        for items in samples() {
+            assert_eq!(
+                root(DeriveShaImpl::Concat, &items),
+                keccak256(&items.concat())
+            );
+        }
+        assert_eq!(
+            root(DeriveShaImpl::Concat, &[]),
+            h("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+        );
+    }
+
+    #[test]
+    fn simple_small_trees_by_hand() {
+        let pair = |a: B256, b: B256| keccak256(&[a.as_slice(), b.as_slice()].concat());
+        let s = samples();
+        let k: Vec<B256> = s[3].iter().map(|i| keccak256(i)).collect();
+        assert_eq!(root(DeriveShaImpl::Simple, &s[0]), keccak256(b""));
+        assert_eq!(root(DeriveShaImpl::Simple, &s[1]), k[0]);
+        assert_eq!(root(DeriveShaImpl::Simple, &s[2]), pair(k[0], k[1]));
+        // Odd level: the last hash pairs with itself.
+        assert_eq!(
+            root(DeriveShaImpl::Simple, &s[3]),
+            pair(pair(k[0], k[1]), pair(k[2], k[2]))
+        );
+    }
+
+    /// Five items: levels of 5 -> 3 -> 2 -> 1, with two odd levels.
+    #[test]
+    fn simple_five_items_by_hand() {
+        let pair = |a: B256, b: B256| keccak256(&[a.as_slice(), b.as_slice()].concat());
+        let items: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 3 + usize::from(i)]).collect();
+        let k: Vec<B256> = items.iter().map(|i| keccak256(i)).collect();
+        let l1 = [pair(k[0], k[1]), pair(k[2], k[3]), pair(k[4], k[4])];
+        let l2 = [pair(l1[0], l1[1]), pair(l1[2], l1[2])];
+        assert_eq!(root(DeriveShaImpl::Simple, &items), pair(l2[0], l2[1]));
+    }
+
+    /// Orig for small lists: one item by hand (key rlp(0) = 0x80 -> nibbles 8,0), more against the
+    /// reference trie over RLP(index) keys.
+    #[test]
+    fn orig_small_lists() {
+        let s = samples();
+        assert_eq!(root(DeriveShaImpl::Orig, &s[0]), EMPTY_ROOT_HASH);
+        let one = reference::rlp_list(&[
+            reference::rlp_bytes(&[0x20, 0x80]),
+            reference::rlp_bytes(&s[1][0]),
+        ]);
+        assert_eq!(root(DeriveShaImpl::Orig, &s[1]), keccak256(&one));
+        for items in &s[2..] {
+            let model: BTreeMap<Vec<u8>, Vec<u8>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (alloy_rlp::encode(i as u64), v.clone()))
+                .collect();
+            assert_eq!(root(DeriveShaImpl::Orig, items), reference::root(&model));
+        }
+    }
+
+    /// 300 items: keys go from one byte (0x80, 0x01..0x7f) to `0x81 xx` and `0x82 xx xx`.
+    #[test]
+    fn orig_crosses_rlp_key_widths() {
+        let items: Vec<Vec<u8>> = (0u32..300).map(|i| i.to_be_bytes().repeat(9)).collect();
+        let mut model = BTreeMap::new();
+        for (i, v) in items.iter().enumerate() {
+            model.insert(alloy_rlp::encode(i as u64), v.clone());
+        }
+        assert_eq!(root(DeriveShaImpl::Orig, &items), reference::root(&model));
+    }
+
+    /// The three implementations disagree from two items on (KAIA.md: a block with two or more
+    /// transactions tells them apart).
+    #[test]
+    fn implementations_differ() {
+        let items = &samples()[2];
+        let roots: Vec<B256> = DeriveShaImpl::ALL.iter().map(|i| root(*i, items)).collect();
+        assert_ne!(roots[0], roots[1]);
+        assert_ne!(roots[1], roots[2]);
+        assert_ne!(roots[0], roots[2]);
+    }
+
+    /// ethereum/tests bcValidBlockTest "SimpleTx" (go-ethereum core/types block_test.go
+    /// TestBlockEncoding): one legacy transaction, transactionsRoot 0x5fe50b26…
+    #[test]
+    fn orig_ethereum_block_simple_tx() {
+        let tx = hex_bytes(
+            "f85f800a82c35094095e7baea6a6c7c4c2dfeb977efac326af552d870a801ba09bea4c4daac7c7c52e093e6a4c35dbbcf8856f1af7b059ba20253e70848d094fa08a8fae537ce25ed8cb5af9adac3f141af69bd515bd2ba031522df09b97dd72b1",
+        );
+        assert_eq!(
+            root(DeriveShaImpl::Orig, &[tx]),
+            h("5fe50b260da6308036625b850b5d6ced6d0a9f814c0688bc91ffb7b7a3a54b67")
+        );
+    }
+
+    /// Kairos testnet block 83863326 (/work/shared/vectors/kaia.json): one 0x08 transaction under
+    /// Concat; its transactionsRoot equals the transaction's hash. The raw bytes are the body's
+    /// transaction span, `0x08 || rlp([...])`.
+    #[test]
+    fn concat_kairos_block() {
+        let raw = hex_bytes(
+            "08f88a830258128505d21dba0083419ce094ce123cb96a04c5a21728830bbc1d589ba30887db884563918244f4000094f90675a56a03f836204d66c0f923e00500ddc90af847f8458207f6a0fefbca6cf2db5bc7fd495d8baa5332d564a466c74a1264b10330a8b2aea7a5c9a07a45e8a2ddf1bbb740f7301169c56cbccc441597827cb483bf3d0300c92c314c",
+        );
+        assert_eq!(
+            root(DeriveShaImpl::Concat, &[raw]),
+            h("5b8713ac41d655e85124c14d558b67dbb5d0417da4096c2ea00c93d78a12daa7")
+        );
+    }
 }

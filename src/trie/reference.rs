@@ -46,7 +46,7 @@ fn nibbles(key: &[u8]) -> Vec<u8> {
 fn compact(path: &[u8], leaf: bool) -> Vec<u8> {
     let flag = if leaf { 2 } else { 0 } + (path.len() % 2) as u8;
     let mut all = vec![flag];
-    if path.len() % 2 == 0 {
+    if path.len().is_multiple_of(2) {
         all.push(0);
     }
     all.extend_from_slice(path);
