@@ -5,3 +5,7 @@
 //! as a staged pipeline (`pipeline`) that yields one verdict per block, in order.
 
 pub mod crypto;
+pub mod trie;
+pub mod codec;
+pub mod consensus;
+pub mod primitives;
