@@ -355,8 +355,7 @@ impl MerklePatriciaTrie {
                 let old = match path.split_first() {
                     None => Some(std::mem::replace(&mut bv, value)).filter(|v| !v.is_empty()),
                     Some((&n, rest)) => {
-                        let slot = &mut children[usize::from(n)];
-                        let (child, old) = self.insert_at(*slot, rest, value);
+                        let (child, old) = self.insert_at(children[usize::from(n)], rest, value);
                         children[usize::from(n)] = Some(child);
                         old
                     }
