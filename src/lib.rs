@@ -9,3 +9,4 @@ pub mod trie;
 pub mod codec;
 pub mod consensus;
 pub mod primitives;
+pub mod gpu;

@@ -73,7 +73,9 @@ pub struct OutSlot {
 pub struct Params {
     /// Number of items (messages or signatures) in the dispatch.
     pub count: u32,
-    pub pad: [u32; 3],
+    /// Always 0: the kernels add it to loop bounds to keep the driver from unrolling them.
+    pub zero: u32,
+    pub pad: [u32; 2],
 }
 
 /// An affine point of the G table: x then y, limbs. Twin of `AffinePoint` in

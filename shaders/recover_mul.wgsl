@@ -1,0 +1,222 @@
+// recover_mul.wgsl: pass 2 of recovery. Q = u1*G + k1*R + k2*phi(R): u1*G is 32 additions of
+// affine entries of the G table (no doubling), and k1*R + k2*phi(R) is one Strauss-Shamir chain
+// of doublings over the width-5 NAFs of the GLV halves. Code 4 when Q is at infinity.
+// All arithmetic runs through the field machine (vm.wgsl) with the programs of points.wgsl.
+// Twin: src/gpu/twin/recover.rs (multiply).
+// import: layout field glv vm points
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> prep: array<PrepSlot>;
+@group(0) @binding(2) var<storage, read> g_table: array<AffinePoint>;
+@group(0) @binding(3) var<storage, read_write> jac: array<JacSlot>;
+
+// Entries per window of the G table (8-bit windows, 32 of them).
+const G_ENTRIES: u32 = 256u;
+const G_WINDOWS: u32 = 32u;
+// Registers beyond the programs' r0-r16: 2R and beta.
+const R_2R: u32 = 17u;
+const R_BETA: u32 = 20u;
+// Program segments.
+const SEG_NONE: u32 = 0u;
+const SEG_BETA: u32 = 1u;
+const SEG_ADD1: u32 = 2u;
+const SEG_ADD2: u32 = 3u;
+const SEG_DBL: u32 = 4u;
+// Point operations: 1 doubling + 7 additions for the odd multiples of R, 1 reset, 3 per NAF
+// digit position (doubling, k1 digit, k2 digit), 32 G-table additions.
+const STRAUSS_START: u32 = 9u;
+const G_START: u32 = STRAUSS_START + 3u * NAF_LEN;
+const TOTAL_OPS: u32 = G_START + G_WINDOWS;
+
+fn copy_operand_to_acc() {
+    reg[0] = reg[3];
+    reg[1] = reg[4];
+    reg[2] = reg[5];
+}
+
+fn multiply(p: PrepSlot) -> JacSlot {
+    var out: JacSlot;
+    out.code = p.code;
+    if (p.code != 0u) {
+        return out;
+    }
+    reg[R_ZERO] = ZERO;
+    reg[R_BETA] = BETA;
+    var ry = p.ry;
+    if (p.neg1 != 0u) {
+        ry = fe_neg(ry);
+    }
+    let flip = p.neg1 != p.neg2;
+    // Odd multiples R, 3R, ..., 15R (signed by k1); phi of them is applied on use (x * beta).
+    var tx: array<Limbs, 8>;
+    var ty: array<Limbs, 8>;
+    var tz: array<Limbs, 8>;
+    tx[0] = p.rx;
+    ty[0] = ry;
+    tz[0] = ONE;
+    let naf1 = wnaf(p.k1);
+    let naf2 = wnaf(p.k2);
+    var next = 0u;
+    var seg = SEG_NONE;
+    var pc = 0u;
+    var acc_inf = false;
+    loop {
+        if (seg == SEG_NONE) {
+            // Start the next point operation.
+            if (next >= TOTAL_OPS) {
+                break;
+            }
+            let cur = next;
+            next++;
+            pc = 0u;
+            if (cur == 0u) {
+                reg[0] = tx[0];
+                reg[1] = ty[0];
+                reg[2] = ONE;
+                seg = SEG_DBL;
+            } else if (cur < 8u) {
+                if (cur == 1u) {
+                    reg[0] = tx[0];
+                    reg[1] = ty[0];
+                    reg[2] = ONE;
+                }
+                reg[3] = reg[R_2R];
+                reg[4] = reg[R_2R + 1u];
+                reg[5] = reg[R_2R + 2u];
+                seg = SEG_ADD1;
+            } else if (cur == 8u) {
+                acc_inf = true;
+            } else if (cur < G_START) {
+                let j = cur - STRAUSS_START;
+                let idx = NAF_LEN - 1u - j / 3u;
+                let sub = j % 3u;
+                if (sub == 0u) {
+                    if (!acc_inf) {
+                        seg = SEG_DBL;
+                    }
+                    continue;
+                }
+                var d = naf1[idx];
+                if (sub == 2u) {
+                    d = naf2[idx];
+                }
+                if (d == 0) {
+                    continue;
+                }
+                let slot = u32(abs(d) / 2);
+                reg[3] = tx[slot];
+                reg[4] = ty[slot];
+                reg[5] = tz[slot];
+                var negate = d < 0;
+                if (sub == 2u && flip) {
+                    negate = !negate;
+                }
+                if (negate) {
+                    reg[4] = fe_neg(reg[4]);
+                }
+                if (sub == 2u) {
+                    seg = SEG_BETA;
+                } else if (acc_inf) {
+                    copy_operand_to_acc();
+                    acc_inf = false;
+                } else {
+                    seg = SEG_ADD1;
+                }
+            } else {
+                let w = cur - G_START;
+                let bit = w * 8u;
+                let b = (p.u1[bit / 32u] >> (bit % 32u)) & 0xFFu;
+                if (b == 0u) {
+                    continue;
+                }
+                let e = g_table[w * G_ENTRIES + b];
+                reg[3] = e.x;
+                reg[4] = e.y;
+                reg[5] = ONE;
+                if (acc_inf) {
+                    copy_operand_to_acc();
+                    acc_inf = false;
+                } else {
+                    seg = SEG_ADD1;
+                }
+            }
+            continue;
+        }
+        var len = 1u;
+        if (seg == SEG_ADD1) {
+            len = ADD1_LEN;
+        } else if (seg == SEG_ADD2) {
+            len = ADD2_LEN;
+        } else if (seg == SEG_DBL) {
+            len = DBL_LEN;
+        }
+        if (pc < len) {
+            var i = ins(OP_MUL, 3u, 3u, R_BETA);
+            if (seg == SEG_ADD1) {
+                i = ADD1_PROG[pc];
+            } else if (seg == SEG_ADD2) {
+                i = ADD2_PROG[pc];
+            } else if (seg == SEG_DBL) {
+                i = DBL_PROG[pc];
+            }
+            pc++;
+            vm_exec(i);
+            continue;
+        }
+        // A segment ended.
+        pc = 0u;
+        if (seg == SEG_BETA) {
+            if (acc_inf) {
+                copy_operand_to_acc();
+                acc_inf = false;
+                seg = SEG_NONE;
+            } else {
+                seg = SEG_ADD1;
+            }
+            continue;
+        }
+        if (seg == SEG_ADD1) {
+            if (is_zero(reg[12])) {
+                if (is_zero(reg[13])) {
+                    seg = SEG_DBL;
+                } else {
+                    acc_inf = true;
+                    seg = SEG_NONE;
+                }
+            } else {
+                seg = SEG_ADD2;
+            }
+            continue;
+        }
+        // The point operation is complete.
+        seg = SEG_NONE;
+        let done = next - 1u;
+        if (done == 0u) {
+            reg[R_2R] = reg[0];
+            reg[R_2R + 1u] = reg[1];
+            reg[R_2R + 2u] = reg[2];
+        } else if (done < 8u) {
+            tx[done] = reg[0];
+            ty[done] = reg[1];
+            tz[done] = reg[2];
+        }
+    }
+    if (acc_inf) {
+        out.code = 4u;
+        return out;
+    }
+    out.x = reg[0];
+    out.y = reg[1];
+    out.z = reg[2];
+    return out;
+}
+
+@compute @workgroup_size(64)
+fn recover_mul(@builtin(global_invocation_id) gid: vec3<u32>,
+               @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat_index(gid, nwg);
+    if (idx >= params.count) {
+        return;
+    }
+    jac[idx] = multiply(prep[idx]);
+}
