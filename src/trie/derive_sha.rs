@@ -118,7 +118,7 @@ fn simple(items: &[&[u8]], backend: &dyn Backend) -> B256 {
     for item in items {
         batch.push(item);
     }
-    let mut level = backend.keccak_batch(&batch);
+    let mut level = checked_batch(backend, &batch);
     while level.len() > 1 {
         if level.len() % 2 == 1
             && let Some(&last) = level.last()
@@ -132,9 +132,22 @@ fn simple(items: &[&[u8]], backend: &dyn Backend) -> B256 {
             msg[32..].copy_from_slice(pair[1].as_slice());
             pairs.push(&msg);
         }
-        level = backend.keccak_batch(&pairs);
+        level = checked_batch(backend, &pairs);
     }
     level.first().copied().unwrap_or_else(|| keccak256(b""))
+}
+
+/// One batch through the backend. A backend that returns a different number of hashes than it
+/// was given is broken (not the block): that must stop the node, not yield a wrong root.
+fn checked_batch(backend: &dyn Backend, batch: &MessageBatch) -> Vec<B256> {
+    let out = backend.keccak_batch(batch);
+    assert_eq!(
+        out.len(),
+        batch.len(),
+        "backend {} dropped hashes",
+        backend.name()
+    );
+    out
 }
 
 #[cfg(test)]
