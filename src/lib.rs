@@ -10,3 +10,4 @@ pub mod codec;
 pub mod consensus;
 pub mod primitives;
 pub mod gpu;
+pub mod state;
