@@ -18,7 +18,8 @@ fn main() {
 }
 
 fn run() -> Result<(), String> {
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").map_err(|e| format!("CARGO_MANIFEST_DIR: {e}"))?;
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").map_err(|e| format!("CARGO_MANIFEST_DIR: {e}"))?;
     let out = std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
     let dir = Path::new(&manifest).join("shaders");
     let out_dir = Path::new(&out).join("shaders");
@@ -42,7 +43,9 @@ fn run() -> Result<(), String> {
         println!("cargo:rerun-if-changed={}", kernel.display());
         let source = assemble(kernel, &shared_dir)?;
         validate(kernel, &source)?;
-        let name = kernel.file_name().ok_or_else(|| format!("bad path {}", kernel.display()))?;
+        let name = kernel
+            .file_name()
+            .ok_or_else(|| format!("bad path {}", kernel.display()))?;
         let dest = out_dir.join(name);
         std::fs::write(&dest, &source).map_err(|e| format!("write {}: {e}", dest.display()))?;
     }
@@ -51,7 +54,8 @@ fn run() -> Result<(), String> {
 
 /// The kernel's imports (in order) followed by the kernel itself.
 fn assemble(kernel: &Path, shared_dir: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(kernel).map_err(|e| format!("read {}: {e}", kernel.display()))?;
+    let text =
+        std::fs::read_to_string(kernel).map_err(|e| format!("read {}: {e}", kernel.display()))?;
     let imports: Vec<&str> = text
         .lines()
         .filter_map(|l| l.trim().strip_prefix("// import:"))
@@ -61,7 +65,11 @@ fn assemble(kernel: &Path, shared_dir: &Path) -> Result<String, String> {
     for name in imports {
         let path = shared_dir.join(format!("{name}.wgsl"));
         let shared = std::fs::read_to_string(&path).map_err(|e| {
-            format!("{}: imports `{name}`, but {} cannot be read: {e}", kernel.display(), path.display())
+            format!(
+                "{}: imports `{name}`, but {} cannot be read: {e}",
+                kernel.display(),
+                path.display()
+            )
         })?;
         let _ = writeln!(source, "// ---- shared/{name}.wgsl ----");
         source.push_str(&shared);
@@ -75,14 +83,22 @@ fn assemble(kernel: &Path, shared_dir: &Path) -> Result<String, String> {
 /// Parses and validates one assembled kernel with naga.
 fn validate(kernel: &Path, source: &str) -> Result<(), String> {
     let module = naga::front::wgsl::parse_str(source).map_err(|e| {
-        format!("shader {} does not parse:\n{}", kernel.display(), e.emit_to_string(source))
+        format!(
+            "shader {} does not parse:\n{}",
+            kernel.display(),
+            e.emit_to_string(source)
+        )
     })?;
     let mut validator = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
         naga::valid::Capabilities::default(),
     );
     validator.validate(&module).map_err(|e| {
-        format!("shader {} is invalid:\n{}", kernel.display(), e.emit_to_string(source))
+        format!(
+            "shader {} is invalid:\n{}",
+            kernel.display(),
+            e.emit_to_string(source)
+        )
     })?;
     Ok(())
 }

@@ -19,7 +19,10 @@ fn gpu() -> Option<Arc<GpuBackend>> {
     match GPU.get_or_init(|| GpuBackend::new().map(Arc::new)) {
         Ok(g) => Some(g.clone()),
         Err(e @ GpuError::NoAdapter { .. }) => {
-            assert!(!require_gpu(), "RANGER_REQUIRE_GPU=1 but there is no GPU adapter: {e}");
+            assert!(
+                !require_gpu(),
+                "RANGER_REQUIRE_GPU=1 but there is no GPU adapter: {e}"
+            );
             eprintln!("SKIPPED (no GPU adapter; set RANGER_REQUIRE_GPU=1 to fail instead): {e}");
             None
         }
@@ -41,7 +44,9 @@ fn gpu_recovery_matches_cpu_and_twin() {
     let Some(gpu) = gpu() else { return };
     let mut items = cases::edge_items(11);
     items.extend(cases::valid_items(12, 256));
-    let got = gpu.try_recover_batch(&items).unwrap_or_else(|e| panic!("GPU failed: {e}"));
+    let got = gpu
+        .try_recover_batch(&items)
+        .unwrap_or_else(|e| panic!("GPU failed: {e}"));
     let twin = twin::recover_batch(&items, &twin::curve::g_table());
     let want = CpuBackend.recover_batch(&items);
     for (i, ((g, t), w)) in got.iter().zip(&twin).zip(&want).enumerate() {
@@ -49,7 +54,10 @@ fn gpu_recovery_matches_cpu_and_twin() {
         assert_eq!(g, w, "gpu item {i}: {:?}", items[i]);
     }
     for code in 1..=4 {
-        assert!(want.iter().any(|r| r.err().map(|e| e.code()) == Some(code)), "no case with code {code}");
+        assert!(
+            want.iter().any(|r| r.err().map(|e| e.code()) == Some(code)),
+            "no case with code {code}"
+        );
     }
 }
 
@@ -57,7 +65,9 @@ fn gpu_recovery_matches_cpu_and_twin() {
 fn gpu_keccak_matches_cpu_and_twin() {
     let Some(gpu) = gpu() else { return };
     let batch = cases::keccak_batch(13, 300, 1100);
-    let got = gpu.try_keccak_batch(&batch).unwrap_or_else(|e| panic!("GPU failed: {e}"));
+    let got = gpu
+        .try_keccak_batch(&batch)
+        .unwrap_or_else(|e| panic!("GPU failed: {e}"));
     assert_eq!(got, CpuBackend.keccak_batch(&batch));
     assert_eq!(got, twin::keccak_batch(&batch));
 }
@@ -68,5 +78,90 @@ fn gpu_backend_reports_adapter_and_warmup() {
     let info = gpu.adapter_info();
     assert!(!info.name.is_empty());
     assert!(gpu.warmup_time() > std::time::Duration::ZERO);
-    eprintln!("adapter {} ({:?}), warm-up {:?}", info.name, info.backend, gpu.warmup_time());
+    eprintln!(
+        "adapter {} ({:?}), warm-up {:?}",
+        info.name,
+        info.backend,
+        gpu.warmup_time()
+    );
+}
+
+#[test]
+fn batches_larger_than_a_dispatch_are_split() {
+    let Some(gpu) = gpu() else { return };
+    // A private backend: the dispatch caps must not leak into the other tests.
+    let small = match GpuBackend::new() {
+        Ok(g) => g,
+        Err(e) => panic!("second GPU backend failed: {e}"),
+    };
+    small.set_dispatch_limits(40, 50);
+    let mut items = cases::valid_items(14, 100);
+    items.extend(cases::edge_items(15));
+    assert_same_recoveries(&small, &items);
+    let batch = cases::keccak_batch(16, 120, 400);
+    assert_eq!(small.keccak_batch(&batch), CpuBackend.keccak_batch(&batch));
+    drop(gpu);
+}
+
+#[test]
+fn empty_batches() {
+    let Some(gpu) = gpu() else { return };
+    assert!(gpu.recover_batch(&[]).is_empty());
+    assert!(gpu.keccak_batch(&MessageBatch::new()).is_empty());
+    let mut one_empty = MessageBatch::new();
+    one_empty.push(&[]);
+    assert_eq!(
+        gpu.keccak_batch(&one_empty),
+        CpuBackend.keccak_batch(&one_empty)
+    );
+}
+
+#[test]
+fn hybrid_splits_and_matches_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let hybrid = HybridBackend::with_gpu(gpu);
+    assert_eq!(hybrid.name(), "hybrid");
+    // Equal estimates: both sides get half of the batch.
+    let even = ranger::gpu::Throughput {
+        cpu: 1000.0,
+        gpu: 1000.0,
+    };
+    hybrid.set_throughput(even, even);
+    let mut items = cases::edge_items(17);
+    items.extend(cases::valid_items(18, 200));
+    assert_same_recoveries(&hybrid, &items);
+    // Both sides ran, so both estimates were re-measured.
+    let after = hybrid.recover_throughput();
+    assert_ne!(after.cpu, even.cpu);
+    assert_ne!(after.gpu, even.gpu);
+    hybrid.set_throughput(even, even);
+    let batch = cases::keccak_batch(19, 300, 300);
+    assert_eq!(hybrid.keccak_batch(&batch), CpuBackend.keccak_batch(&batch));
+    assert_ne!(hybrid.keccak_throughput(), even);
+}
+
+#[test]
+fn open_backend_gives_each_kind() {
+    let cpu = open_backend(BackendKind::Cpu).unwrap_or_else(|e| panic!("cpu: {e}"));
+    assert_eq!(cpu.name(), "cpu");
+    let items = cases::valid_items(20, 20);
+    // auto works with or without an adapter, and whatever it picks is correct.
+    let auto = open_backend(BackendKind::Auto).unwrap_or_else(|e| panic!("auto: {e}"));
+    assert!(["cpu", "gpu"].contains(&auto.name()));
+    assert_same_recoveries(auto.as_ref(), &items);
+    match open_backend(BackendKind::Gpu) {
+        Ok(g) => {
+            assert_eq!(g.name(), "gpu");
+            assert_same_recoveries(g.as_ref(), &items);
+        }
+        Err(e @ GpuError::NoAdapter { .. }) => {
+            assert!(!require_gpu(), "RANGER_REQUIRE_GPU=1 but: {e}");
+            assert!(matches!(
+                open_backend(BackendKind::Hybrid),
+                Err(GpuError::NoAdapter { .. })
+            ));
+            eprintln!("SKIPPED gpu/hybrid kinds (no GPU adapter): {e}");
+        }
+        Err(e) => panic!("gpu: {e}"),
+    }
 }

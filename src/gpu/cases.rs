@@ -22,7 +22,11 @@ pub fn valid_items(seed: u64, count: usize) -> Vec<RecoverItem> {
         .map(|i| {
             let hash = B256::from(rng.random::<[u8; 32]>());
             let sig = keys[i % keys.len()].sign(&hash);
-            let sig = if rng.random_bool(0.25) { to_high_s(&sig) } else { sig };
+            let sig = if rng.random_bool(0.25) {
+                to_high_s(&sig)
+            } else {
+                sig
+            };
             RecoverItem { hash, sig }
         })
         .collect()
@@ -42,7 +46,10 @@ pub fn edge_items(seed: u64) -> Vec<RecoverItem> {
     };
     let mut out = vec![
         RecoverItem { hash: h, sig: good },
-        RecoverItem { hash: h, sig: to_high_s(&good) },
+        RecoverItem {
+            hash: h,
+            sig: to_high_s(&good),
+        },
         // Range failures, in the order libsecp256k1 checks them.
         item(h, U256::ZERO, s, v),
         item(h, n, s, v),
@@ -91,7 +98,10 @@ pub fn edge_items(seed: u64) -> Vec<RecoverItem> {
         out.push(item(B256::from(z.to_be_bytes::<32>()), rx, sv, parity ^ 1));
     }
     // A hash with the signature of another hash still recovers (to some other address).
-    out.push(RecoverItem { hash: keccak256(b"other"), sig: good });
+    out.push(RecoverItem {
+        hash: keccak256(b"other"),
+        sig: good,
+    });
     out
 }
 
@@ -100,7 +110,9 @@ pub fn edge_items(seed: u64) -> Vec<RecoverItem> {
 pub fn keccak_batch(seed: u64, random_count: usize, max_len: usize) -> MessageBatch {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut batch = MessageBatch::new();
-    for len in [0usize, 1, 31, 32, 33, 64, 135, 136, 137, 271, 272, 273, 1000] {
+    for len in [
+        0usize, 1, 31, 32, 33, 64, 135, 136, 137, 271, 272, 273, 1000,
+    ] {
         let msg: Vec<u8> = (0..len).map(|_| rng.random()).collect();
         batch.push(&msg);
     }

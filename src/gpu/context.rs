@@ -48,7 +48,11 @@ struct Pooled {
 
 impl Pooled {
     fn new(label: &'static str, usage: wgpu::BufferUsages) -> Self {
-        Self { label, usage, buf: None }
+        Self {
+            label,
+            usage,
+            buf: None,
+        }
     }
     /// A buffer of at least `size` bytes (rounded up to a power of two, at least 256).
     fn get(&mut self, device: &wgpu::Device, size: u64) -> wgpu::Buffer {
@@ -117,7 +121,10 @@ pub fn cache_dir() -> Option<PathBuf> {
 
 /// The adapter named by `WGPU_ADAPTER_NAME`, or the default one for `WGPU_BACKEND` /
 /// `WGPU_POWER_PREF`.
-fn pick_adapter(instance: &wgpu::Instance, backends: wgpu::Backends) -> Result<wgpu::Adapter, GpuError> {
+fn pick_adapter(
+    instance: &wgpu::Instance,
+    backends: wgpu::Backends,
+) -> Result<wgpu::Adapter, GpuError> {
     if let Ok(wanted) = std::env::var("WGPU_ADAPTER_NAME") {
         let adapters = pollster::block_on(instance.enumerate_adapters(backends));
         let lower = wanted.to_lowercase();
@@ -130,9 +137,14 @@ fn pick_adapter(instance: &wgpu::Instance, backends: wgpu::Backends) -> Result<w
             names.push(format!("{} ({:?})", info.name, info.backend));
         }
         if names.is_empty() {
-            return Err(GpuError::NoAdapter { backends: format!("{backends:?}") });
+            return Err(GpuError::NoAdapter {
+                backends: format!("{backends:?}"),
+            });
         }
-        return Err(GpuError::AdapterNotFound { wanted, available: names.join(", ") });
+        return Err(GpuError::AdapterNotFound {
+            wanted,
+            available: names.join(", "),
+        });
     }
     let opts = wgpu::RequestAdapterOptions {
         power_preference: wgpu::PowerPreference::from_env()
@@ -141,8 +153,9 @@ fn pick_adapter(instance: &wgpu::Instance, backends: wgpu::Backends) -> Result<w
         compatible_surface: None,
         ..Default::default()
     };
-    pollster::block_on(instance.request_adapter(&opts))
-        .map_err(|_| GpuError::NoAdapter { backends: format!("{backends:?}") })
+    pollster::block_on(instance.request_adapter(&opts)).map_err(|_| GpuError::NoAdapter {
+        backends: format!("{backends:?}"),
+    })
 }
 
 impl Context {
@@ -150,21 +163,30 @@ impl Context {
     pub fn new() -> Result<Context, GpuError> {
         let start = Instant::now();
         let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
-        let desc = wgpu::InstanceDescriptor { backends, ..wgpu::InstanceDescriptor::new_without_display_handle() };
+        let desc = wgpu::InstanceDescriptor {
+            backends,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        };
         let instance = wgpu::Instance::new(desc);
         let adapter = pick_adapter(&instance, backends)?;
         let info = adapter.get_info();
         let adapter_name = format!("{} ({:?})", info.name, info.backend);
         let cache_supported = adapter.features().contains(wgpu::Features::PIPELINE_CACHE);
-        let required_features =
-            if cache_supported { wgpu::Features::PIPELINE_CACHE } else { wgpu::Features::empty() };
+        let required_features = if cache_supported {
+            wgpu::Features::PIPELINE_CACHE
+        } else {
+            wgpu::Features::empty()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("ranger-gpu"),
             required_features,
             required_limits: adapter.limits(),
             ..Default::default()
         }))
-        .map_err(|e| GpuError::RequestDevice { adapter: adapter_name.clone(), reason: e.to_string() })?;
+        .map_err(|e| GpuError::RequestDevice {
+            adapter: adapter_name.clone(),
+            reason: e.to_string(),
+        })?;
 
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
@@ -177,17 +199,26 @@ impl Context {
         });
 
         let cache_path = if cache_supported {
-            wgpu::util::pipeline_cache_key(&info)
-                .and_then(|key| cache_dir().map(|d| d.join(key)))
+            wgpu::util::pipeline_cache_key(&info).and_then(|key| cache_dir().map(|d| d.join(key)))
         } else {
             None
         };
         let cache = cache_path.as_ref().map(|p| open_pipeline_cache(&device, p));
         let pipelines = Pipelines {
             keccak: pipeline(&device, cache.as_ref(), "keccak256", shaders::KECCAK256),
-            prepare: pipeline(&device, cache.as_ref(), "recover_prepare", shaders::RECOVER_PREPARE),
+            prepare: pipeline(
+                &device,
+                cache.as_ref(),
+                "recover_prepare",
+                shaders::RECOVER_PREPARE,
+            ),
             mul: pipeline(&device, cache.as_ref(), "recover_mul", shaders::RECOVER_MUL),
-            finish: pipeline(&device, cache.as_ref(), "recover_finish", shaders::RECOVER_FINISH),
+            finish: pipeline(
+                &device,
+                cache.as_ref(),
+                "recover_finish",
+                shaders::RECOVER_FINISH,
+            ),
         };
         tracing::debug!(
             target: "ranger::gpu",
@@ -271,12 +302,20 @@ impl Context {
         }
     }
 
-    fn bind(&self, label: &str, pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+    fn bind(
+        &self,
+        label: &str,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
         let layout = pipeline.get_bind_group_layout(0);
         let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
             .iter()
             .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
             .collect();
         self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(label),
@@ -286,7 +325,12 @@ impl Context {
     }
 
     /// Submits `encoder`, then maps `read` and returns its first `len` bytes.
-    fn submit_and_read(&self, encoder: wgpu::CommandEncoder, read: &wgpu::Buffer, len: u64) -> Result<Vec<u8>, GpuError> {
+    fn submit_and_read(
+        &self,
+        encoder: wgpu::CommandEncoder,
+        read: &wgpu::Buffer,
+        len: u64,
+    ) -> Result<Vec<u8>, GpuError> {
         let index = self.queue.submit(Some(encoder.finish()));
         let slice = read.slice(..len);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -294,7 +338,10 @@ impl Context {
             let _ = tx.send(r);
         });
         self.device
-            .poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: None })
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            })
             .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
         self.check_errors()?;
         match rx.recv() {
@@ -303,7 +350,9 @@ impl Context {
             Err(_) => return Err(GpuError::Readback("map callback never ran".into())),
         }
         let bytes = {
-            let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
             view.to_vec()
         };
         read.unmap();
@@ -323,14 +372,27 @@ impl Context {
         let out_len = 32 * count as u64;
         let digests = pool.k_digests.get(&self.device, out_len);
         let read = pool.k_read.get(&self.device, out_len);
-        let params = Params { count: count as u32, zero: 0, pad: [0; 2] };
-        self.queue.write_buffer(&pool.params, 0, bytemuck::bytes_of(&params));
-        self.queue.write_buffer(&data, 0, bytemuck::cast_slice(words));
-        self.queue.write_buffer(&offs, 0, bytemuck::cast_slice(offsets));
-        let bg = self.bind("ranger-keccak-bind", &self.pipelines.keccak, &[&pool.params, &data, &offs, &digests]);
-        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("ranger-keccak-encoder"),
-        });
+        let params = Params {
+            count: count as u32,
+            zero: 0,
+            pad: [0; 2],
+        };
+        self.queue
+            .write_buffer(&pool.params, 0, bytemuck::bytes_of(&params));
+        self.queue
+            .write_buffer(&data, 0, bytemuck::cast_slice(words));
+        self.queue
+            .write_buffer(&offs, 0, bytemuck::cast_slice(offsets));
+        let bg = self.bind(
+            "ranger-keccak-bind",
+            &self.pipelines.keccak,
+            &[&pool.params, &data, &offs, &digests],
+        );
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("ranger-keccak-encoder"),
+            });
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("ranger-keccak-pass"),
@@ -354,27 +416,56 @@ impl Context {
             return Ok(Vec::new());
         }
         let mut pool = lock(&self.pool);
-        let input = pool.r_input.get(&self.device, std::mem::size_of_val(inputs) as u64);
-        let prep = pool.r_prep.get(&self.device, (count * std::mem::size_of::<super::layout::PrepSlot>()) as u64);
-        let jac = pool.r_jac.get(&self.device, (count * std::mem::size_of::<super::layout::JacSlot>()) as u64);
+        let input = pool
+            .r_input
+            .get(&self.device, std::mem::size_of_val(inputs) as u64);
+        let prep = pool.r_prep.get(
+            &self.device,
+            (count * std::mem::size_of::<super::layout::PrepSlot>()) as u64,
+        );
+        let jac = pool.r_jac.get(
+            &self.device,
+            (count * std::mem::size_of::<super::layout::JacSlot>()) as u64,
+        );
         let out_len = (count * std::mem::size_of::<OutSlot>()) as u64;
         let out = pool.r_out.get(&self.device, out_len);
         let read = pool.r_read.get(&self.device, out_len);
-        let params = Params { count: count as u32, zero: 0, pad: [0; 2] };
-        self.queue.write_buffer(&pool.params, 0, bytemuck::bytes_of(&params));
-        self.queue.write_buffer(&input, 0, bytemuck::cast_slice(inputs));
+        let params = Params {
+            count: count as u32,
+            zero: 0,
+            pad: [0; 2],
+        };
+        self.queue
+            .write_buffer(&pool.params, 0, bytemuck::bytes_of(&params));
+        self.queue
+            .write_buffer(&input, 0, bytemuck::cast_slice(inputs));
         let p = &self.pipelines;
-        let bg_prep = self.bind("ranger-prepare-bind", &p.prepare, &[&pool.params, &input, &prep]);
-        let bg_mul = self.bind("ranger-mul-bind", &p.mul, &[&pool.params, &prep, &self.g_table, &jac]);
+        let bg_prep = self.bind(
+            "ranger-prepare-bind",
+            &p.prepare,
+            &[&pool.params, &input, &prep],
+        );
+        let bg_mul = self.bind(
+            "ranger-mul-bind",
+            &p.mul,
+            &[&pool.params, &prep, &self.g_table, &jac],
+        );
         let bg_fin = self.bind("ranger-finish-bind", &p.finish, &[&pool.params, &jac, &out]);
-        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("ranger-recover-encoder"),
-        });
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("ranger-recover-encoder"),
+            });
         let n = count as u32;
         for (label, pipe, bg, items) in [
             ("ranger-recover-prepare", &p.prepare, &bg_prep, n),
             ("ranger-recover-mul", &p.mul, &bg_mul, n),
-            ("ranger-recover-finish", &p.finish, &bg_fin, n.div_ceil(FINISH_CHUNK)),
+            (
+                "ranger-recover-finish",
+                &p.finish,
+                &bg_fin,
+                n.div_ceil(FINISH_CHUNK),
+            ),
         ] {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(label),
@@ -395,10 +486,19 @@ impl Context {
 /// Workgroup counts (x, y) covering `invocations` with `WG_SIZE`-wide groups.
 fn groups(invocations: u32) -> (u32, u32) {
     let g = invocations.div_ceil(WG_SIZE).max(1);
-    if g <= MAX_GROUPS_PER_DIM { (g, 1) } else { (MAX_GROUPS_PER_DIM, g.div_ceil(MAX_GROUPS_PER_DIM)) }
+    if g <= MAX_GROUPS_PER_DIM {
+        (g, 1)
+    } else {
+        (MAX_GROUPS_PER_DIM, g.div_ceil(MAX_GROUPS_PER_DIM))
+    }
 }
 
-fn pipeline(device: &wgpu::Device, cache: Option<&wgpu::PipelineCache>, entry: &str, source: &str) -> wgpu::ComputePipeline {
+fn pipeline(
+    device: &wgpu::Device,
+    cache: Option<&wgpu::PipelineCache>,
+    entry: &str,
+    source: &str,
+) -> wgpu::ComputePipeline {
     let t = Instant::now();
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(entry),

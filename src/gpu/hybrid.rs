@@ -32,7 +32,11 @@ impl Throughput {
     /// The GPU's share of a batch, in [0, 1].
     pub fn gpu_share(&self) -> f64 {
         let total = self.cpu + self.gpu;
-        if total > 0.0 && total.is_finite() { self.gpu / total } else { 0.0 }
+        if total > 0.0 && total.is_finite() {
+            self.gpu / total
+        } else {
+            0.0
+        }
     }
 }
 
@@ -73,15 +77,29 @@ impl HybridBackend {
             let _ = b.keccak_batch(&batch);
             rate(batch.len(), t)
         };
-        let recover = Throughput { cpu: measure_rec(&CpuBackend), gpu: measure_rec(gpu.as_ref()) };
-        let keccak = Throughput { cpu: measure_hash(&CpuBackend), gpu: measure_hash(gpu.as_ref()) };
+        let recover = Throughput {
+            cpu: measure_rec(&CpuBackend),
+            gpu: measure_rec(gpu.as_ref()),
+        };
+        let keccak = Throughput {
+            cpu: measure_hash(&CpuBackend),
+            gpu: measure_hash(gpu.as_ref()),
+        };
         tracing::info!(
             target: "ranger::gpu::hybrid",
             recover_cpu = recover.cpu, recover_gpu = recover.gpu,
             keccak_cpu = keccak.cpu, keccak_gpu = keccak.gpu,
             "hybrid backend calibrated (items/s)"
         );
-        HybridBackend { gpu, rates: Mutex::new(Rates { recover, keccak }) }
+        HybridBackend {
+            gpu,
+            rates: Mutex::new(Rates { recover, keccak }),
+        }
+    }
+
+    /// Overrides the throughput estimates (they are re-measured from the next batch on).
+    pub fn set_throughput(&self, recover: Throughput, keccak: Throughput) {
+        *self.lock() = Rates { recover, keccak };
     }
 
     /// Current throughput estimates for recovery.
@@ -95,7 +113,9 @@ impl HybridBackend {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Rates> {
-        self.rates.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.rates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Items of an `n`-item batch that go to the GPU.
@@ -122,7 +142,11 @@ impl HybridBackend {
         gpu_part: impl FnOnce(std::ops::Range<usize>) -> Vec<O> + Send,
         cpu_part: impl FnOnce(std::ops::Range<usize>) -> Vec<O>,
     ) -> Vec<O> {
-        let k = if self.gpu.has_failed() { 0 } else { Self::gpu_items(n, *select(&mut self.lock())) };
+        let k = if self.gpu.has_failed() {
+            0
+        } else {
+            Self::gpu_items(n, *select(&mut self.lock()))
+        };
         let (mut g, g_rate, c, c_rate) = std::thread::scope(|s| {
             let handle = s.spawn(move || {
                 if k == 0 {
@@ -189,20 +213,35 @@ mod tests {
 
     #[test]
     fn split_sizes_follow_the_rates_and_respect_the_minimum() {
-        let even = Throughput { cpu: 100.0, gpu: 100.0 };
+        let even = Throughput {
+            cpu: 100.0,
+            gpu: 100.0,
+        };
         assert_eq!(HybridBackend::gpu_items(1000, even), 500);
-        let gpu_fast = Throughput { cpu: 100.0, gpu: 300.0 };
+        let gpu_fast = Throughput {
+            cpu: 100.0,
+            gpu: 300.0,
+        };
         assert_eq!(HybridBackend::gpu_items(1000, gpu_fast), 750);
         // A side that would get fewer than MIN_SPLIT items gets none.
-        let gpu_slow = Throughput { cpu: 1000.0, gpu: 10.0 };
+        let gpu_slow = Throughput {
+            cpu: 1000.0,
+            gpu: 10.0,
+        };
         assert_eq!(HybridBackend::gpu_items(1000, gpu_slow), 0);
-        let cpu_slow = Throughput { cpu: 10.0, gpu: 1000.0 };
+        let cpu_slow = Throughput {
+            cpu: 10.0,
+            gpu: 1000.0,
+        };
         assert_eq!(HybridBackend::gpu_items(1000, cpu_slow), 1000);
         // Small batches go whole to the faster side.
         assert_eq!(HybridBackend::gpu_items(50, gpu_fast), 50);
         assert_eq!(HybridBackend::gpu_items(50, even), 0);
         assert_eq!(HybridBackend::gpu_items(0, gpu_fast), 0);
         // No measurement at all: everything stays on the CPU.
-        assert_eq!(HybridBackend::gpu_items(1000, Throughput { cpu: 0.0, gpu: 0.0 }), 0);
+        assert_eq!(
+            HybridBackend::gpu_items(1000, Throughput { cpu: 0.0, gpu: 0.0 }),
+            0
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! reference the tests hold them to. Every backend returns exactly what `CpuBackend` returns.
 
 mod backend;
+pub mod bench;
 pub mod cases;
 mod context;
 mod error;
@@ -14,7 +15,8 @@ mod shaders;
 pub mod twin;
 
 pub use backend::GpuBackend;
-pub use hybrid::{HybridBackend, Throughput};
-pub use select::open_backend;
+pub use bench::{BenchOptions, BenchReport, bench_backends};
 pub use context::{KECCAK_DISPATCH_LIMIT, RECOVER_DISPATCH_LIMIT, cache_dir};
 pub use error::GpuError;
+pub use hybrid::{HybridBackend, Throughput};
+pub use select::open_backend;

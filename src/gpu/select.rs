@@ -52,5 +52,9 @@ fn auto() -> Arc<dyn Backend> {
         chosen = if pick_gpu { "gpu" } else { "cpu" },
         "backend auto: measured CPU and GPU"
     );
-    if pick_gpu { Arc::new(gpu) } else { Arc::new(CpuBackend) }
+    if pick_gpu {
+        Arc::new(gpu)
+    } else {
+        Arc::new(CpuBackend)
+    }
 }

@@ -5,9 +5,7 @@
 //! every special case (either input at infinity, P + P, P + (−P)) by branching, because a wrong
 //! address is never acceptable even for crafted inputs.
 
-use super::field::{
-    Limbs, ONE, ZERO, fe_add, fe_inv, fe_mul, fe_neg, fe_sqr, fe_sub, is_zero,
-};
+use super::field::{Limbs, ONE, ZERO, fe_add, fe_inv, fe_mul, fe_neg, fe_sqr, fe_sub, is_zero};
 use crate::gpu::layout::AffinePoint;
 
 /// A point in Jacobian coordinates.
@@ -19,7 +17,11 @@ pub struct Jac {
 }
 
 /// The point at infinity.
-pub const INFINITY: Jac = Jac { x: ONE, y: ONE, z: ZERO };
+pub const INFINITY: Jac = Jac {
+    x: ONE,
+    y: ONE,
+    z: ZERO,
+};
 
 /// The generator G.
 pub const G: AffinePoint = AffinePoint {
@@ -55,7 +57,11 @@ pub const G_ENTRIES: usize = 1 << G_WINDOW_BITS;
 impl Jac {
     /// An affine point with Z = 1.
     pub fn from_affine(x: &Limbs, y: &Limbs) -> Jac {
-        Jac { x: *x, y: *y, z: ONE }
+        Jac {
+            x: *x,
+            y: *y,
+            z: ONE,
+        }
     }
     /// True at infinity.
     pub fn is_infinity(&self) -> bool {
@@ -63,7 +69,11 @@ impl Jac {
     }
     /// −P.
     pub fn neg(&self) -> Jac {
-        Jac { x: self.x, y: fe_neg(&self.y), z: self.z }
+        Jac {
+            x: self.x,
+            y: fe_neg(&self.y),
+            z: self.z,
+        }
     }
 }
 
@@ -84,7 +94,11 @@ pub fn dbl(p: &Jac) -> Jac {
     let y3 = fe_sub(&fe_mul(&e, &fe_sub(&d, &x3)), &c8);
     let yz = fe_mul(&p.y, &p.z);
     let z3 = fe_add(&yz, &yz);
-    Jac { x: x3, y: y3, z: z3 }
+    Jac {
+        x: x3,
+        y: y3,
+        z: z3,
+    }
 }
 
 /// P + Q for Jacobian P and Q.
@@ -132,7 +146,11 @@ fn finish_add(u1: &Limbs, s1: &Limbs, h: &Limbs, r: &Limbs, z3: &Limbs) -> Jac {
     let v = fe_mul(u1, &h2);
     let x3 = fe_sub(&fe_sub(&fe_sqr(r), &h3), &fe_add(&v, &v));
     let y3 = fe_sub(&fe_mul(r, &fe_sub(&v, &x3)), &fe_mul(s1, &h3));
-    Jac { x: x3, y: y3, z: *z3 }
+    Jac {
+        x: x3,
+        y: y3,
+        z: *z3,
+    }
 }
 
 /// Replaces every value by its inverse mod p with one inversion (Montgomery's trick). Zeros are
@@ -183,8 +201,10 @@ pub fn g_table() -> Vec<AffinePoint> {
             base = dbl(&base);
         }
     }
-    let mut zs: Vec<Limbs> =
-        jac.iter().map(|p| if p.is_infinity() { ONE } else { p.z }).collect();
+    let mut zs: Vec<Limbs> = jac
+        .iter()
+        .map(|p| if p.is_infinity() { ONE } else { p.z })
+        .collect();
     batch_inv(&mut zs);
     jac.iter()
         .zip(&zs)
@@ -193,7 +213,10 @@ pub fn g_table() -> Vec<AffinePoint> {
                 return AffinePoint { x: ZERO, y: ZERO };
             }
             let zi2 = fe_sqr(zi);
-            AffinePoint { x: fe_mul(&p.x, &zi2), y: fe_mul(&p.y, &fe_mul(&zi2, zi)) }
+            AffinePoint {
+                x: fe_mul(&p.x, &zi2),
+                y: fe_mul(&p.y, &fe_mul(&zi2, zi)),
+            }
         })
         .collect()
 }
@@ -218,7 +241,15 @@ mod tests {
     fn g_table_entries_match_libsecp256k1() {
         let table = g_table();
         assert_eq!(table.len(), G_WINDOWS * G_ENTRIES);
-        for (w, b) in [(0usize, 1usize), (0, 2), (0, 255), (1, 1), (5, 77), (31, 255), (31, 128)] {
+        for (w, b) in [
+            (0usize, 1usize),
+            (0, 2),
+            (0, 255),
+            (1, 1),
+            (5, 77),
+            (31, 255),
+            (31, 128),
+        ] {
             let mut k = [0u8; 32];
             k[31 - w] = b as u8;
             let (x, y) = lib_mul_g(&k);
@@ -245,5 +276,103 @@ mod tests {
         k[31] = 3;
         assert_eq!(to_affine(&add(&two_g, &g)), Some(lib_mul_g(&k)));
         let _ = to_be_bytes(&ONE);
+    }
+
+    /// The point programs the kernels run (shaders/shared/points.wgsl), executed here with the
+    /// twin's field operations, must compute exactly what `dbl` and `add` compute.
+    mod programs {
+        use super::super::super::field::{Limbs, ONE, ZERO, fe_add, fe_mul, fe_sub, is_zero};
+        use super::super::*;
+
+        const SOURCE: &str = include_str!("../../../shaders/shared/points.wgsl");
+
+        fn program(name: &str) -> Vec<u32> {
+            let start = SOURCE
+                .find(&format!("const {name}_PROG"))
+                .unwrap_or_else(|| panic!("{name}_PROG missing"));
+            SOURCE[start..]
+                .lines()
+                .skip(1)
+                .take_while(|l| !l.starts_with(");"))
+                .filter_map(|l| l.trim().strip_prefix("0x"))
+                .map(|l| {
+                    u32::from_str_radix(&l[..8], 16).unwrap_or_else(|_| panic!("bad word {l}"))
+                })
+                .collect()
+        }
+
+        fn run(reg: &mut [Limbs; 17], prog: &[u32]) {
+            for &i in prog {
+                let (op, a, b, d) = (i & 0xFF, (i >> 8) & 0xFF, (i >> 16) & 0xFF, i >> 24);
+                let (x, y) = (reg[a as usize], reg[b as usize]);
+                reg[d as usize] = match op {
+                    0 => fe_mul(&x, &y),
+                    1 => fe_add(&x, &y),
+                    2 => fe_sub(&x, &y),
+                    _ => panic!("op {op} in a point program"),
+                };
+            }
+        }
+
+        fn load(p: &Jac, q: &Jac) -> [Limbs; 17] {
+            let mut reg = [ZERO; 17];
+            reg[..3].copy_from_slice(&[p.x, p.y, p.z]);
+            reg[3..6].copy_from_slice(&[q.x, q.y, q.z]);
+            reg
+        }
+
+        #[test]
+        fn point_programs_match_the_twin() {
+            let (dbl_p, add1, add2) = (program("DBL"), program("ADD1"), program("ADD2"));
+            let g = Jac::from_affine(&G.x, &G.y);
+            let mut p = dbl(&dbl(&g));
+            let mut q = add(&dbl(&g), &g);
+            for _ in 0..20 {
+                let mut reg = load(&p, &q);
+                run(&mut reg, &dbl_p);
+                assert_eq!(
+                    Jac {
+                        x: reg[0],
+                        y: reg[1],
+                        z: reg[2]
+                    },
+                    dbl(&p)
+                );
+                let mut reg = load(&p, &q);
+                run(&mut reg, &add1);
+                assert!(!is_zero(&reg[12]));
+                run(&mut reg, &add2);
+                assert_eq!(
+                    Jac {
+                        x: reg[0],
+                        y: reg[1],
+                        z: reg[2]
+                    },
+                    add(&p, &q)
+                );
+                // An affine operand (Z = 1), as the G table supplies.
+                let (ax, ay) = to_affine(&q).unwrap_or((ONE, ONE));
+                let mut reg = load(&p, &Jac::from_affine(&ax, &ay));
+                run(&mut reg, &add1);
+                run(&mut reg, &add2);
+                assert_eq!(
+                    to_affine(&Jac {
+                        x: reg[0],
+                        y: reg[1],
+                        z: reg[2]
+                    }),
+                    to_affine(&add_affine(&p, &ax, &ay))
+                );
+                p = add(&p, &q);
+                q = dbl(&q);
+            }
+            // P + P and P + (-P) leave H = 0 for the kernel's special cases.
+            let mut reg = load(&p, &p);
+            run(&mut reg, &add1);
+            assert!(is_zero(&reg[12]) && is_zero(&reg[13]));
+            let mut reg = load(&p, &p.neg());
+            run(&mut reg, &add1);
+            assert!(is_zero(&reg[12]) && !is_zero(&reg[13]));
+        }
     }
 }

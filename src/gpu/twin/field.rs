@@ -229,7 +229,11 @@ pub fn reduce_wide(t: &[u32; 16], m: &Limbs, c: &[u32; 5], clen: usize) -> Limbs
 /// (a + b) mod m for reduced a, b.
 pub fn add_mod(a: &Limbs, b: &Limbs, m: &Limbs) -> Limbs {
     let (s, c) = add_raw(a, b);
-    if c != 0 || gte(&s, m) { sub_raw(&s, m).0 } else { s }
+    if c != 0 || gte(&s, m) {
+        sub_raw(&s, m).0
+    } else {
+        s
+    }
 }
 
 /// (a − b) mod m for reduced a, b.
@@ -361,7 +365,16 @@ mod tests {
         let v = match rng.random_range(0..6) {
             0 => [rng.random_range(0..4), 0, 0, 0, 0, 0, 0, 0],
             1 => sub_raw(m, &[rng.random_range(1..4), 0, 0, 0, 0, 0, 0, 0]).0,
-            2 => [u32::MAX, u32::MAX, x[2], x[3], u32::MAX, u32::MAX, u32::MAX, u32::MAX],
+            2 => [
+                u32::MAX,
+                u32::MAX,
+                x[2],
+                x[3],
+                u32::MAX,
+                u32::MAX,
+                u32::MAX,
+                u32::MAX,
+            ],
             _ => x,
         };
         if gte(&v, m) { sub_raw(&v, m).0 } else { v }
@@ -386,11 +399,14 @@ mod tests {
             for _ in 0..20_000 {
                 let a = sample(&mut rng, &m);
                 let b = sample(&mut rng, &m);
-                assert_eq!(reduce_wide(&mul_wide(&a, &b), &m, &c, clen), reference_mul(&a, &b, &m));
+                assert_eq!(
+                    reduce_wide(&mul_wide(&a, &b), &m, &c, clen),
+                    reference_mul(&a, &b, &m)
+                );
                 let sum = (U512::from(to_u256(&a)) + U512::from(to_u256(&b))) % modulus(&m);
                 assert_eq!(add_mod(&a, &b, &m), from_u256(U256::from(sum)));
-                let diff = (U512::from(to_u256(&a)) + modulus(&m) - U512::from(to_u256(&b)))
-                    % modulus(&m);
+                let diff =
+                    (U512::from(to_u256(&a)) + modulus(&m) - U512::from(to_u256(&b))) % modulus(&m);
                 assert_eq!(sub_mod(&a, &b, &m), from_u256(U256::from(diff)));
             }
         }

@@ -30,7 +30,16 @@ pub const BETA: Limbs = [
     0x7AE9_6A2B,
 ];
 /// −b1 = 0xE4437ED6010E88286F547FA90ABFE4C3 (basis vector (a1, b1), a1 + b1·λ ≡ 0).
-pub const MINUS_B1: Limbs = [0x0ABF_E4C3, 0x6F54_7FA9, 0x010E_8828, 0xE443_7ED6, 0, 0, 0, 0];
+pub const MINUS_B1: Limbs = [
+    0x0ABF_E4C3,
+    0x6F54_7FA9,
+    0x010E_8828,
+    0xE443_7ED6,
+    0,
+    0,
+    0,
+    0,
+];
 /// −b2 mod n, with b2 = a1 = 0x3086D221A7D46BCDE86C90E49284EB15.
 pub const MINUS_B2: Limbs = [
     0x3DB1_562C,
@@ -102,7 +111,10 @@ const HALF_N: Limbs = [
 fn signed_half(k: &Limbs) -> Half {
     let neg = !gte(&HALF_N, k);
     let m = if neg { neg_mod(k, &N) } else { *k };
-    Half { mag: [m[0], m[1], m[2], m[3]], neg }
+    Half {
+        mag: [m[0], m[1], m[2], m[3]],
+        neg,
+    }
 }
 
 /// Splits a reduced scalar k into (k1, k2) with k ≡ k1 + k2·λ (mod n).
@@ -194,13 +206,23 @@ mod tests {
     #[test]
     fn split_recombines_and_halves_are_short() {
         let mut rng = StdRng::seed_from_u64(4);
-        let edge = [[0u32; 8], ONE, super::super::field::sub_raw(&N, &ONE).0, HALF_N, LAMBDA];
+        let edge = [
+            [0u32; 8],
+            ONE,
+            super::super::field::sub_raw(&N, &ONE).0,
+            HALF_N,
+            LAMBDA,
+        ];
         for i in 0..20_000 {
             let k = if i < edge.len() {
                 edge[i]
             } else {
                 let x: Limbs = rng.random();
-                if gte(&x, &N) { super::super::field::sub_raw(&x, &N).0 } else { x }
+                if gte(&x, &N) {
+                    super::super::field::sub_raw(&x, &N).0
+                } else {
+                    x
+                }
             };
             let (h1, h2) = split(&k);
             let back = |h: &Half| {

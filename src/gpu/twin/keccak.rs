@@ -111,7 +111,14 @@ pub fn keccak_f(s: &mut [u32; 50]) {
 
 /// Word k of `len` message bytes starting at byte `start` of `data`, zero past the message, with
 /// the pad bits of a block ending at `block_end` (the kernel's `message_word`).
-pub fn message_word(data: &[u32], start: u32, len: u32, pos: u32, last_block: bool, k: usize) -> u32 {
+pub fn message_word(
+    data: &[u32],
+    start: u32,
+    len: u32,
+    pos: u32,
+    last_block: bool,
+    k: usize,
+) -> u32 {
     let mut w = 0u32;
     if pos < len {
         let a = start + pos;
@@ -144,9 +151,9 @@ pub fn keccak_words(data: &[u32], start: u32, len: u32) -> [u32; 8] {
     let blocks = len / RATE as u32 + 1;
     for blk in 0..blocks {
         let last = blk + 1 == blocks;
-        for k in 0..RATE_WORDS {
+        for (k, word) in s.iter_mut().enumerate().take(RATE_WORDS) {
             let pos = blk * RATE as u32 + 4 * k as u32;
-            s[k] ^= message_word(data, start, len, pos, last, k);
+            *word ^= message_word(data, start, len, pos, last, k);
         }
         keccak_f(&mut s);
     }
@@ -183,8 +190,9 @@ mod tests {
     #[test]
     fn matches_sha3_at_block_edges_and_any_alignment() {
         let mut rng = StdRng::seed_from_u64(6);
-        for len in [0usize, 1, 3, 4, 5, 63, 64, 65, 131, 132, 133, 134, 135, 136, 137, 271, 272, 273, 1000]
-        {
+        for len in [
+            0usize, 1, 3, 4, 5, 63, 64, 65, 131, 132, 133, 134, 135, 136, 137, 271, 272, 273, 1000,
+        ] {
             for align in 0..4 {
                 let mut buf = vec![0u8; align];
                 let msg: Vec<u8> = (0..len).map(|_| rng.random()).collect();

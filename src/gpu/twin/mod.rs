@@ -50,10 +50,17 @@ pub fn decode_out(item: &RecoverItem, out: &OutSlot) -> Result<Address, RecoverE
 }
 
 /// Batch recovery through the twin.
-pub fn recover_batch(items: &[RecoverItem], g_table: &[AffinePoint]) -> Vec<Result<Address, RecoverError>> {
+pub fn recover_batch(
+    items: &[RecoverItem],
+    g_table: &[AffinePoint],
+) -> Vec<Result<Address, RecoverError>> {
     let inputs: Vec<RecoverInput> = items.iter().map(input_slot).collect();
     let outs = recover::recover_all(&inputs, g_table);
-    items.iter().zip(&outs).map(|(i, o)| decode_out(i, o)).collect()
+    items
+        .iter()
+        .zip(&outs)
+        .map(|(i, o)| decode_out(i, o))
+        .collect()
 }
 
 /// Batch keccak through the twin, reading the batch exactly as the kernel does.
@@ -86,7 +93,11 @@ mod tests {
         }
         // The edge set really exercises every failure code.
         for code in 1..=4 {
-            assert!(want.iter().any(|r| r.err().map(RecoverError::code) == Some(code)), "code {code}");
+            assert!(
+                want.iter()
+                    .any(|r| r.err().map(RecoverError::code) == Some(code)),
+                "code {code}"
+            );
         }
     }
 

@@ -6,10 +6,12 @@
 //! NAFs, one shared chain of doublings). finish: affine Q by one inversion per chunk of
 //! [`FINISH_CHUNK`] items (Montgomery's trick), keccak of x‖y, the last 20 bytes.
 
-use super::curve::{G_ENTRIES, G_WINDOW_BITS, G_WINDOWS, INFINITY, Jac, add, add_affine, batch_inv, dbl};
+use super::curve::{
+    G_ENTRIES, G_WINDOW_BITS, G_WINDOWS, INFINITY, Jac, add, add_affine, batch_inv, dbl,
+};
 use super::field::{
-    Limbs, N, ONE, P, fe_add, fe_mul, fe_neg, fe_sqr, fe_sqrt, gte, is_zero, neg_mod, sc_inv, sc_mul,
-    sub_raw,
+    Limbs, N, ONE, P, fe_add, fe_mul, fe_neg, fe_sqr, fe_sqrt, gte, is_zero, neg_mod, sc_inv,
+    sc_mul, sub_raw,
 };
 use super::glv::{BETA, NAF_LEN, split, wnaf};
 use super::keccak::keccak_f;
@@ -91,12 +93,19 @@ fn add_digit(acc: &Jac, table: &[Jac; 8], d: i32) -> Jac {
 
 /// The `recover_mul` pass for one item.
 pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> JacSlot {
-    let mut out = JacSlot { code: prep.code, ..JacSlot::default() };
+    let mut out = JacSlot {
+        code: prep.code,
+        ..JacSlot::default()
+    };
     if prep.code != 0 {
         return out;
     }
     // Odd multiples R, 3R, …, 15R (signed by k1), and their images under φ (signed by k2).
-    let ry = if prep.neg1 != 0 { fe_neg(&prep.ry) } else { prep.ry };
+    let ry = if prep.neg1 != 0 {
+        fe_neg(&prep.ry)
+    } else {
+        prep.ry
+    };
     let r = Jac::from_affine(&prep.rx, &ry);
     let r2 = dbl(&r);
     let mut t1 = [r; 8];
@@ -141,19 +150,28 @@ pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> JacSlot {
 
 /// The `recover_finish` pass for one chunk of at most [`FINISH_CHUNK`] items.
 pub fn finish(chunk: &[JacSlot]) -> Vec<OutSlot> {
-    let mut zs: Vec<Limbs> = chunk.iter().map(|j| if j.code == 0 { j.z } else { ONE }).collect();
+    let mut zs: Vec<Limbs> = chunk
+        .iter()
+        .map(|j| if j.code == 0 { j.z } else { ONE })
+        .collect();
     batch_inv(&mut zs);
     chunk
         .iter()
         .zip(&zs)
         .map(|(j, zi)| {
             if j.code != 0 {
-                return OutSlot { code: j.code, addr: [0; 5] };
+                return OutSlot {
+                    code: j.code,
+                    addr: [0; 5],
+                };
             }
             let zi2 = fe_sqr(zi);
             let x = fe_mul(&j.x, &zi2);
             let y = fe_mul(&j.y, &fe_mul(&zi2, zi));
-            OutSlot { code: 0, addr: address_words(&x, &y) }
+            OutSlot {
+                code: 0,
+                addr: address_words(&x, &y),
+            }
         })
         .collect()
 }
@@ -173,7 +191,10 @@ pub fn address_words(x: &Limbs, y: &Limbs) -> [u32; 5] {
 
 /// All three passes over a batch.
 pub fn recover_all(inputs: &[RecoverInput], g_table: &[AffinePoint]) -> Vec<OutSlot> {
-    let jac: Vec<JacSlot> = inputs.iter().map(|i| multiply(&prepare(i), g_table)).collect();
+    let jac: Vec<JacSlot> = inputs
+        .iter()
+        .map(|i| multiply(&prepare(i), g_table))
+        .collect();
     jac.chunks(FINISH_CHUNK).flat_map(finish).collect()
 }
 
