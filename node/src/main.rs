@@ -1,1 +1,55 @@
-fn main(){}
+//! The `ranger` command line: inspect blocks and transactions, verify chains, benchmark, and run
+//! a local devnet with a ranger verifying it.
+//!
+//! Exit codes (for every command that judges something): 0 all valid, 1 something is invalid,
+//! 2 could not decide (bad input, I/O, bad context).
+
+mod bench_cmd;
+mod input;
+mod inspect;
+mod output;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "ranger", version, about = "A verification node for Kaia council chains")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode and check one block or one transaction.
+    #[command(subcommand)]
+    Inspect(inspect::InspectCommand),
+    /// Verify a chain of blocks against its genesis context.
+    Verify(verify::VerifyArgs),
+    /// Measure the machine's limits and the pipeline against them.
+    Bench(bench_cmd::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RANGER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(c) => inspect::run(c),
+        Command::Verify(a) => verify::run(a),
+        Command::Bench(a) => bench_cmd::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

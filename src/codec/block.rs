@@ -23,10 +23,7 @@ pub fn decode_block(raw: &[u8]) -> Result<Block, DecodeError> {
     while !txl.is_empty() {
         let index = transactions.len();
         let raw_tx = next_tx_in_block(&mut txl)?;
-        let tx = decode_tx(raw_tx).map_err(|e| DecodeError::Invalid {
-            field: "transactions",
-            reason: format!("transaction {index}: {e}"),
-        })?;
+        let tx = decode_tx(raw_tx).map_err(|e| DecodeError::Tx { index, source: Box::new(e) })?;
         transactions.push(tx);
     }
     r.finish()?;

@@ -30,6 +30,8 @@ pub enum DecodeError {
     HeaderFieldCount(usize),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    #[error("transaction {index}: {source}")]
+    Tx { index: usize, source: Box<DecodeError> },
     #[error("input is {len} bytes, over the limit of {max}")]
     TooLarge { len: usize, max: usize },
 }

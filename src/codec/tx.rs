@@ -205,7 +205,8 @@ fn decode_eth(ty: TxType, raw: &[u8]) -> Result<Transaction, DecodeError> {
     e.data = Bytes::copy_from_slice(r.bytes("data")?);
     let al = r.item("accessList")?;
     check_access_list(al)?;
-    e.access_list = Bytes::copy_from_slice(al.raw);
+    // An empty list is kept as empty bytes: one representation per value.
+    e.access_list = if al.payload.is_empty() { Bytes::new() } else { Bytes::copy_from_slice(al.raw) };
     if ty == TxType::ETH_BLOB {
         e.blob_fee_cap = r.u256("blobFeeCap")?;
         let mut hl = r.list("blobHashes")?;
@@ -216,7 +217,8 @@ fn decode_eth(ty: TxType, raw: &[u8]) -> Result<Transaction, DecodeError> {
     if ty == TxType::ETH_SET_CODE {
         let au = r.item("authorizationList")?;
         check_authorizations(au)?;
-        e.authorizations = Bytes::copy_from_slice(au.raw);
+        e.authorizations =
+            if au.payload.is_empty() { Bytes::new() } else { Bytes::copy_from_slice(au.raw) };
     }
     let sig = read_sig(&mut r)?;
     r.finish()?;

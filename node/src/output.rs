@@ -1,0 +1,130 @@
+//! Human-readable output: aligned key/value tables for blocks and transactions, and the check of
+//! a JSON block's claims (hash, senders) against what ranger computed.
+
+use ranger::codec::json::JsonClaims;
+use ranger::pipeline::BlockReport;
+use serde_json::Value;
+
+fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(|| "-".to_string(), |x| x.to_string())
+}
+
+/// Prints a block report as a table.
+pub fn print_block(r: &BlockReport, claims: &[String]) {
+    println!("{:<14} {}", "number", opt(&r.number));
+    println!("{:<14} {}", "hash", opt(&r.hash));
+    println!("{:<14} {}", "sig hash", opt(&r.sig_hash));
+    println!("{:<14} {}", "round", opt(&r.round));
+    println!("{:<14} {}", "proposer", opt(&r.proposer));
+    println!("{:<14} {}", "validators", r.validators.len());
+    for v in &r.validators {
+        println!("{:<14}   {v}", "");
+    }
+    println!("{:<14} {}", "committers", r.committers.len());
+    for c in &r.committers {
+        println!("{:<14}   {c}", "");
+    }
+    if let Some(q) = &r.quorum {
+        println!(
+            "{:<14} {} valid distinct of {} required (council {}): {}",
+            "quorum",
+            q.valid_distinct,
+            q.required,
+            q.council,
+            if q.ok { "ok" } else { "FAILED" }
+        );
+    }
+    if let Some(t) = &r.tx_root {
+        println!(
+            "{:<14} {} ({}): {}",
+            "tx root",
+            t.computed,
+            t.imp,
+            if t.ok { "ok" } else { "MISMATCH" }
+        );
+    }
+    println!("{:<14} {}", "transactions", r.transactions.len());
+    for t in &r.transactions {
+        println!(
+            "  #{:<4} {:<7} {} sender {} {}",
+            t.index,
+            t.tx_type,
+            t.hash,
+            opt(&t.sender),
+            if t.ok { "ok".to_string() } else { format!("FAIL {}", t.error.clone().unwrap_or_default()) }
+        );
+        for n in &t.notes {
+            println!("         note: {n}");
+        }
+    }
+    for c in claims {
+        println!("{:<14} {c}", "claim");
+    }
+    println!("{:<14} {:?}", "verdict", r.verdict);
+    for f in &r.faults {
+        let tx = f.tx_index.map(|i| format!(" (tx {i})")).unwrap_or_default();
+        let eg = match (&f.expected, &f.got) {
+            (Some(e), Some(g)) => format!(" [expected {e}, got {g}]"),
+            _ => String::new(),
+        };
+        println!("  fault {}{tx}: {}{eg}", f.kind, f.detail);
+    }
+}
+
+/// Prints a flat JSON object as an aligned table.
+pub fn print_kv(v: &Value) {
+    let Some(o) = v.as_object() else {
+        println!("{v}");
+        return;
+    };
+    for (k, v) in o {
+        match v {
+            Value::Object(inner) => {
+                println!("{k}");
+                for (ik, iv) in inner {
+                    println!("  {ik:<16} {}", show(iv));
+                }
+            }
+            _ => println!("{k:<20} {}", show(v)),
+        }
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        Value::Array(a) if a.is_empty() => "-".into(),
+        Value::Array(a) => a.iter().map(show).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The claims of a JSON block that disagree with what ranger computed.
+pub fn claim_mismatches(r: &BlockReport, c: &JsonClaims) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(claimed), Some(got)) = (c.hash, r.hash)
+        && claimed != got
+    {
+        out.push(format!("JSON hash {claimed} is not the computed block hash {got}"));
+    }
+    for t in &r.transactions {
+        if let Some(Some(h)) = c.tx_hashes.get(t.index)
+            && *h != t.hash
+        {
+            out.push(format!("tx {}: JSON hash {h} is not the computed {}", t.index, t.hash));
+        }
+        if let Some(Some(h)) = c.sender_tx_hashes.get(t.index)
+            && *h != t.sender_tx_hash
+        {
+            out.push(format!("tx {}: JSON senderTxHash {h} is not the computed {}", t.index, t.sender_tx_hash));
+        }
+        if let (Some(Some(f)), Some(s)) = (c.senders.get(t.index), t.sender)
+            && *f != s
+            && !t.notes.iter().any(|n| n.contains("decoupled"))
+        {
+            out.push(format!("tx {}: JSON from {f} is not the recovered sender {s}", t.index));
+        }
+    }
+    out
+}

@@ -1,0 +1,127 @@
+//! `ranger verify`: verifies a chain file (or a devnet directory: `genesis.json` + `chain`)
+//! against its context, one verdict per block in order.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use ranger::codec::chainfile::ChainReader;
+use ranger::consensus::ChainSpec;
+use ranger::crypto::BackendKind;
+use ranger::pipeline::{BlockReport, Input, Mode, Pipeline, PipelineConfig, Verdict};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A chain file, or a directory holding `genesis.json` and `chain`.
+    path: PathBuf,
+    /// The context: mainnet, kairos or a genesis JSON file (default: DIR/genesis.json).
+    #[arg(long)]
+    chain: Option<String>,
+    /// What to check.
+    #[arg(long, default_value = "full")]
+    mode: Mode,
+    /// Batch backend for hashing and recovery.
+    #[arg(long, default_value = "auto")]
+    backend: BackendKind,
+    /// One JSON object per block, then a summary object.
+    #[arg(long)]
+    json: bool,
+    /// Print only invalid blocks and the summary.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// The chain file and context a path names.
+pub fn resolve(path: &Path, chain: Option<&str>) -> Result<(PathBuf, ChainSpec)> {
+    let (file, default_spec) = if path.is_dir() {
+        (path.join("chain"), Some(path.join("genesis.json")))
+    } else {
+        (path.to_path_buf(), None)
+    };
+    let spec = match (chain, default_spec) {
+        (Some(c), _) => ChainSpec::load(c)?,
+        (None, Some(g)) => ChainSpec::from_file(&g)?,
+        (None, None) => anyhow::bail!("a chain file needs --chain (mainnet, kairos or a genesis JSON file)"),
+    };
+    Ok((file, spec))
+}
+
+pub fn run(a: VerifyArgs) -> Result<u8> {
+    let (file, spec) = resolve(&a.path, a.chain.as_deref())?;
+    let backend = ranger::gpu::open_backend(a.backend)?;
+    let (cfg, keys) = PipelineConfig::from_spec(&spec, a.mode)?;
+    let reader = ChainReader::new(std::io::BufReader::new(
+        std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?,
+    ))?;
+    let inputs = reader.map(|f| f.map(Input::Rlp).map_err(|e| e.to_string()));
+    let mut pipeline = Pipeline::new(cfg, keys, backend);
+    let mut first_invalid = None;
+    let (json_out, quiet) = (a.json, a.quiet);
+    let result = pipeline.run(inputs, None, |r| {
+        if r.verdict == Verdict::Invalid && first_invalid.is_none() {
+            first_invalid = r.number.or(Some(r.position));
+        }
+        print_verdict(&r, json_out, quiet);
+        true
+    });
+    match result {
+        Ok(s) => {
+            if json_out {
+                println!(
+                    "{}",
+                    json!({"summary": {"blocks": s.blocks, "valid": s.valid, "invalid": s.invalid,
+                        "transactions": s.transactions, "first_invalid": first_invalid}})
+                );
+            } else {
+                println!(
+                    "{} blocks, {} transactions: {} valid, {} invalid",
+                    s.blocks, s.transactions, s.valid, s.invalid
+                );
+            }
+            Ok(if s.invalid > 0 { 1 } else { 0 })
+        }
+        Err(e) => {
+            // Blocks before the failure were judged and printed; the rest cannot be.
+            if json_out {
+                println!("{}", json!({"undecided": e.to_string(), "first_invalid": first_invalid}));
+            }
+            Err(anyhow::anyhow!("could not finish: {e}"))
+        }
+    }
+}
+
+fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
+    if quiet && r.verdict == Verdict::Valid {
+        return;
+    }
+    let block = r.number.map_or_else(|| format!("#{}", r.position), |n| n.to_string());
+    if json_out {
+        let mut v = json!({"block": r.number, "position": r.position, "hash": r.hash, "verdict": r.verdict,
+            "transactions": r.transactions.len()});
+        if let (Some(f), Some(o)) = (r.first_fault(), v.as_object_mut()) {
+            o.insert("kind".into(), json!(f.kind));
+            o.insert("detail".into(), json!(f.detail));
+            o.insert("tx_index".into(), json!(f.tx_index));
+            o.insert("expected".into(), json!(f.expected));
+            o.insert("got".into(), json!(f.got));
+            o.insert("faults".into(), json!(r.faults));
+        }
+        println!("{v}");
+        return;
+    }
+    let hash = r.hash.map(|h| h.to_string()).unwrap_or_else(|| "-".into());
+    match r.first_fault() {
+        None => println!("block {block} {hash} valid ({} txs)", r.transactions.len()),
+        Some(f) => {
+            let tx = f.tx_index.map(|i| format!(" tx {i}:")).unwrap_or_default();
+            let eg = match (&f.expected, &f.got) {
+                (Some(e), Some(g)) => format!(" [expected {e}, got {g}]"),
+                _ => String::new(),
+            };
+            println!("block {block} {hash} INVALID {}:{tx} {}{eg}", f.kind, f.detail);
+            for more in &r.faults[1..] {
+                println!("    also {}: {}", more.kind, more.detail);
+            }
+        }
+    }
+}

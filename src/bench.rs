@@ -1,0 +1,198 @@
+//! `ranger bench`: measures the machine's limit and the pipeline on the same inputs, in one run,
+//! so the ratios hold up on a shared, noisy machine.
+//!
+//! The limit of a job is its bare single-thread rate (libsecp256k1 recovery, `sha3` keccak) times
+//! the number of cores; the pipeline figure runs the same inputs through the configured backend in
+//! the pipeline's batch sizes.
+
+use crate::crypto::secp::{RecoverItem, SigningKey, recover_address};
+use crate::crypto::{Backend, MessageBatch, keccak256};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// One job's figures.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Figure {
+    pub limit_per_s: f64,
+    pub pipeline_per_s: f64,
+    pub ratio: f64,
+    /// Single-thread bare rate the limit is built from.
+    pub single_thread_per_s: f64,
+}
+
+impl Figure {
+    fn new(single: f64, cores: usize, pipeline: f64) -> Self {
+        let limit = single * cores as f64;
+        Figure { limit_per_s: limit, pipeline_per_s: pipeline, ratio: pipeline / limit, single_thread_per_s: single }
+    }
+}
+
+/// Runs `f` (which processes `per_call` items) until `min` has passed; returns items per second.
+pub fn rate(min: Duration, per_call: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm caches and lazy initialisation outside the clock
+    let start = Instant::now();
+    let mut calls = 0u64;
+    while start.elapsed() < min {
+        f();
+        calls += 1;
+    }
+    (calls as f64 * per_call as f64) / start.elapsed().as_secs_f64()
+}
+
+/// Seeded recovery inputs: `n` distinct signers over distinct hashes.
+pub fn recover_inputs(n: usize, seed: u64) -> Vec<RecoverItem> {
+    use rayon::prelude::*;
+    (0..n as u64)
+        .into_par_iter()
+        .map(|i| {
+            let key = SigningKey::from_seed(seed, i % 1024);
+            let hash = keccak256(&[seed.to_be_bytes(), i.to_be_bytes()].concat());
+            RecoverItem { hash, sig: key.sign(&hash) }
+        })
+        .collect()
+}
+
+/// Seeded keccak inputs: `n` messages of `len` bytes (transaction-sized by default).
+pub fn keccak_inputs(n: usize, len: usize, seed: u64) -> MessageBatch {
+    let mut b = MessageBatch::with_capacity(n, n * len);
+    let mut m = vec![0u8; len];
+    for i in 0..n {
+        for (j, x) in m.iter_mut().enumerate() {
+            *x = (seed as usize ^ i.wrapping_mul(31) ^ j) as u8;
+        }
+        b.push(&m);
+    }
+    b
+}
+
+/// Recovery: bare single-thread libsecp256k1 × cores vs the backend's batch recovery.
+pub fn recover_figure(backend: &dyn Backend, items: &[RecoverItem], cores: usize, min: Duration) -> Figure {
+    let single = rate(min, items.len(), || {
+        for it in items {
+            std::hint::black_box(recover_address(&it.hash, &it.sig).ok());
+        }
+    });
+    let pipeline = rate(min, items.len(), || {
+        std::hint::black_box(backend.recover_batch(items));
+    });
+    Figure::new(single, cores, pipeline)
+}
+
+/// Keccak: bare single-thread `sha3` × cores vs the backend's batch keccak.
+pub fn keccak_figure(backend: &dyn Backend, batch: &MessageBatch, cores: usize, min: Duration) -> Figure {
+    let single = rate(min, batch.len(), || {
+        for i in 0..batch.len() {
+            std::hint::black_box(keccak256(batch.get(i)));
+        }
+    });
+    let pipeline = rate(min, batch.len(), || {
+        std::hint::black_box(backend.keccak_batch(batch));
+    });
+    Figure::new(single, cores, pipeline)
+}
+
+/// Cores the pipeline may use (rayon's pool size).
+pub fn cores() -> usize {
+    rayon::current_num_threads()
+}
+
+/// The header figure.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct HeadersFigure {
+    pub mainnet_shape_per_s: f64,
+    pub headers: usize,
+    pub seals_per_header: usize,
+}
+
+/// Validators of the mainnet-shape council: with 31 members, 2F+1 = 21, and each header carries
+/// 22 committed seals, like today's mainnet headers.
+const SHAPE_COUNCIL: usize = 31;
+const SHAPE_SEALS: usize = 22;
+
+/// A chain of `n` mainnet-shape headers (Randao active: 17 fields, BLS reveal, mix hash), each
+/// with a proposer seal and 22 committed seals, and the spec that verifies it.
+pub fn mainnet_shape_chain(n: usize, seed: u64) -> (crate::consensus::ChainSpec, Vec<Vec<u8>>) {
+    use crate::codec::block::encode_block;
+    use crate::consensus::chain::{ChainSpec, CouncilMember, ForkSchedule};
+    use crate::consensus::istanbul::{block_hash, seal_header};
+    use crate::consensus::randao::next_mix_hash;
+    use crate::crypto::bls::{BlsSecretKey, randao_msg};
+    use crate::primitives::{Block, Header};
+    use alloy_primitives::{B256, Bytes, U256};
+
+    let keys: Vec<SigningKey> = (0..SHAPE_COUNCIL as u64).map(|i| SigningKey::from_seed(seed, i)).collect();
+    let bls: Vec<BlsSecretKey> =
+        (0..SHAPE_COUNCIL as u64).map(|i| BlsSecretKey::from_seed(&keccak256(&[seed.to_be_bytes(), i.to_be_bytes()].concat()).0)).collect();
+    let validators: Vec<_> = keys.iter().map(|k| k.address()).collect();
+    let spec = ChainSpec {
+        name: "mainnet-shape".into(),
+        chain_id: 8217,
+        forks: ForkSchedule::all_from_genesis(),
+        block_period: 1,
+        epoch: 604_800,
+        committee_size: Some(50),
+        derive_sha: "orig".into(),
+        council: keys
+            .iter()
+            .zip(&bls)
+            .map(|(k, b)| CouncilMember {
+                address: k.address(),
+                bls_public_key: Some(Bytes::copy_from_slice(&b.public_key().to_bytes())),
+                bls_pop: Some(Bytes::copy_from_slice(&b.pop())),
+            })
+            .collect(),
+        base_fee: None,
+        accounts: Vec::new(),
+        legacy_keys_only: true,
+    };
+    let mut parent = B256::ZERO;
+    let mut mix = B256::ZERO;
+    let mut out = Vec::with_capacity(n);
+    for number in 0..n as u64 {
+        let p = (number as usize) % SHAPE_COUNCIL;
+        let reveal = bls[p].sign(&randao_msg(number));
+        mix = next_mix_hash(if number == 0 { &B256::ZERO } else { &mix }, &reveal);
+        let mut h = Header {
+            parent_hash: parent,
+            rewardbase: validators[p],
+            tx_root: crate::trie::EMPTY_ROOT_HASH,
+            receipts_root: crate::trie::EMPTY_ROOT_HASH,
+            block_score: U256::from(1),
+            number,
+            time: 1_700_000_000 + number,
+            base_fee: Some(U256::from(25_000_000_000u64)),
+            random_reveal: Some(Bytes::copy_from_slice(&reveal)),
+            mix_hash: Some(Bytes::copy_from_slice(mix.as_slice())),
+            ..Default::default()
+        };
+        let committers: Vec<&SigningKey> = (0..SHAPE_SEALS).map(|j| &keys[(p + j) % SHAPE_COUNCIL]).collect();
+        seal_header(&mut h, &validators, 0, &keys[p], &committers);
+        parent = block_hash(&h);
+        out.push(encode_block(&Block { header: h, transactions: Vec::new() }));
+    }
+    (spec, out)
+}
+
+/// Mainnet-shape headers verified per second by the pipeline in headers mode on `backend`.
+pub fn mainnet_shape_headers_per_s(
+    backend: &std::sync::Arc<dyn Backend>,
+    n: usize,
+    min: Duration,
+) -> Result<HeadersFigure, crate::pipeline::ConfigError> {
+    use crate::pipeline::{Input, Mode, Pipeline, PipelineConfig};
+    let (spec, blocks) = mainnet_shape_chain(n, 7);
+    let (cfg, keys) = PipelineConfig::from_spec(&spec, Mode::Headers)?;
+    let per_s = rate(min, n, || {
+        let mut p = Pipeline::new(cfg.clone(), keys.clone(), backend.clone());
+        let inputs = blocks.iter().map(|b| Ok(Input::Rlp(b.clone())));
+        let mut invalid = 0;
+        let _ = p.run(inputs, None, |r| {
+            if r.verdict != crate::pipeline::Verdict::Valid {
+                invalid += 1;
+            }
+            true
+        });
+        assert_eq!(invalid, 0, "the mainnet-shape bench chain must verify");
+    });
+    Ok(HeadersFigure { mainnet_shape_per_s: per_s, headers: n, seals_per_header: SHAPE_SEALS })
+}

@@ -1,0 +1,88 @@
+//! What the pipeline says about a block: the verdict, its faults, and the evidence a user or a
+//! fault report needs (hashes, proposer, committers, quorum, per-transaction results, tx root).
+
+use crate::consensus::{Fault, FaultKind};
+use alloy_primitives::{Address, B256};
+use serde::Serialize;
+
+/// Valid, or invalid with at least one fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Valid,
+    Invalid,
+}
+
+/// The quorum check of a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Quorum {
+    pub council: usize,
+    pub required: usize,
+    pub valid_distinct: usize,
+    pub ok: bool,
+}
+
+/// One transaction's results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TxReport {
+    pub index: usize,
+    #[serde(rename = "type")]
+    pub tx_type: String,
+    pub hash: B256,
+    pub sender_tx_hash: B256,
+    /// The recovered sender (first signature's signer).
+    pub sender: Option<Address>,
+    /// Every recovered sender signature's signer (multisig has several).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signers: Vec<Address>,
+    /// The fee payer named by the transaction.
+    pub fee_payer: Option<Address>,
+    /// Who signed as fee payer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee_payer_signer: Option<Address>,
+    pub ok: bool,
+    pub error: Option<String>,
+    /// Things that cannot be judged without chain state (e.g. decoupled account keys).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The transactions-root check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TxRootReport {
+    pub header: B256,
+    pub computed: B256,
+    #[serde(rename = "impl")]
+    pub imp: String,
+    pub ok: bool,
+}
+
+/// Everything the pipeline found about one block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockReport {
+    /// Position in the input (0-based).
+    pub position: u64,
+    pub number: Option<u64>,
+    pub hash: Option<B256>,
+    pub sig_hash: Option<B256>,
+    pub round: Option<u8>,
+    pub proposer: Option<Address>,
+    pub committers: Vec<Address>,
+    pub validators: Vec<Address>,
+    pub quorum: Option<Quorum>,
+    pub transactions: Vec<TxReport>,
+    pub tx_root: Option<TxRootReport>,
+    pub verdict: Verdict,
+    pub faults: Vec<Fault>,
+}
+
+impl BlockReport {
+    /// The first fault: the one a verdict names.
+    pub fn first_fault(&self) -> Option<&Fault> {
+        self.faults.first()
+    }
+    /// True when the block has a fault of `kind`.
+    pub fn has(&self, kind: FaultKind) -> bool {
+        self.faults.iter().any(|f| f.kind == kind)
+    }
+}
