@@ -5,6 +5,7 @@
 //! counted in a throughput. Every timed batch is also checked against `CpuBackend`'s answers, so
 //! a fast wrong backend shows up as `verified: false`, not as a good number.
 
+use super::backend::GpuBackend;
 use super::error::GpuError;
 use super::select::open_backend;
 use crate::crypto::{Backend, BackendKind, CpuBackend, MessageBatch, RecoverItem};
@@ -69,8 +70,14 @@ pub struct BackendReport {
     pub backend: String,
     /// What was asked for.
     pub requested: String,
-    /// Time to open the backend (device, kernel compilation, calibration).
+    /// Time to open the backend here (calibration, and the device and kernels unless an
+    /// earlier backend of this process had opened them).
     pub warmup_ms: f64,
+    /// Warm-up of the process's GPU context (device, kernel compilation, first runs), for
+    /// backends that use the GPU.
+    pub gpu_warmup_ms: Option<f64>,
+    /// The adapter, for backends that use the GPU.
+    pub adapter: Option<String>,
     pub points: Vec<BenchPoint>,
 }
 
@@ -88,10 +95,23 @@ impl BenchReport {
             "backend", "batch", "recoveries/s", "hashes/s", "warmup_ms", "verified"
         );
         for b in &self.backends {
+            if let (Some(a), Some(w)) = (&b.adapter, b.gpu_warmup_ms) {
+                s.push_str(&format!(
+                    "# {}: adapter {a}, GPU warm-up {w:.0} ms\n",
+                    b.backend
+                ));
+            }
+        }
+        for b in &self.backends {
             for p in &b.points {
                 s.push_str(&format!(
                     "{:<8} {:>9} {:>14.0} {:>14.0} {:>10.0} {:>9}\n",
-                    b.backend, p.batch, p.recoveries_per_s, p.hashes_per_s, b.warmup_ms, p.verified
+                    b.backend,
+                    p.batch,
+                    p.recoveries_per_s,
+                    p.hashes_per_s,
+                    b.gpu_warmup_ms.unwrap_or(b.warmup_ms),
+                    p.verified
                 ));
             }
         }
@@ -141,11 +161,22 @@ pub fn bench_backends(kinds: &[BackendKind], opts: &BenchOptions) -> Result<Benc
     }
     let mut reports: Vec<BackendReport> = opened
         .iter()
-        .map(|(kind, b, warm)| BackendReport {
-            backend: b.name().to_string(),
-            requested: kind_name(*kind).to_string(),
-            warmup_ms: warm.as_secs_f64() * 1e3,
-            points: Vec::new(),
+        .map(|(kind, b, warm)| {
+            // The GPU context is shared, so this is free once any GPU backend is open.
+            let gpu = (b.name() != "cpu")
+                .then(GpuBackend::new)
+                .and_then(Result::ok);
+            BackendReport {
+                backend: b.name().to_string(),
+                requested: kind_name(*kind).to_string(),
+                warmup_ms: warm.as_secs_f64() * 1e3,
+                gpu_warmup_ms: gpu.as_ref().map(|g| g.warmup_time().as_secs_f64() * 1e3),
+                adapter: gpu.as_ref().map(|g| {
+                    let i = g.adapter_info();
+                    format!("{} ({:?})", i.name, i.backend)
+                }),
+                points: Vec::new(),
+            }
         })
         .collect();
     for &size in &opts.sizes {

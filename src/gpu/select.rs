@@ -11,9 +11,14 @@ use crate::crypto::{Backend, BackendKind, CpuBackend};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Recoveries in `auto`'s comparison: long enough to dwarf dispatch overhead on a real GPU, short
-/// enough (~0.1 s on lavapipe) not to delay start-up.
-const AUTO_PROBE_ITEMS: usize = 1_024;
+/// Recoveries in `auto`'s first comparison: ~0.1 s on lavapipe, so a software adapter that is
+/// clearly slower is rejected quickly.
+const AUTO_PROBE_SMALL: usize = 256;
+/// Recoveries in the second comparison, run only when the small one was close: large enough that
+/// a real GPU's dispatch overhead does not hide its throughput.
+const AUTO_PROBE_LARGE: usize = 4_096;
+/// "Clearly slower": the GPU took this many times the CPU's time on the small probe.
+const AUTO_CLEARLY_SLOWER: f64 = 4.0;
 
 /// Opens the backend `kind` names.
 pub fn open_backend(kind: BackendKind) -> Result<Arc<dyn Backend>, GpuError> {
@@ -33,22 +38,29 @@ fn auto() -> Arc<dyn Backend> {
             return Arc::new(CpuBackend);
         }
     };
-    let items = super::cases::valid_items(0xA070, AUTO_PROBE_ITEMS);
-    let time = |b: &dyn Backend| {
+    let time = |b: &dyn Backend, items: &[crate::crypto::RecoverItem]| {
         let t = Instant::now();
-        let _ = b.recover_batch(&items);
-        t.elapsed()
+        let _ = b.recover_batch(items);
+        t.elapsed().as_secs_f64().max(1e-9)
     };
+    let mut probe = AUTO_PROBE_SMALL;
+    let items = super::cases::valid_items(0xA070, probe);
     // CPU twice, keeping the better run: its first run also starts rayon's threads.
-    let cpu = time(&CpuBackend).min(time(&CpuBackend));
-    let g = time(&gpu);
-    let per_s = |d: std::time::Duration| AUTO_PROBE_ITEMS as f64 / d.as_secs_f64().max(1e-9);
+    let mut cpu = time(&CpuBackend, &items).min(time(&CpuBackend, &items));
+    let mut g = time(&gpu, &items);
+    if g < AUTO_CLEARLY_SLOWER * cpu {
+        probe = AUTO_PROBE_LARGE;
+        let items = super::cases::valid_items(0xA071, probe);
+        cpu = time(&CpuBackend, &items);
+        g = time(&gpu, &items);
+    }
     let pick_gpu = g < cpu && !gpu.has_failed();
     tracing::info!(
         target: "ranger::gpu",
         adapter = %gpu.adapter_info().name,
-        cpu_recoveries_per_s = per_s(cpu) as u64,
-        gpu_recoveries_per_s = per_s(g) as u64,
+        probe,
+        cpu_recoveries_per_s = (probe as f64 / cpu) as u64,
+        gpu_recoveries_per_s = (probe as f64 / g) as u64,
         chosen = if pick_gpu { "gpu" } else { "cpu" },
         "backend auto: measured CPU and GPU"
     );
