@@ -49,9 +49,41 @@ fn keccak256(@builtin(global_invocation_id) gid: vec3<u32>,
     let blocks = len / 136u + 1u;
     for (var blk = 0u; blk < blocks; blk++) {
         let last = blk + 1u == blocks;
-        for (var k = 0u; k < RATE_WORDS; k++) {
-            s[k] ^= message_word(start, len, blk * 136u + 4u * k, last, k);
-        }
+        // Unrolled: constant indices keep the state in registers.
+        s[0] ^= message_word(start, len, blk * 136u + 0u, last, 0u);
+        s[1] ^= message_word(start, len, blk * 136u + 4u, last, 1u);
+        s[2] ^= message_word(start, len, blk * 136u + 8u, last, 2u);
+        s[3] ^= message_word(start, len, blk * 136u + 12u, last, 3u);
+        s[4] ^= message_word(start, len, blk * 136u + 16u, last, 4u);
+        s[5] ^= message_word(start, len, blk * 136u + 20u, last, 5u);
+        s[6] ^= message_word(start, len, blk * 136u + 24u, last, 6u);
+        s[7] ^= message_word(start, len, blk * 136u + 28u, last, 7u);
+        s[8] ^= message_word(start, len, blk * 136u + 32u, last, 8u);
+        s[9] ^= message_word(start, len, blk * 136u + 36u, last, 9u);
+        s[10] ^= message_word(start, len, blk * 136u + 40u, last, 10u);
+        s[11] ^= message_word(start, len, blk * 136u + 44u, last, 11u);
+        s[12] ^= message_word(start, len, blk * 136u + 48u, last, 12u);
+        s[13] ^= message_word(start, len, blk * 136u + 52u, last, 13u);
+        s[14] ^= message_word(start, len, blk * 136u + 56u, last, 14u);
+        s[15] ^= message_word(start, len, blk * 136u + 60u, last, 15u);
+        s[16] ^= message_word(start, len, blk * 136u + 64u, last, 16u);
+        s[17] ^= message_word(start, len, blk * 136u + 68u, last, 17u);
+        s[18] ^= message_word(start, len, blk * 136u + 72u, last, 18u);
+        s[19] ^= message_word(start, len, blk * 136u + 76u, last, 19u);
+        s[20] ^= message_word(start, len, blk * 136u + 80u, last, 20u);
+        s[21] ^= message_word(start, len, blk * 136u + 84u, last, 21u);
+        s[22] ^= message_word(start, len, blk * 136u + 88u, last, 22u);
+        s[23] ^= message_word(start, len, blk * 136u + 92u, last, 23u);
+        s[24] ^= message_word(start, len, blk * 136u + 96u, last, 24u);
+        s[25] ^= message_word(start, len, blk * 136u + 100u, last, 25u);
+        s[26] ^= message_word(start, len, blk * 136u + 104u, last, 26u);
+        s[27] ^= message_word(start, len, blk * 136u + 108u, last, 27u);
+        s[28] ^= message_word(start, len, blk * 136u + 112u, last, 28u);
+        s[29] ^= message_word(start, len, blk * 136u + 116u, last, 29u);
+        s[30] ^= message_word(start, len, blk * 136u + 120u, last, 30u);
+        s[31] ^= message_word(start, len, blk * 136u + 124u, last, 31u);
+        s[32] ^= message_word(start, len, blk * 136u + 128u, last, 32u);
+        s[33] ^= message_word(start, len, blk * 136u + 132u, last, 33u);
         keccak_f(&s);
     }
     for (var k = 0u; k < 8u; k++) {

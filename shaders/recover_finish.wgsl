@@ -2,7 +2,7 @@
 // inverts all their Z with one field inversion (Montgomery's trick), converts Q to affine and
 // writes keccak256(x || y)[12..32] as the address. Arithmetic runs through the field machine.
 // Twin: src/gpu/twin/recover.rs (finish).
-// import: layout field keccak vm
+// import: layout field arith keccak vm
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> jac: array<JacSlot>;

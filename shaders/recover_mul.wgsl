@@ -3,7 +3,7 @@
 // of doublings over the width-5 NAFs of the GLV halves. Code 4 when Q is at infinity.
 // All arithmetic runs through the field machine (vm.wgsl) with the programs of points.wgsl.
 // Twin: src/gpu/twin/recover.rs (multiply).
-// import: layout field glv vm points
+// import: layout field arith glv vm points
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> prep: array<PrepSlot>;

@@ -1,7 +1,7 @@
 // recover_prepare.wgsl: pass 1 of recovery. Range checks (codes 1-3), R from r and the recovery
 // id's parity (code 4 when r is not an x-coordinate), u1 = -z/r and u2 = s/r mod n, and the GLV
 // split of u2. Twin: src/gpu/twin/recover.rs (prepare).
-// import: layout field glv vm
+// import: layout field arith glv vm
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> inputs: array<RecoverInput>;

@@ -1,6 +1,7 @@
 // shared/field.wgsl: 256-bit arithmetic modulo p and modulo n on eight 32-bit limbs, always fully
-// reduced. Twin: src/gpu/twin/field.rs (same functions, same names). WGSL has no 64-bit integers
-// and no mul-high, so 32x32->64 products are built from 16-bit halves (mul32). Both moduli are
+// reduced; the 512-bit product and the reductions are generated, unrolled, in arith.wgsl.
+// Twin: src/gpu/twin/field.rs (same functions, same names). WGSL has no 64-bit integers and no
+// mul-high, so 32x32->64 products are built from 16-bit halves (mul32). Both moduli are
 // 2^256 - c with a short c, so a 512-bit product reduces by folding hi*c into lo.
 
 alias Limbs = array<u32, 8>;
@@ -48,59 +49,9 @@ fn mac(t: u32, a: u32, b: u32, c: u32) -> vec2<u32> {
     return vec2<u32>(s2, p.y + c1 + c2);
 }
 
-// The 512-bit product a*b (operand scanning).
-fn mul_wide(a: Limbs, b: Limbs) -> array<u32, 16> {
-    var t: array<u32, 16>;
-    for (var i = 0u; i < 8u; i++) {
-        var carry = 0u;
-        let ai = a[i];
-        for (var j = 0u; j < 8u; j++) {
-            let m = mac(t[i + j], ai, b[j], carry);
-            t[i + j] = m.x;
-            carry = m.y;
-        }
-        t[i + 8u] = carry;
-    }
-    return t;
-}
-
-// lo + hi*c for an hlen-limb hi and a clen-limb c, as 14 limbs.
-fn fold(lo: Limbs, hi: Limbs, hlen: u32, c: array<u32, 5>, clen: u32) -> array<u32, 14> {
-    var r: array<u32, 14>;
-    for (var i = 0u; i < 8u; i++) {
-        r[i] = lo[i];
-    }
-    for (var i = 0u; i < hlen; i++) {
-        var carry = 0u;
-        let hi_i = hi[i];
-        for (var j = 0u; j < clen; j++) {
-            let m = mac(r[i + j], hi_i, c[j], carry);
-            r[i + j] = m.x;
-            carry = m.y;
-        }
-        var k = i + clen;
-        loop {
-            if (carry == 0u || k >= 14u) {
-                break;
-            }
-            let s = r[k] + carry;
-            carry = select(0u, 1u, s < carry);
-            r[k] = s;
-            k++;
-        }
-    }
-    return r;
-}
-
-// a >= m.
+// a >= m (no borrow out of a - m).
 fn gte(a: Limbs, m: Limbs) -> bool {
-    for (var k = 0u; k < 8u; k++) {
-        let i = 7u - k;
-        if (a[i] != m[i]) {
-            return a[i] > m[i];
-        }
-    }
-    return true;
+    return sub_borrow(a, m).borrow == 0u;
 }
 
 // a - m (wrapping); the borrow is not needed by callers.
@@ -153,42 +104,6 @@ fn add_carry(a: Limbs, m: Limbs) -> SubResult {
     return SubResult(r, carry);
 }
 
-// t mod m for a 512-bit t and m = 2^256 - c.
-fn reduce_wide(t: array<u32, 16>, m: Limbs, c: array<u32, 5>, clen: u32) -> Limbs {
-    var lo: Limbs;
-    var hi: Limbs;
-    for (var i = 0u; i < 8u; i++) {
-        lo[i] = t[i];
-        hi[i] = t[i + 8u];
-    }
-    var hlen = 8u;
-    for (var round = 0u; round < 3u; round++) {
-        let r = fold(lo, hi, hlen, c, clen);
-        for (var i = 0u; i < 8u; i++) {
-            lo[i] = r[i];
-        }
-        hi = ZERO;
-        for (var i = 0u; i < 6u; i++) {
-            hi[i] = r[i + 8u];
-        }
-        hlen = 6u;
-    }
-    var any_hi = 0u;
-    for (var i = 0u; i < 6u; i++) {
-        any_hi = any_hi | hi[i];
-    }
-    if (any_hi != 0u) {
-        let r = fold(lo, hi, hlen, c, clen);
-        for (var i = 0u; i < 8u; i++) {
-            lo[i] = r[i];
-        }
-    }
-    if (gte(lo, m)) {
-        lo = sub_raw(lo, m);
-    }
-    return lo;
-}
-
 fn add_mod(a: Limbs, b: Limbs, m: Limbs) -> Limbs {
     let s = add_carry(a, b);
     if (s.borrow != 0u || gte(s.v, m)) {
@@ -227,13 +142,4 @@ fn limbs_eq(a: Limbs, b: Limbs) -> bool {
 
 fn fe_neg(a: Limbs) -> Limbs {
     return neg_mod(a, P);
-}
-
-// Reductions with constant moduli, so that the driver unrolls them completely.
-fn reduce_p(t: array<u32, 16>) -> Limbs {
-    return reduce_wide(t, P, P_C, P_C_LEN);
-}
-
-fn reduce_n(t: array<u32, 16>) -> Limbs {
-    return reduce_wide(t, N, N_C, N_C_LEN);
 }
