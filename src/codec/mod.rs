@@ -6,6 +6,7 @@ pub mod block;
 pub mod chainfile;
 pub mod header;
 pub mod hexfmt;
+pub mod json;
 pub mod rlp;
 pub mod tx;
 
