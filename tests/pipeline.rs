@@ -65,7 +65,7 @@ fn first_invalid(reports: &[BlockReport]) -> Option<(u64, FaultKind)> {
     reports
         .iter()
         .find(|r| r.verdict == Verdict::Invalid)
-        .map(|r| (r.number.unwrap_or(r.position), r.faults[0].kind))
+        .map(|r| (r.block.unwrap_or(r.position), r.faults[0].kind))
 }
 
 #[test]
@@ -140,7 +140,8 @@ fn wrong_number_and_malformed_block_are_named() {
         reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>());
     });
     let r = verify(&spec, Mode::Headers, &blocks);
-    assert_eq!(first_invalid(&r), Some((7, FaultKind::WrongNumber)));
+    assert_eq!(first_invalid(&r), Some((3, FaultKind::WrongNumber)), "placed at its height");
+    assert_eq!(r[3].number, Some(7), "the claimed number is kept");
 
     let (spec, mut blocks) = mainnet_shape_chain(4, SEED);
     let cut = blocks[2].len() - 3;
@@ -148,6 +149,7 @@ fn wrong_number_and_malformed_block_are_named() {
     let r = verify(&spec, Mode::Headers, &blocks);
     assert_eq!(r[2].verdict, Verdict::Invalid);
     assert_eq!(r[2].faults[0].kind, FaultKind::MalformedRlp);
+    assert_eq!(r[2].block, Some(2), "an undecodable block is placed by its parent");
     assert!(r[2].faults[0].detail.contains("truncated") || r[2].faults[0].detail.contains("ends"), "{}", r[2].faults[0].detail);
 }
 

@@ -5,9 +5,11 @@
 //! 2 could not decide (bad input, I/O, bad context).
 
 mod bench_cmd;
+mod devnet_cmd;
 mod input;
 mod inspect;
 mod output;
+mod run_cmd;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +24,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a local devnet council and a ranger verifying it, block by block (the main job).
+    Run(run_cmd::RunArgs),
     /// Decode and check one block or one transaction.
     #[command(subcommand)]
     Inspect(inspect::InspectCommand),
@@ -29,6 +33,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Measure the machine's limits and the pipeline against them.
     Bench(bench_cmd::BenchArgs),
+    /// Generate devnet chains (valid, or broken by named faults).
+    Devnet(devnet_cmd::DevnetArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +50,8 @@ fn main() -> ExitCode {
         Command::Inspect(c) => inspect::run(c),
         Command::Verify(a) => verify::run(a),
         Command::Bench(a) => bench_cmd::run(a),
+        Command::Run(a) => run_cmd::run(a),
+        Command::Devnet(a) => devnet_cmd::run(a).map(|c| c as u8),
     };
     match result {
         Ok(code) => ExitCode::from(code),

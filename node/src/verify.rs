@@ -49,17 +49,26 @@ pub fn resolve(path: &Path, chain: Option<&str>) -> Result<(PathBuf, ChainSpec)>
 pub fn run(a: VerifyArgs) -> Result<u8> {
     let (file, spec) = resolve(&a.path, a.chain.as_deref())?;
     let backend = ranger::gpu::open_backend(a.backend)?;
-    let (cfg, keys) = PipelineConfig::from_spec(&spec, a.mode)?;
+    let (mut cfg, keys) = PipelineConfig::from_spec(&spec, a.mode)?;
+    // A devnet genesis (funded accounts, fixed base fee) defines block 0: anchor the chain on it.
+    if spec.base_fee.is_some() {
+        let genesis = ranger::devnet::genesis_header(&spec, &*backend)?;
+        cfg.anchor = Some(ranger::pipeline::Anchor::of(&genesis));
+    }
     let reader = ChainReader::new(std::io::BufReader::new(
         std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?,
     ))?;
     let inputs = reader.map(|f| f.map(Input::Rlp).map_err(|e| e.to_string()));
+    let mut replay = match a.mode {
+        Mode::Full => ranger::pipeline::replay::ReplayHook::for_spec(&spec, backend.clone())?,
+        Mode::Headers => None,
+    };
     let mut pipeline = Pipeline::new(cfg, keys, backend);
     let mut first_invalid = None;
     let (json_out, quiet) = (a.json, a.quiet);
-    let result = pipeline.run(inputs, None, |r| {
+    let result = pipeline.run(inputs, replay.as_mut().map(|r| r as &mut dyn ranger::pipeline::BlockHook), |r| {
         if r.verdict == Verdict::Invalid && first_invalid.is_none() {
-            first_invalid = r.number.or(Some(r.position));
+            first_invalid = r.block.or(Some(r.position));
         }
         print_verdict(&r, json_out, quiet);
         true
@@ -90,13 +99,13 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
     }
 }
 
-fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
+pub fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
     if quiet && r.verdict == Verdict::Valid {
         return;
     }
-    let block = r.number.map_or_else(|| format!("#{}", r.position), |n| n.to_string());
+    let block = r.block.map_or_else(|| format!("#{}", r.position), |n| n.to_string());
     if json_out {
-        let mut v = json!({"block": r.number, "position": r.position, "hash": r.hash, "verdict": r.verdict,
+        let mut v = json!({"block": r.block, "number": r.number, "position": r.position, "hash": r.hash, "verdict": r.verdict,
             "transactions": r.transactions.len()});
         if let (Some(f), Some(o)) = (r.first_fault(), v.as_object_mut()) {
             o.insert("kind".into(), json!(f.kind));

@@ -48,7 +48,13 @@ impl Judge {
     pub fn new(cfg: &PipelineConfig) -> Self {
         let council = (!cfg.council.is_empty())
             .then(|| Council::new(cfg.council.clone(), cfg.committee_size, cfg.epoch));
-        Self { council, parent: None }
+        let parent = cfg.anchor.map(|a| Parent {
+            number: a.number,
+            hash: Some(a.hash),
+            time: a.time,
+            mix_hash: a.mix_hash,
+        });
+        Self { council, parent }
     }
 
     /// The council in force for the next block.
@@ -61,6 +67,7 @@ impl Judge {
         let mut faults = Vec::new();
         let mut report = BlockReport {
             position: w.position,
+            block: self.parent.as_ref().map(|p| p.number.wrapping_add(1)),
             number: None,
             hash: None,
             sig_hash: w.sig_hash,
@@ -91,6 +98,7 @@ impl Judge {
         };
         let h = &block.header;
         report.number = Some(h.number);
+        report.block = report.block.or(Some(h.number));
         report.hash = Some(w.hash);
 
         // 1. Linkage and header fields.

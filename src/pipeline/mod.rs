@@ -5,6 +5,7 @@
 //! flat for any chain length.
 
 pub mod judge;
+pub mod replay;
 pub mod report;
 pub mod stages;
 
@@ -70,6 +71,29 @@ pub struct PipelineConfig {
     pub has_bls_keys: bool,
     /// The most committed seals a header may make us recover.
     pub seal_bound: usize,
+    /// The trusted block the first input builds on (a devnet's genesis), when known.
+    pub anchor: Option<Anchor>,
+}
+
+/// A trusted block that the first verified block must extend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    pub number: u64,
+    pub hash: alloy_primitives::B256,
+    pub time: u64,
+    pub mix_hash: Option<alloy_primitives::B256>,
+}
+
+impl Anchor {
+    /// The anchor a header makes.
+    pub fn of(header: &crate::primitives::Header) -> Self {
+        Anchor {
+            number: header.number,
+            hash: crate::consensus::istanbul::block_hash(header),
+            time: header.time,
+            mix_hash: header.mix_hash.as_ref().and_then(|m| alloy_primitives::B256::try_from(&m[..]).ok()),
+        }
+    }
 }
 
 /// Why the context is unusable.
@@ -115,6 +139,7 @@ impl PipelineConfig {
             check_transactions: mode == Mode::Full,
             has_bls_keys: !keys.is_empty(),
             seal_bound: spec.council.len(),
+            anchor: None,
         };
         Ok((cfg, keys))
     }
@@ -135,6 +160,7 @@ impl PipelineConfig {
             check_transactions: true,
             has_bls_keys: false,
             seal_bound: 0,
+            anchor: None,
         }
     }
 }

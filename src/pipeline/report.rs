@@ -62,6 +62,10 @@ pub struct TxRootReport {
 pub struct BlockReport {
     /// Position in the input (0-based).
     pub position: u64,
+    /// The block's height in the chain: its parent's number + 1 when the parent is known (so a
+    /// block that lies about its number, or does not decode, is still placed), else its number.
+    pub block: Option<u64>,
+    /// The number the header claims.
     pub number: Option<u64>,
     pub hash: Option<B256>,
     pub sig_hash: Option<B256>,
