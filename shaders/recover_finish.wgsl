@@ -74,7 +74,7 @@ fn recover_finish(@builtin(global_invocation_id) gid: vec3<u32>,
             }
         } else if (stage == 1u) {
             if (k < POW_STEPS) {
-                i = pow_ins(k, R_INV, P_MINUS_2, OP_MUL);
+                i = pow_ins(k, R_INV, P_MINUS_2, OP_MUL, OP_SQR);
             } else {
                 stage = 2u;
                 k = 0u;
@@ -98,7 +98,7 @@ fn recover_finish(@builtin(global_invocation_id) gid: vec3<u32>,
             } else if (sub == 1u) {
                 i = ins(OP_MUL, R_INV, R_INV, item);
             } else if (sub == 2u) {
-                i = ins(OP_MUL, R_ZI2, R_ZI, R_ZI);
+                i = ins(OP_SQR, R_ZI2, R_ZI, R_ZI);
             } else if (sub == 3u) {
                 i = ins(OP_MUL, R_ZI3, R_ZI2, R_ZI);
             } else if (sub == 4u) {

@@ -65,7 +65,7 @@ fn prepare(input: RecoverInput) -> PrepSlot {
         var i = OP_NOP;
         if (stage == 0u) {
             if (k == 0u) {
-                i = ins(OP_MUL, R_RHS, R_R, R_R);
+                i = ins(OP_SQR, R_RHS, R_R, R_R);
             } else if (k == 1u) {
                 i = ins(OP_MUL, R_RHS, R_RHS, R_R);
             } else if (k == 2u) {
@@ -78,7 +78,7 @@ fn prepare(input: RecoverInput) -> PrepSlot {
             }
         } else if (stage == 1u) {
             if (k < POW_STEPS) {
-                i = pow_ins(k, R_Y, P_SQRT_EXP, OP_MUL);
+                i = pow_ins(k, R_Y, P_SQRT_EXP, OP_MUL, OP_SQR);
             } else {
                 stage = 2u;
                 k = 0u;
@@ -86,7 +86,7 @@ fn prepare(input: RecoverInput) -> PrepSlot {
             }
         } else if (stage == 2u) {
             if (k == 0u) {
-                i = ins(OP_MUL, R_CHK, R_Y, R_Y);
+                i = ins(OP_SQR, R_CHK, R_Y, R_Y);
             } else {
                 if (!limbs_eq(reg[R_CHK], reg[R_RHS])) {
                     return empty_prep(4u);
@@ -106,7 +106,7 @@ fn prepare(input: RecoverInput) -> PrepSlot {
             }
         } else if (stage == 3u) {
             if (k < POW_STEPS) {
-                i = pow_ins(k, R_RINV, N_MINUS_2, OP_MULN);
+                i = pow_ins(k, R_RINV, N_MINUS_2, OP_MULN, OP_SQRN);
             } else {
                 stage = 4u;
                 k = 0u;

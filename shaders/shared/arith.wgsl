@@ -99,6 +99,98 @@ fn mul_wide(a: Limbs, b: Limbs) -> array<u32, 16> {
     return t;
 }
 
+// a*a: off-diagonal products once, doubled, plus the squares of the limbs: 36 word products
+// instead of 64 (twin: field::sqr_wide).
+fn sqr_wide(a: Limbs) -> array<u32, 16> {
+    var t: array<u32, 16>;
+    var m: vec2<u32>;
+    var s: vec2<u32>;
+    m = vec2<u32>(0u, 0u);
+    m = mac(t[1], a[0], a[1], m.y); t[1] = m.x;
+    m = mac(t[2], a[0], a[2], m.y); t[2] = m.x;
+    m = mac(t[3], a[0], a[3], m.y); t[3] = m.x;
+    m = mac(t[4], a[0], a[4], m.y); t[4] = m.x;
+    m = mac(t[5], a[0], a[5], m.y); t[5] = m.x;
+    m = mac(t[6], a[0], a[6], m.y); t[6] = m.x;
+    m = mac(t[7], a[0], a[7], m.y); t[7] = m.x;
+    t[8] = m.y;
+    m = vec2<u32>(0u, 0u);
+    m = mac(t[3], a[1], a[2], m.y); t[3] = m.x;
+    m = mac(t[4], a[1], a[3], m.y); t[4] = m.x;
+    m = mac(t[5], a[1], a[4], m.y); t[5] = m.x;
+    m = mac(t[6], a[1], a[5], m.y); t[6] = m.x;
+    m = mac(t[7], a[1], a[6], m.y); t[7] = m.x;
+    m = mac(t[8], a[1], a[7], m.y); t[8] = m.x;
+    t[9] = m.y;
+    m = vec2<u32>(0u, 0u);
+    m = mac(t[5], a[2], a[3], m.y); t[5] = m.x;
+    m = mac(t[6], a[2], a[4], m.y); t[6] = m.x;
+    m = mac(t[7], a[2], a[5], m.y); t[7] = m.x;
+    m = mac(t[8], a[2], a[6], m.y); t[8] = m.x;
+    m = mac(t[9], a[2], a[7], m.y); t[9] = m.x;
+    t[10] = m.y;
+    m = vec2<u32>(0u, 0u);
+    m = mac(t[7], a[3], a[4], m.y); t[7] = m.x;
+    m = mac(t[8], a[3], a[5], m.y); t[8] = m.x;
+    m = mac(t[9], a[3], a[6], m.y); t[9] = m.x;
+    m = mac(t[10], a[3], a[7], m.y); t[10] = m.x;
+    t[11] = m.y;
+    m = vec2<u32>(0u, 0u);
+    m = mac(t[9], a[4], a[5], m.y); t[9] = m.x;
+    m = mac(t[10], a[4], a[6], m.y); t[10] = m.x;
+    m = mac(t[11], a[4], a[7], m.y); t[11] = m.x;
+    t[12] = m.y;
+    m = vec2<u32>(0u, 0u);
+    m = mac(t[11], a[5], a[6], m.y); t[11] = m.x;
+    m = mac(t[12], a[5], a[7], m.y); t[12] = m.x;
+    t[13] = m.y;
+    m = vec2<u32>(0u, 0u);
+    m = mac(t[13], a[6], a[7], m.y); t[13] = m.x;
+    t[14] = m.y;
+    t[15] = (t[15] << 1u) | (t[14] >> 31u);
+    t[14] = (t[14] << 1u) | (t[13] >> 31u);
+    t[13] = (t[13] << 1u) | (t[12] >> 31u);
+    t[12] = (t[12] << 1u) | (t[11] >> 31u);
+    t[11] = (t[11] << 1u) | (t[10] >> 31u);
+    t[10] = (t[10] << 1u) | (t[9] >> 31u);
+    t[9] = (t[9] << 1u) | (t[8] >> 31u);
+    t[8] = (t[8] << 1u) | (t[7] >> 31u);
+    t[7] = (t[7] << 1u) | (t[6] >> 31u);
+    t[6] = (t[6] << 1u) | (t[5] >> 31u);
+    t[5] = (t[5] << 1u) | (t[4] >> 31u);
+    t[4] = (t[4] << 1u) | (t[3] >> 31u);
+    t[3] = (t[3] << 1u) | (t[2] >> 31u);
+    t[2] = (t[2] << 1u) | (t[1] >> 31u);
+    t[1] = (t[1] << 1u) | (t[0] >> 31u);
+    t[0] = t[0] << 1u;
+    var cy = 0u;
+    m = mul32(a[0], a[0]);
+    s = adc(t[0], m.x, cy); t[0] = s.x;
+    s = adc(t[1], m.y, s.y); t[1] = s.x; cy = s.y;
+    m = mul32(a[1], a[1]);
+    s = adc(t[2], m.x, cy); t[2] = s.x;
+    s = adc(t[3], m.y, s.y); t[3] = s.x; cy = s.y;
+    m = mul32(a[2], a[2]);
+    s = adc(t[4], m.x, cy); t[4] = s.x;
+    s = adc(t[5], m.y, s.y); t[5] = s.x; cy = s.y;
+    m = mul32(a[3], a[3]);
+    s = adc(t[6], m.x, cy); t[6] = s.x;
+    s = adc(t[7], m.y, s.y); t[7] = s.x; cy = s.y;
+    m = mul32(a[4], a[4]);
+    s = adc(t[8], m.x, cy); t[8] = s.x;
+    s = adc(t[9], m.y, s.y); t[9] = s.x; cy = s.y;
+    m = mul32(a[5], a[5]);
+    s = adc(t[10], m.x, cy); t[10] = s.x;
+    s = adc(t[11], m.y, s.y); t[11] = s.x; cy = s.y;
+    m = mul32(a[6], a[6]);
+    s = adc(t[12], m.x, cy); t[12] = s.x;
+    s = adc(t[13], m.y, s.y); t[13] = s.x; cy = s.y;
+    m = mul32(a[7], a[7]);
+    s = adc(t[14], m.x, cy); t[14] = s.x;
+    s = adc(t[15], m.y, s.y); t[15] = s.x; cy = s.y;
+    return t;
+}
+
 // t mod P by folding hi*c into lo until it fits, fully unrolled (twin: field::reduce_wide).
 fn reduce_p(t: array<u32, 16>) -> Limbs {
     let C = P_C;

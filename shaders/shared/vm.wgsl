@@ -15,6 +15,8 @@ const OP_MULN: u32 = 3u;  // mod n
 const OP_ADDN: u32 = 4u;  // mod n
 const OP_SUBN: u32 = 5u;  // mod n
 const OP_WIDE: u32 = 6u;  // round(a * b / 2^384), no reduction (GLV split)
+const OP_SQR: u32 = 7u;   // a * a mod p (b ignored): 36 word products instead of 64
+const OP_SQRN: u32 = 8u;  // a * a mod n
 const OP_NOP: u32 = 0xFEu;
 const HALT: u32 = 0xFFFFFFFFu;
 
@@ -33,11 +35,16 @@ fn vm_exec(i: u32) {
     let x = reg[(i >> 8u) & 0xFFu];
     let y = reg[(i >> 16u) & 0xFFu];
     var r: Limbs;
-    if (op == OP_MUL || op == OP_MULN || op == OP_WIDE) {
-        let t = mul_wide(x, y);
-        if (op == OP_MUL) {
+    if (op == OP_MUL || op == OP_MULN || op == OP_WIDE || op >= OP_SQR) {
+        var t: array<u32, 16>;
+        if (op >= OP_SQR) {
+            t = sqr_wide(x);
+        } else {
+            t = mul_wide(x, y);
+        }
+        if (op == OP_MUL || op == OP_SQR) {
             r = reduce_p(t);
-        } else if (op == OP_MULN) {
+        } else if (op == OP_MULN || op == OP_SQRN) {
             r = reduce_n(t);
         } else {
             // round(t / 2^384): bits 384..511 plus bit 383.
@@ -65,7 +72,7 @@ fn vm_exec(i: u32) {
 const POW_T0: u32 = 32u;
 const POW_STEPS: u32 = 334u;
 
-fn pow_ins(step: u32, dst: u32, e: Limbs, mul: u32) -> u32 {
+fn pow_ins(step: u32, dst: u32, e: Limbs, mul: u32, sqr: u32) -> u32 {
     if (step < 14u) {
         return ins(mul, POW_T0 + step + 2u, POW_T0 + step + 1u, POW_T0 + 1u);
     }
@@ -73,7 +80,7 @@ fn pow_ins(step: u32, dst: u32, e: Limbs, mul: u32) -> u32 {
     let w = j / 5u;
     let sub = j % 5u;
     if (sub < 4u) {
-        return ins(mul, dst, dst, dst);
+        return ins(sqr, dst, dst, dst);
     }
     let i = 63u - w;
     let nib = (e[i / 8u] >> ((i % 8u) * 4u)) & 0xFu;

@@ -307,6 +307,7 @@ mod tests {
                 let (x, y) = (reg[a as usize], reg[b as usize]);
                 reg[d as usize] = match op {
                     0 => fe_mul(&x, &y),
+                    7 => super::super::super::field::fe_sqr(&x),
                     1 => fe_add(&x, &y),
                     2 => fe_sub(&x, &y),
                     _ => panic!("op {op} in a point program"),
