@@ -56,79 +56,68 @@ fn multiply(p: PrepSlot) -> JacSlot {
     tz[0] = ONE;
     let naf1 = wnaf(p.k1);
     let naf2 = wnaf(p.k2);
-    var next = 0u;
-    var seg = SEG_NONE;
-    var pc = 0u;
     var acc_inf = false;
-    loop {
-        if (seg == SEG_NONE) {
-            // Start the next point operation.
-            if (next >= TOTAL_OPS) {
-                break;
-            }
-            let cur = next;
-            next++;
-            pc = 0u;
-            if (cur == 0u) {
+    // One point operation per iteration, the same operation index in every invocation, so that
+    // invocations sharing SIMD lanes stay in step; each runs its own segments (or none).
+    for (var cur = 0u; cur < TOTAL_OPS; cur++) {
+        var seg = SEG_NONE;
+        if (cur == 0u) {
+            reg[0] = tx[0];
+            reg[1] = ty[0];
+            reg[2] = ONE;
+            seg = SEG_DBL;
+        } else if (cur < 8u) {
+            if (cur == 1u) {
                 reg[0] = tx[0];
                 reg[1] = ty[0];
                 reg[2] = ONE;
-                seg = SEG_DBL;
-            } else if (cur < 8u) {
-                if (cur == 1u) {
-                    reg[0] = tx[0];
-                    reg[1] = ty[0];
-                    reg[2] = ONE;
+            }
+            reg[3] = reg[R_2R];
+            reg[4] = reg[R_2R + 1u];
+            reg[5] = reg[R_2R + 2u];
+            seg = SEG_ADD1;
+        } else if (cur == 8u) {
+            acc_inf = true;
+        } else if (cur < G_START) {
+            let j = cur - STRAUSS_START;
+            let idx = NAF_LEN - 1u - j / 3u;
+            let sub = j % 3u;
+            if (sub == 0u) {
+                if (!acc_inf) {
+                    seg = SEG_DBL;
                 }
-                reg[3] = reg[R_2R];
-                reg[4] = reg[R_2R + 1u];
-                reg[5] = reg[R_2R + 2u];
-                seg = SEG_ADD1;
-            } else if (cur == 8u) {
-                acc_inf = true;
-            } else if (cur < G_START) {
-                let j = cur - STRAUSS_START;
-                let idx = NAF_LEN - 1u - j / 3u;
-                let sub = j % 3u;
-                if (sub == 0u) {
-                    if (!acc_inf) {
-                        seg = SEG_DBL;
-                    }
-                    continue;
-                }
+            } else {
                 var d = naf1[idx];
                 if (sub == 2u) {
                     d = naf2[idx];
                 }
-                if (d == 0) {
-                    continue;
+                if (d != 0) {
+                    let slot = u32(abs(d) / 2);
+                    reg[3] = tx[slot];
+                    reg[4] = ty[slot];
+                    reg[5] = tz[slot];
+                    var negate = d < 0;
+                    if (sub == 2u && flip) {
+                        negate = !negate;
+                    }
+                    if (negate) {
+                        reg[4] = fe_neg(reg[4]);
+                    }
+                    if (sub == 2u) {
+                        seg = SEG_BETA;
+                    } else if (acc_inf) {
+                        copy_operand_to_acc();
+                        acc_inf = false;
+                    } else {
+                        seg = SEG_ADD1;
+                    }
                 }
-                let slot = u32(abs(d) / 2);
-                reg[3] = tx[slot];
-                reg[4] = ty[slot];
-                reg[5] = tz[slot];
-                var negate = d < 0;
-                if (sub == 2u && flip) {
-                    negate = !negate;
-                }
-                if (negate) {
-                    reg[4] = fe_neg(reg[4]);
-                }
-                if (sub == 2u) {
-                    seg = SEG_BETA;
-                } else if (acc_inf) {
-                    copy_operand_to_acc();
-                    acc_inf = false;
-                } else {
-                    seg = SEG_ADD1;
-                }
-            } else {
-                let w = cur - G_START;
-                let bit = w * 8u;
-                let b = (p.u1[bit / 32u] >> (bit % 32u)) & 0xFFu;
-                if (b == 0u) {
-                    continue;
-                }
+            }
+        } else {
+            let w = cur - G_START;
+            let bit = w * 8u;
+            let b = (p.u1[bit / 32u] >> (bit % 32u)) & 0xFFu;
+            if (b != 0u) {
                 let e = g_table[w * G_ENTRIES + b];
                 reg[3] = e.x;
                 reg[4] = e.y;
@@ -140,65 +129,62 @@ fn multiply(p: PrepSlot) -> JacSlot {
                     seg = SEG_ADD1;
                 }
             }
-            continue;
         }
-        var len = 1u;
-        if (seg == SEG_ADD1) {
-            len = ADD1_LEN;
-        } else if (seg == SEG_ADD2) {
-            len = ADD2_LEN;
-        } else if (seg == SEG_DBL) {
-            len = DBL_LEN;
-        }
-        if (pc < len) {
-            var i = ins(OP_MUL, 3u, 3u, R_BETA);
+        // Run the operation's segments: [BETA] ADD1 then ADD2, or DBL (also for P + P).
+        loop {
+            if (seg == SEG_NONE) {
+                break;
+            }
+            var len = 1u;
             if (seg == SEG_ADD1) {
-                i = ADD1_PROG[pc];
+                len = ADD1_LEN;
             } else if (seg == SEG_ADD2) {
-                i = ADD2_PROG[pc];
+                len = ADD2_LEN;
             } else if (seg == SEG_DBL) {
-                i = DBL_PROG[pc];
+                len = DBL_LEN;
             }
-            pc++;
-            vm_exec(i);
-            continue;
-        }
-        // A segment ended.
-        pc = 0u;
-        if (seg == SEG_BETA) {
-            if (acc_inf) {
-                copy_operand_to_acc();
-                acc_inf = false;
-                seg = SEG_NONE;
-            } else {
-                seg = SEG_ADD1;
+            for (var pc = 0u; pc < len; pc++) {
+                var i = ins(OP_MUL, 3u, 3u, R_BETA);
+                if (seg == SEG_ADD1) {
+                    i = ADD1_PROG[pc];
+                } else if (seg == SEG_ADD2) {
+                    i = ADD2_PROG[pc];
+                } else if (seg == SEG_DBL) {
+                    i = DBL_PROG[pc];
+                }
+                vm_exec(i);
             }
-            continue;
-        }
-        if (seg == SEG_ADD1) {
-            if (is_zero(reg[12])) {
-                if (is_zero(reg[13])) {
-                    seg = SEG_DBL;
-                } else {
-                    acc_inf = true;
+            if (seg == SEG_BETA) {
+                if (acc_inf) {
+                    copy_operand_to_acc();
+                    acc_inf = false;
                     seg = SEG_NONE;
+                } else {
+                    seg = SEG_ADD1;
+                }
+            } else if (seg == SEG_ADD1) {
+                if (is_zero(reg[12])) {
+                    if (is_zero(reg[13])) {
+                        seg = SEG_DBL;
+                    } else {
+                        acc_inf = true;
+                        seg = SEG_NONE;
+                    }
+                } else {
+                    seg = SEG_ADD2;
                 }
             } else {
-                seg = SEG_ADD2;
+                seg = SEG_NONE;
             }
-            continue;
         }
-        // The point operation is complete.
-        seg = SEG_NONE;
-        let done = next - 1u;
-        if (done == 0u) {
+        if (cur == 0u) {
             reg[R_2R] = reg[0];
             reg[R_2R + 1u] = reg[1];
             reg[R_2R + 2u] = reg[2];
-        } else if (done < 8u) {
-            tx[done] = reg[0];
-            ty[done] = reg[1];
-            tz[done] = reg[2];
+        } else if (cur < 8u) {
+            tx[cur] = reg[0];
+            ty[cur] = reg[1];
+            tz[cur] = reg[2];
         }
     }
     if (acc_inf) {
