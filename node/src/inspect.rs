@@ -148,14 +148,14 @@ fn inspect_tx(a: TxArgs) -> Result<u8> {
         && from != *s
     {
         notes.push(format!(
-            "from {from} is not the signer {s}: valid only if {from} has a decoupled or multisig key (needs chain state)"
+            "from {from:#x} is not the signer {s:#x}: valid only if {from:#x} has a decoupled or multisig key (needs chain state)"
         ));
     }
     if let (Some(fp), Some(s)) = (tx.fee_payer, fee_payer_signers.first())
         && fp != *s
     {
         notes.push(format!(
-            "fee payer {fp} is not the fee-payer signer {s}: valid only with a decoupled key (needs chain state)"
+            "fee payer {fp:#x} is not the fee-payer signer {s:#x}: valid only with a decoupled key (needs chain state)"
         ));
     }
     let fields = match &tx.body {

@@ -5,24 +5,28 @@ use ranger::codec::json::JsonClaims;
 use ranger::pipeline::BlockReport;
 use serde_json::Value;
 
-fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+fn opt<T: std::fmt::LowerHex>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(|| "-".to_string(), |x| format!("{x:#x}"))
+}
+
+fn num<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map_or_else(|| "-".to_string(), |x| x.to_string())
 }
 
 /// Prints a block report as a table.
 pub fn print_block(r: &BlockReport, claims: &[String]) {
-    println!("{:<14} {}", "number", opt(&r.number));
+    println!("{:<14} {}", "number", num(&r.number));
     println!("{:<14} {}", "hash", opt(&r.hash));
     println!("{:<14} {}", "sig hash", opt(&r.sig_hash));
-    println!("{:<14} {}", "round", opt(&r.round));
+    println!("{:<14} {}", "round", num(&r.round));
     println!("{:<14} {}", "proposer", opt(&r.proposer));
     println!("{:<14} {}", "validators", r.validators.len());
     for v in &r.validators {
-        println!("{:<14}   {v}", "");
+        println!("{:<14}   {v:#x}", "");
     }
     println!("{:<14} {}", "committers", r.committers.len());
     for c in &r.committers {
-        println!("{:<14}   {c}", "");
+        println!("{:<14}   {c:#x}", "");
     }
     if let Some(q) = &r.quorum {
         println!(
@@ -123,7 +127,7 @@ pub fn claim_mismatches(r: &BlockReport, c: &JsonClaims) -> Vec<String> {
             && *f != s
             && !t.notes.iter().any(|n| n.contains("decoupled"))
         {
-            out.push(format!("tx {}: JSON from {f} is not the recovered sender {s}", t.index));
+            out.push(format!("tx {}: JSON from {f:#x} is not the recovered sender {s:#x}", t.index));
         }
     }
     out

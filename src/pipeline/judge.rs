@@ -130,7 +130,9 @@ impl Judge {
         }
         let want = cfg.forks.header_fields(h.number);
         let have = tail_count(h);
-        if have > want {
+        if !cfg.check_fork_fields {
+            // No fork schedule given (inspect without --chain): any tail is taken as it is.
+        } else if have > want {
             faults.push(
                 Fault::new(FaultKind::TailFieldBeforeFork, format!("header has {have} fields; at block {} it must have {want}", h.number))
                     .expected_got(want, have),
@@ -159,7 +161,7 @@ impl Judge {
                         if !council.contains(p) {
                             faults.push(Fault::new(
                                 FaultKind::ProposerNotInCouncil,
-                                format!("proposer {p} is not a council member"),
+                                format!("proposer {p:#x} is not a council member"),
                             ));
                         }
                     }
@@ -186,12 +188,12 @@ impl Judge {
                                 if !council.contains(a) {
                                     faults.push(Fault::new(
                                         FaultKind::NonCouncilSeal,
-                                        format!("committed seal {i} is by {a}, not a council member"),
+                                        format!("committed seal {i} is by {a:#x}, not a council member"),
                                     ));
                                 } else if valid.contains(a) {
                                     faults.push(Fault::new(
                                         FaultKind::DuplicateSeal,
-                                        format!("committed seal {i} repeats signer {a}"),
+                                        format!("committed seal {i} repeats signer {a:#x}"),
                                     ));
                                 } else {
                                     valid.push(*a);
@@ -230,7 +232,7 @@ impl Judge {
                         if let Some(p) = proposer {
                             faults.push(Fault::new(
                                 FaultKind::UnknownProposerBlsKey,
-                                format!("no registered BLS key for proposer {p}"),
+                                format!("no registered BLS key for proposer {p:#x}"),
                             ));
                         }
                     }
@@ -302,7 +304,10 @@ impl Judge {
         for (i, (tx, t)) in block.transactions.iter().zip(works).enumerate() {
             let mut tx_faults: Vec<Fault> = Vec::new();
             let mut notes = Vec::new();
-            if tx.tx_type.is_eth() && !cfg.forks.eth_type_active(tx.tx_type.eth_byte(), number) {
+            if cfg.check_fork_fields
+                && tx.tx_type.is_eth()
+                && !cfg.forks.eth_type_active(tx.tx_type.eth_byte(), number)
+            {
                 tx_faults.push(Fault::new(
                     FaultKind::TxTypeBeforeFork,
                     format!("type {} is not accepted at block {number}", tx.tx_type),
@@ -334,11 +339,11 @@ impl Judge {
                 if cfg.legacy_keys_only {
                     tx_faults.push(
                         Fault::new(FaultKind::FromMismatch, "from is not the address that signed")
-                            .expected_got(from, signer),
+                            .expected_got(format!("{from:#x}"), format!("{signer:#x}")),
                     );
                 } else {
                     notes.push(format!(
-                        "from {from} differs from signer {signer}: valid only if {from} has a decoupled or multisig account key (needs chain state)"
+                        "from {from:#x} differs from signer {signer:#x}: valid only if {from:#x} has a decoupled or multisig account key (needs chain state)"
                     ));
                 }
             }
@@ -353,11 +358,11 @@ impl Judge {
                             if cfg.legacy_keys_only {
                                 tx_faults.push(
                                     Fault::new(FaultKind::BadFeePayerSignature, "fee-payer signature is not the fee payer's")
-                                        .expected_got(tx.fee_payer.unwrap_or_default(), a),
+                                        .expected_got(format!("{:#x}", tx.fee_payer.unwrap_or_default()), format!("{a:#x}")),
                                 );
                             } else {
                                 notes.push(format!(
-                                    "fee payer signed by {a}, not {}: valid only with a decoupled fee-payer key (needs chain state)",
+                                    "fee payer signed by {a:#x}, not {:#x}: valid only with a decoupled fee-payer key (needs chain state)",
                                     tx.fee_payer.unwrap_or_default()
                                 ));
                             }

@@ -71,6 +71,8 @@ pub struct PipelineConfig {
     pub has_bls_keys: bool,
     /// The most committed seals a header may make us recover.
     pub seal_bound: usize,
+    /// Check that the header carries exactly the tail fields of its forks.
+    pub check_fork_fields: bool,
     /// The trusted block the first input builds on (a devnet's genesis), when known.
     pub anchor: Option<Anchor>,
 }
@@ -139,6 +141,7 @@ impl PipelineConfig {
             check_transactions: mode == Mode::Full,
             has_bls_keys: !keys.is_empty(),
             seal_bound: spec.council.len(),
+            check_fork_fields: true,
             anchor: None,
         };
         Ok((cfg, keys))
@@ -160,6 +163,7 @@ impl PipelineConfig {
             check_transactions: true,
             has_bls_keys: false,
             seal_bound: 0,
+            check_fork_fields: spec.is_some(),
             anchor: None,
         }
     }
