@@ -295,7 +295,9 @@ fn sample_tx(t: TxType, key: &SigningKey) -> Transaction {
         }
         tx.body = TxBody::Kaia(k);
         // Two sender signatures on every other type: a multisig account.
-        tx.signatures = (0..1 + u64::from(t.0 % 2 == 0)).map(kaia_sig).collect();
+        tx.signatures = (0..1 + u64::from(t.0.is_multiple_of(2)))
+            .map(kaia_sig)
+            .collect();
         if t.is_fee_delegated() {
             tx.fee_payer = Some(a(0x33));
             tx.fee_payer_signatures = vec![kaia_sig(7)];

@@ -46,7 +46,8 @@ pub struct JsonBlock {
     /// The header, and the transactions when the JSON had full transaction objects.
     pub block: Block,
     /// False when the JSON listed only transaction hashes (or no `transactions` key at all):
-    /// `block.transactions` is then empty and `claims.tx_hashes` holds the listed hashes.
+    /// `block.transactions` is then empty and `claims.tx_hashes` holds the listed hashes. An empty
+    /// `transactions` array counts as full (an empty block looks the same either way).
     pub has_transactions: bool,
     pub claims: JsonClaims,
 }
