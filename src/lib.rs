@@ -9,6 +9,7 @@ pub mod trie;
 pub mod codec;
 pub mod consensus;
 pub mod primitives;
+pub mod gpu;
 pub mod pipeline;
 pub mod bench;
 pub mod state;

@@ -107,7 +107,10 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<i32> {
                     eprintln!("error: {e}");
                     return Ok(2);
                 }
-                Err(e) => return Err(e).with_context(|| format!("generating the devnet in {}", g.out.display())),
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("generating the devnet in {}", g.out.display()));
+                }
             };
             let secs = start.elapsed().as_secs_f64();
             println!(

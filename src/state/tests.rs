@@ -256,7 +256,7 @@ fn parallel_replay_equals_sequential_on_a_skewed_workload() {
         let mut txs = Vec::new();
         for _ in 0..400 {
             // Skewed: half the senders come from the 4 hottest accounts.
-            let from = if rng.next() % 2 == 0 {
+            let from = if rng.next().is_multiple_of(2) {
                 rng.next() % 4
             } else {
                 rng.next() % 200
