@@ -1,5 +1,6 @@
-// shared/glv.wgsl: the GLV split k = k1 + k2*lambda (mod n), |k1|, |k2| < 2^128, and the
-// width-5 NAF of a half. Twin: src/gpu/twin/glv.rs (constants are checked there).
+// shared/glv.wgsl: constants of the GLV split k = k1 + k2*lambda (mod n), |k1|, |k2| < 2^128
+// (the split itself runs through the field machine in recover_prepare.wgsl), the signed halves,
+// and the width-5 NAF of a half. Twin: src/gpu/twin/glv.rs (constants are checked there).
 
 const LAMBDA: Limbs = Limbs(0x1B23BD72u, 0xDF02967Cu, 0x20816678u, 0x122E22EAu,
                             0x8812645Au, 0xA5261C02u, 0xC05C30E0u, 0x5363AD4Cu);

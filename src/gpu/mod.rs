@@ -1,7 +1,21 @@
 //! The GPU backend (wgpu compute) and the hybrid backend, behind `crate::crypto::Backend`.
 //!
-//! Kernels live in `shaders/` and are validated at build time; [`twin`] is their CPU twin, the
-//! reference the tests hold them to. Every backend returns exactly what `CpuBackend` returns.
+//! Kernels live in `shaders/` and are validated with naga at build time; [`twin`] is their CPU
+//! twin, the reference the tests hold them to. Every backend returns exactly what `CpuBackend`
+//! returns, including the failure variant.
+//!
+//! Recovery is three passes over pooled device buffers: `recover_prepare` (range checks, R from r
+//! and the parity, u1 = −z/r and u2 = s/r mod n, GLV split of u2), `recover_mul` (u1·G from a
+//! table of 8-bit windows of G, k1·R + k2·φ(R) by Strauss–Shamir over width-5 NAFs) and
+//! `recover_finish` (one inversion per 8 points by Montgomery's trick, keccak of x‖y). Only the
+//! raw inputs go up and addresses or failure codes come back. Arithmetic runs through a small
+//! "field machine" (`shaders/shared/vm.wgsl`): drivers inline every call, so each kernel has a
+//! single call site of the (generated, unrolled) 256-bit multiplication, which keeps lavapipe's
+//! compile time to seconds.
+//!
+//! Environment: `WGPU_BACKEND` (e.g. `vulkan`, `gl`) and `WGPU_ADAPTER_NAME` pick the adapter;
+//! `RANGER_CACHE_DIR` (default `~/.cache/ranger`) holds the Vulkan pipeline cache;
+//! `RANGER_REQUIRE_GPU=1` makes the GPU tests fail instead of skipping without an adapter.
 
 mod backend;
 pub mod bench;

@@ -1,4 +1,5 @@
-//! The GLV split of a scalar and its width-5 NAF, as `shaders/shared/glv.wgsl` computes them.
+//! The GLV split of a scalar and its width-5 NAF, as `shaders/recover_prepare.wgsl` (the split)
+//! and `shaders/shared/glv.wgsl` (signed halves, NAF) compute them.
 //!
 //! secp256k1 has an endomorphism φ(x, y) = (β·x, y) = λ·(x, y). Any scalar k splits as
 //! k ≡ k1 + k2·λ (mod n) with |k1|, |k2| < 2^128 (the lattice basis below), so k·P =
