@@ -13,6 +13,13 @@ fn require_gpu() -> bool {
     std::env::var("RANGER_REQUIRE_GPU").is_ok_and(|v| v == "1")
 }
 
+/// Says that a test skipped. `eprintln!` output is captured for passing tests, so this writes to
+/// the process's stderr directly: a skip is visible in every run, not only with --nocapture.
+fn skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
+}
+
 /// The shared GPU backend, or None (after saying why) when this machine has no adapter.
 fn gpu() -> Option<Arc<GpuBackend>> {
     static GPU: OnceLock<Result<Arc<GpuBackend>, GpuError>> = OnceLock::new();
@@ -23,7 +30,9 @@ fn gpu() -> Option<Arc<GpuBackend>> {
                 !require_gpu(),
                 "RANGER_REQUIRE_GPU=1 but there is no GPU adapter: {e}"
             );
-            eprintln!("SKIPPED (no GPU adapter; set RANGER_REQUIRE_GPU=1 to fail instead): {e}");
+            skip(&format!(
+                "no GPU adapter; set RANGER_REQUIRE_GPU=1 to fail instead: {e}"
+            ));
             None
         }
         Err(e) => panic!("a GPU adapter exists but the GPU backend failed: {e}"),
@@ -160,7 +169,7 @@ fn open_backend_gives_each_kind() {
                 open_backend(BackendKind::Hybrid),
                 Err(GpuError::NoAdapter { .. })
             ));
-            eprintln!("SKIPPED gpu/hybrid kinds (no GPU adapter): {e}");
+            skip(&format!("gpu/hybrid kinds (no GPU adapter): {e}"));
         }
         Err(e) => panic!("gpu: {e}"),
     }
