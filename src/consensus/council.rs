@@ -103,7 +103,7 @@ impl Council {
     /// Applies what block `number` (already verified, proposed by `proposer`) says about the
     /// council for the blocks after it.
     pub fn apply_block(&mut self, number: u64, proposer: Address, vote: &[u8], governance: &[u8]) {
-        if number % self.epoch == 0 {
+        if number.is_multiple_of(self.epoch) {
             if let Some(size) = self.pending_committee_size.take() {
                 self.committee_size = Some(size);
             }

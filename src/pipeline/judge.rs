@@ -220,8 +220,10 @@ impl Judge {
 
         // 3. Randao.
         let mut mix = None;
-        if cfg.forks.is_randao(h.number) {
-            if let Some(reveal) = &h.random_reveal {
+        if cfg.forks.is_randao(h.number)
+            && let Some(reveal) = &h.random_reveal
+        {
+            {
                 match &w.reveal {
                     Some(Err(e)) => faults.push(Fault::new(
                         FaultKind::BadRandomReveal,

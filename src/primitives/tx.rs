@@ -145,7 +145,7 @@ impl TxType {
 
     /// True for fee-delegated Kaia types (with or without ratio).
     pub fn is_fee_delegated(self) -> bool {
-        self.is_kaia() && self.0 % 8 != 0
+        self.is_kaia() && !self.0.is_multiple_of(8)
     }
 
     /// True for fee-delegated-with-ratio Kaia types.
