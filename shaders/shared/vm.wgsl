@@ -5,7 +5,7 @@
 // Instruction word: op | a << 8 | b << 16 | d << 24, meaning reg[d] = reg[a] op reg[b].
 // Twin: the same operations are plain calls in src/gpu/twin (field.rs, curve.rs, recover.rs).
 
-const NREG: u32 = 48u;
+const NREG: u32 = 56u;
 var<private> reg: array<Limbs, NREG>;
 
 const OP_MUL: u32 = 0u;   // mod p

@@ -21,6 +21,8 @@ const WG_SIZE: u32 = 64;
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
 /// Items per invocation of `recover_finish` (`FINISH_CHUNK` in `recover_finish.wgsl`).
 const FINISH_CHUNK: u32 = super::twin::recover::FINISH_CHUNK as u32;
+/// Items per invocation of `recover_prepare` (`PREP_CHUNK` in `recover_prepare.wgsl`).
+const PREP_CHUNK: u32 = super::twin::recover::PREP_CHUNK as u32;
 /// Recoveries per submission: bounds buffer sizes (~9 MB of slots) and the time one submission
 /// holds the GPU, so a real GPU's watchdog never fires and a batch on lavapipe still streams.
 pub const RECOVER_DISPATCH_LIMIT: usize = 32_768;
@@ -458,7 +460,12 @@ impl Context {
             });
         let n = count as u32;
         for (label, pipe, bg, items) in [
-            ("ranger-recover-prepare", &p.prepare, &bg_prep, n),
+            (
+                "ranger-recover-prepare",
+                &p.prepare,
+                &bg_prep,
+                n.div_ceil(PREP_CHUNK),
+            ),
             ("ranger-recover-mul", &p.mul, &bg_mul, n),
             (
                 "ranger-recover-finish",

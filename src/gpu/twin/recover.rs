@@ -1,7 +1,8 @@
 //! The three recovery passes, as `shaders/recover_prepare.wgsl`, `shaders/recover_mul.wgsl` and
 //! `shaders/recover_finish.wgsl` run them, slot for slot.
 //!
-//! prepare: range checks, R from (r, parity), u1 = −z/r and u2 = s/r mod n, GLV split of u2.
+//! prepare: range checks, R from (r, parity), one inversion of r mod n per chunk of
+//! [`PREP_CHUNK`] items, u1 = −z/r and u2 = s/r mod n, GLV split of u2.
 //! mul: Q = u1·G (32 additions from the G table) + k1·R + k2·φ(R) (Strauss–Shamir over width-5
 //! NAFs, one shared chain of doublings). finish: affine Q by one inversion per chunk of
 //! [`FINISH_CHUNK`] items (Montgomery's trick), keccak of x‖y, the last 20 bytes.
@@ -36,8 +37,47 @@ pub fn limbs_from_raw(w: &[u32; 8]) -> Limbs {
     l
 }
 
-/// The `recover_prepare` pass for one item.
+/// Items per invocation of `recover_prepare`: one inversion mod n serves all their 1/r.
+pub const PREP_CHUNK: usize = 8;
+
+/// The `recover_prepare` pass for one item (a chunk of one).
 pub fn prepare(input: &RecoverInput) -> PrepSlot {
+    prepare_chunk(std::slice::from_ref(input))[0]
+}
+
+/// The `recover_prepare` pass for one chunk of at most [`PREP_CHUNK`] items: per item the range
+/// checks and R; then one batch inversion of the chunk's r mod n (failed items count as 1); then
+/// per item u1, u2 and the GLV split.
+pub fn prepare_chunk(inputs: &[RecoverInput]) -> Vec<PrepSlot> {
+    let mut out: Vec<PrepSlot> = inputs.iter().map(prepare_front).collect();
+    let mut rs: Vec<Limbs> = out
+        .iter()
+        .map(|p| if p.code == 0 { p.rx } else { ONE })
+        .collect();
+    batch_inv_n(&mut rs);
+    for ((slot, input), rinv) in out.iter_mut().zip(inputs).zip(&rs) {
+        if slot.code != 0 {
+            continue;
+        }
+        let s = limbs_from_raw(&input.s);
+        let mut z = limbs_from_raw(&input.hash);
+        if gte(&z, &N) {
+            z = sub_raw(&z, &N).0;
+        }
+        let u1 = sc_mul(&neg_mod(&z, &N), rinv);
+        let u2 = sc_mul(&s, rinv);
+        let (k1, k2) = split(&u2);
+        slot.neg1 = u32::from(k1.neg);
+        slot.neg2 = u32::from(k2.neg);
+        slot.u1 = u1;
+        slot.k1 = k1.mag;
+        slot.k2 = k2.mag;
+    }
+    out
+}
+
+/// Range checks and R = (r, y) for one item: a slot with code, rx and ry only.
+fn prepare_front(input: &RecoverInput) -> PrepSlot {
     let mut out = PrepSlot::default();
     if input.recid > 1 {
         out.code = CODE_BAD_RECID;
@@ -53,7 +93,7 @@ pub fn prepare(input: &RecoverInput) -> PrepSlot {
         out.code = CODE_S_RANGE;
         return out;
     }
-    // R = (r, y) with y² = r³ + 7 and y's parity from the recovery id (r < n < p).
+    // y² = r³ + 7 with y's parity from the recovery id (r < n < p).
     let rhs = fe_add(&fe_mul(&fe_sqr(&r), &r), &[7, 0, 0, 0, 0, 0, 0, 0]);
     let Some(mut y) = fe_sqrt(&rhs) else {
         out.code = CODE_NO_POINT;
@@ -62,22 +102,26 @@ pub fn prepare(input: &RecoverInput) -> PrepSlot {
     if (y[0] & 1) != input.recid {
         y = fe_neg(&y);
     }
-    let mut z = limbs_from_raw(&input.hash);
-    if gte(&z, &N) {
-        z = sub_raw(&z, &N).0;
-    }
-    let rinv = sc_inv(&r);
-    let u1 = sc_mul(&neg_mod(&z, &N), &rinv);
-    let u2 = sc_mul(&s, &rinv);
-    let (k1, k2) = split(&u2);
-    out.neg1 = u32::from(k1.neg);
-    out.neg2 = u32::from(k2.neg);
-    out.u1 = u1;
-    out.k1 = k1.mag;
-    out.k2 = k2.mag;
     out.rx = r;
     out.ry = y;
     out
+}
+
+/// Replaces every value by its inverse mod n with one inversion (no zeros allowed).
+fn batch_inv_n(xs: &mut [Limbs]) {
+    let mut prefix = Vec::with_capacity(xs.len());
+    let mut acc = ONE;
+    for x in xs.iter() {
+        acc = sc_mul(&acc, x);
+        prefix.push(acc);
+    }
+    let mut inv = sc_inv(&acc);
+    for i in (0..xs.len()).rev() {
+        let before = if i == 0 { ONE } else { prefix[i - 1] };
+        let xi = sc_mul(&inv, &before);
+        inv = sc_mul(&inv, &xs[i]);
+        xs[i] = xi;
+    }
 }
 
 /// Adds ±T[|d|/2] to acc for a wNAF digit d.
