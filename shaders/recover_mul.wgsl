@@ -23,7 +23,7 @@ const SEG_ADD1: u32 = 2u;
 const SEG_ADD2: u32 = 3u;
 const SEG_DBL: u32 = 4u;
 // Point operations: 1 doubling + 7 additions for the odd multiples of R, 1 reset, 3 per NAF
-// digit position (doubling, k1 digit, k2 digit), 32 G-table additions.
+// digit position (doubling, two addition slots), 32 G-table additions.
 const STRAUSS_START: u32 = 9u;
 const G_START: u32 = STRAUSS_START + 3u * NAF_LEN;
 const TOTAL_OPS: u32 = G_START + G_WINDOWS;
@@ -87,9 +87,23 @@ fn multiply(p: PrepSlot) -> JacSlot {
                     seg = SEG_DBL;
                 }
             } else {
-                var d = naf1[idx];
-                if (sub == 2u) {
-                    d = naf2[idx];
+                // Slot 1 takes the first nonzero digit of the position (k1's, else k2's), slot 2
+                // k2's when both are nonzero: the same additions in the same order as digit by
+                // digit, but invocations sharing SIMD lanes rarely need slot 2 (p = 1/36 each).
+                let d1 = naf1[idx];
+                let d2 = naf2[idx];
+                var d = 0;
+                var half = 1u;
+                if (sub == 1u) {
+                    if (d1 != 0) {
+                        d = d1;
+                    } else {
+                        d = d2;
+                        half = 2u;
+                    }
+                } else if (d1 != 0) {
+                    d = d2;
+                    half = 2u;
                 }
                 if (d != 0) {
                     let slot = u32(abs(d) / 2);
@@ -97,13 +111,13 @@ fn multiply(p: PrepSlot) -> JacSlot {
                     reg[4] = ty[slot];
                     reg[5] = tz[slot];
                     var negate = d < 0;
-                    if (sub == 2u && flip) {
+                    if (half == 2u && flip) {
                         negate = !negate;
                     }
                     if (negate) {
                         reg[4] = fe_neg(reg[4]);
                     }
-                    if (sub == 2u) {
+                    if (half == 2u) {
                         seg = SEG_BETA;
                     } else if (acc_inf) {
                         copy_operand_to_acc();
