@@ -1,4 +1,5 @@
-//! The devnet's keys, all derived from the seed: funded accounts (secp256k1), council members
+//! The devnet's keys, all derived from the seed: funded accounts (secp256k1, consecutive secrets
+//! so that their public keys come in one batch, `fastsign::consecutive_keys`), council members
 //! (secp256k1 for seals, BLS for randao) and outsiders (keys that belong to no council, for the
 //! faults that need a foreign signer). Derivation is parallel and order-preserving.
 
@@ -9,7 +10,7 @@ use crate::crypto::secp::SigningKey;
 use alloy_primitives::{Address, Bytes};
 use rayon::prelude::*;
 
-/// Key indices of council members start here, far above any account index.
+/// Key indices of council members (`SigningKey::from_seed`).
 const VALIDATOR_INDEX_BASE: u64 = 1 << 40;
 /// Key indices of outsiders start here.
 const OUTSIDER_INDEX_BASE: u64 = 2 << 40;
@@ -37,11 +38,10 @@ const OUTSIDERS: u64 = 3;
 impl DevnetKeys {
     /// Derives `accounts` account keys and `validators` council keys from `seed`.
     pub fn derive(seed: u64, accounts: usize, validators: usize) -> Self {
-        let accounts_keys: Vec<SigningKey> = (0..accounts as u64)
-            .into_par_iter()
-            .map(|i| SigningKey::from_seed(seed, i))
-            .collect();
-        let addresses = accounts_keys.par_iter().map(SigningKey::address).collect();
+        let (accounts_keys, addresses): (Vec<SigningKey>, Vec<Address>) =
+            super::fastsign::consecutive_keys(seed, accounts)
+                .into_iter()
+                .unzip();
         let validators = (0..validators as u64)
             .into_par_iter()
             .map(|i| {
