@@ -196,3 +196,77 @@ pub fn mainnet_shape_headers_per_s(
     });
     Ok(HeadersFigure { mainnet_shape_per_s: per_s, headers: n, seals_per_header: SHAPE_SEALS })
 }
+
+/// The end-to-end figure: full verification (signatures, roots, state replay) of a devnet chain.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EndToEndFigure {
+    pub accounts: usize,
+    pub blocks: u64,
+    pub transactions: u64,
+    pub tx_per_s: f64,
+    /// Transactions per second over the bare recovery limit of the same run.
+    pub ratio_to_recover_limit: f64,
+}
+
+/// Why an end-to-end run could not be measured.
+#[derive(Debug, thiserror::Error)]
+pub enum EndToEndError {
+    #[error("devnet generation failed: {0}")]
+    Devnet(#[from] crate::devnet::DevnetError),
+    #[error("pipeline context: {0}")]
+    Config(#[from] crate::pipeline::ConfigError),
+    #[error("state: {0}")]
+    State(#[from] crate::state::StateError),
+    #[error("pipeline: {0}")]
+    Pipeline(#[from] crate::pipeline::PipelineError),
+    #[error("the generated chain did not verify: {0}")]
+    Invalid(String),
+}
+
+/// Generates `config`'s chain in memory, then times its full verification on `backend`.
+pub fn end_to_end(
+    backend: &std::sync::Arc<dyn Backend>,
+    config: &crate::devnet::DevnetConfig,
+    recover_limit: f64,
+) -> Result<EndToEndFigure, EndToEndError> {
+    use crate::pipeline::replay::ReplayHook;
+    use crate::pipeline::{Anchor, BlockHook, Input, Mode, Pipeline, PipelineConfig, Verdict};
+    let (spec, blocks) = crate::devnet::generate_in_memory(config, &**backend)?;
+    let genesis = crate::devnet::genesis_header(&spec, &**backend)?;
+    let (mut cfg, keys) = PipelineConfig::from_spec(&spec, Mode::Full)?;
+    cfg.anchor = Some(Anchor::of(&genesis));
+    let mut replay = ReplayHook::for_spec(&spec, backend.clone())?
+        .ok_or_else(|| EndToEndError::Invalid("the devnet genesis has no state".into()))?;
+    let mut pipeline = Pipeline::new(cfg, keys, backend.clone());
+    let mut bad = None;
+    let start = Instant::now();
+    let summary = pipeline.run(
+        blocks.into_iter().map(|b| Ok(Input::Rlp(b))),
+        Some(&mut replay as &mut dyn BlockHook),
+        |r| {
+            if r.verdict != Verdict::Valid && bad.is_none() {
+                bad = Some(format!("block {:?}: {:?}", r.block, r.faults.first()));
+            }
+            true
+        },
+    )?;
+    let secs = start.elapsed().as_secs_f64();
+    if let Some(b) = bad {
+        return Err(EndToEndError::Invalid(b));
+    }
+    let tx_per_s = summary.transactions as f64 / secs;
+    Ok(EndToEndFigure {
+        accounts: config.accounts,
+        blocks: summary.blocks,
+        transactions: summary.transactions,
+        tx_per_s,
+        ratio_to_recover_limit: tx_per_s / recover_limit,
+    })
+}
+
+/// This process's peak resident set size in KiB (Linux `VmHWM`), when the OS reports it.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

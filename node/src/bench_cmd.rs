@@ -5,7 +5,53 @@ use clap::Args;
 use ranger::bench;
 use ranger::crypto::BackendKind;
 use serde_json::json;
+use ranger::devnet::{DevnetConfig, generate_to_dir};
+use serde::Serialize;
 use std::time::Duration;
+
+/// Peak RSS of `ranger verify` over a chain and over one ten times longer.
+#[derive(Debug, Serialize)]
+struct MemoryFigure {
+    short_blocks: u64,
+    short_kib: u64,
+    long_blocks: u64,
+    long_kib: u64,
+    growth_percent: f64,
+}
+
+/// Generates two chains (n and 10n blocks) and verifies each in a child `ranger verify`
+/// process, reading its peak RSS from its JSON summary.
+fn memory_figure(quick: bool) -> Result<MemoryFigure> {
+    let (blocks, txs) = if quick { (5, 200) } else { (10, 1000) };
+    let dir = std::env::temp_dir().join(format!("ranger-bench-mem-{}", std::process::id()));
+    let exe = std::env::current_exe()?;
+    let mut peaks = Vec::new();
+    for n in [blocks, blocks * 10] {
+        let out = dir.join(format!("chain-{n}"));
+        let config = DevnetConfig { accounts: 20_000, blocks: n, txs_per_block: txs, ..DevnetConfig::default() };
+        generate_to_dir(&config, &out, &ranger::crypto::CpuBackend)?;
+        let o = std::process::Command::new(&exe)
+            .args(["verify", &out.display().to_string(), "--json", "--quiet", "--backend", "cpu"])
+            .output()?;
+        let last = String::from_utf8_lossy(&o.stdout).lines().last().map(str::to_string).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&last)?;
+        let kib = v["summary"]["peak_rss_kib"]
+            .as_u64()
+            .ok_or_else(|| anyhow::anyhow!("verify reported no peak RSS (not Linux?): {last}"))?;
+        if v["summary"]["invalid"].as_u64() != Some(0) {
+            anyhow::bail!("the generated chain of {n} blocks did not verify: {last}");
+        }
+        peaks.push(kib);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(MemoryFigure {
+        short_blocks: blocks,
+        short_kib: peaks[0],
+        long_blocks: blocks * 10,
+        long_kib: peaks[1],
+        growth_percent: (peaks[1] as f64 / peaks[0] as f64 - 1.0) * 100.0,
+    })
+}
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -15,6 +61,9 @@ pub struct BenchArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Skip the peak-memory runs (two generated chains verified in child processes).
+    #[arg(long)]
+    no_memory: bool,
     /// Backend the pipeline figures use.
     #[arg(long, default_value = "cpu")]
     backend: BackendKind,
@@ -29,12 +78,23 @@ pub fn run(a: BenchArgs) -> Result<u8> {
     let msgs = bench::keccak_inputs(n * 4, 200, 1);
     let keccak = bench::keccak_figure(&*backend, &msgs, cores, min);
     let headers = bench::mainnet_shape_headers_per_s(&backend, if a.quick { 256 } else { 1024 }, min)?;
+    let e2e_config = DevnetConfig {
+        accounts: 100_000,
+        blocks: if a.quick { 3 } else { 10 },
+        txs_per_block: 2000,
+        validators: 7,
+        ..DevnetConfig::default()
+    };
+    let e2e = bench::end_to_end(&backend, &e2e_config, recover.limit_per_s)?;
+    let memory = if a.no_memory { None } else { Some(memory_figure(a.quick)?) };
     let out = json!({
         "cores": cores,
         "backend": backend.name(),
         "recover": recover,
         "keccak": keccak,
         "headers": headers,
+        "end_to_end": e2e,
+        "memory": memory,
     });
     if a.json {
         println!("{out}");
@@ -47,6 +107,16 @@ pub fn run(a: BenchArgs) -> Result<u8> {
             );
         }
         println!("headers  {:>12.0} mainnet-shape headers/s (22 committed seals + BLS reveal)", headers.mainnet_shape_per_s);
+        println!(
+            "full     {:>12.0} tx/s end to end ({} blocks x {} txs, {} accounts; signatures + roots + replay)  ratio to recover limit {:.3}",
+            e2e.tx_per_s, e2e.blocks, e2e_config.txs_per_block, e2e.accounts, e2e.ratio_to_recover_limit
+        );
+        if let Some(m) = &memory {
+            println!(
+                "memory   peak RSS {} KiB verifying {} blocks, {} KiB verifying {} blocks ({:+.1}%)",
+                m.short_kib, m.short_blocks, m.long_kib, m.long_blocks, m.growth_percent
+            );
+        }
     }
     Ok(0)
 }

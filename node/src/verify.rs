@@ -79,7 +79,8 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
                 println!(
                     "{}",
                     json!({"summary": {"blocks": s.blocks, "valid": s.valid, "invalid": s.invalid,
-                        "transactions": s.transactions, "first_invalid": first_invalid}})
+                        "transactions": s.transactions, "first_invalid": first_invalid,
+                        "peak_rss_kib": ranger::bench::peak_rss_kib()}})
                 );
             } else {
                 println!(

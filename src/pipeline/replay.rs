@@ -24,7 +24,10 @@ impl ReplayHook {
         if spec.base_fee.is_none() {
             return Ok(None);
         }
-        Ok(Some(Self { state: StateReplayer::from_genesis(spec)?, backend }))
+        let mut state = StateReplayer::from_genesis(spec)?;
+        // Hash the genesis state once now, so the first block pays only for what it touches.
+        state.state_root(&*backend);
+        Ok(Some(Self { state, backend }))
     }
 
     /// The state.
