@@ -7,20 +7,19 @@
 //! here. This signer takes consecutive nonces `k0, k0 + 1, ...` for a batch, so each nonce point
 //! is the previous one plus G (one mixed addition), converts all of them to affine with one field
 //! inversion, and inverts all nonces with one scalar inversion (Montgomery's trick), using the
-//! secp256k1 field and scalar arithmetic of `crate::gpu::twin`.
+//! secp256k1 field and scalar arithmetic of `super::arith` (64-bit limbs).
 //!
 //! Consecutive nonces reveal the signing key to anyone holding two signatures: NEVER use this
 //! for a key that guards anything. Output signatures are ordinary low-s ECDSA signatures that
 //! any verifier accepts (the tests recover them with libsecp256k1).
 
+use super::arith::{
+    GX, GY, Jac, N, ONE, U as Limbs, add_affine, add_mod, batch_inv, fe_inv, fe_mul, fe_sqr,
+    from_be as from_be_bytes, gte, is_zero, sc_inv, sc_mul, sc_reduce, to_be as to_be_bytes,
+};
 use crate::crypto::keccak256_concat;
 use crate::crypto::secp::{
     SECP256K1_HALF_N, SECP256K1_N, Signature65, SigningKey, pubkey_to_address,
-};
-use crate::gpu::twin::curve::{G, Jac, add_affine, batch_inv};
-use crate::gpu::twin::field::{
-    Limbs, N, ONE, add_mod, fe_mul, fe_sqr, from_be_bytes, gte, is_zero, sc_inv, sc_mul, sub_raw,
-    to_be_bytes,
 };
 use alloy_primitives::{B256, U256};
 use rayon::prelude::*;
@@ -51,7 +50,8 @@ pub fn sign_batch(jobs: &[SignJob<'_>], nonce_seed: &[u8]) -> Vec<Signature65> {
         ks.push(k);
         k = add_mod(&k, &ONE, &N);
     }
-    let kinv = batch_scalar_inv(&ks);
+    let mut kinv = ks.clone();
+    batch_inv(&mut kinv, sc_mul, sc_inv);
 
     jobs.iter()
         .enumerate()
@@ -69,7 +69,7 @@ pub fn sign_batch(jobs: &[SignJob<'_>], nonce_seed: &[u8]) -> Vec<Signature65> {
             let r = x;
             let mut recid = (y[0] & 1) as u8;
             let d = from_be_bytes(&job.key.to_bytes());
-            let z = reduce_once(&from_be_bytes(&job.hash.0));
+            let z = sc_reduce(&from_be_bytes(&job.hash.0));
             let s = sc_mul(&kinv[i], &add_mod(&z, &sc_mul(&r, &d), &N));
             if is_zero(&s) || is_zero(&r) {
                 return job.key.sign(&job.hash);
@@ -94,25 +94,25 @@ pub fn consecutive_points(k: &Limbs, len: usize) -> Option<Vec<Option<(Limbs, Li
     let mut y0 = [0u8; 32];
     x0.copy_from_slice(&pk[..32]);
     y0.copy_from_slice(&pk[32..]);
-    let mut points = Vec::with_capacity(len);
-    let mut p = Jac::from_affine(&from_be_bytes(&x0), &from_be_bytes(&y0));
+    let mut points: Vec<Option<Jac>> = Vec::with_capacity(len);
+    let mut p = Some(Jac {
+        x: from_be_bytes(&x0),
+        y: from_be_bytes(&y0),
+        z: ONE,
+    });
     for _ in 0..len {
         points.push(p);
-        p = add_affine(&p, &G.x, &G.y);
+        // A degenerate step (k·G = ±G) ends the run: the remaining items fall back.
+        p = p.and_then(|q| add_affine(&q, &GX, &GY));
     }
-    let mut zs: Vec<Limbs> = points
-        .iter()
-        .map(|q| if q.is_infinity() { ONE } else { q.z })
-        .collect();
-    batch_inv(&mut zs);
+    let mut zs: Vec<Limbs> = points.iter().map(|q| q.map_or(ONE, |q| q.z)).collect();
+    batch_inv(&mut zs, fe_mul, fe_inv);
     Some(
         points
             .iter()
             .zip(&zs)
             .map(|(q, zi)| {
-                if q.is_infinity() {
-                    return None;
-                }
+                let q = q.as_ref()?;
                 let zi2 = fe_sqr(zi);
                 Some((fe_mul(&q.x, &zi2), fe_mul(&q.y, &fe_mul(&zi2, zi))))
             })
@@ -170,29 +170,6 @@ fn base_scalar(domain: &[u8], seed: &[u8], len: usize) -> Limbs {
         }
         ctr += 1;
     }
-}
-
-/// a mod n for a < 2^256 (one subtraction suffices since 2n > 2^256).
-fn reduce_once(a: &Limbs) -> Limbs {
-    if gte(a, &N) { sub_raw(a, &N).0 } else { *a }
-}
-
-/// Inverses mod n of non-zero scalars, with one inversion.
-fn batch_scalar_inv(xs: &[Limbs]) -> Vec<Limbs> {
-    let mut prefix = Vec::with_capacity(xs.len());
-    let mut acc = ONE;
-    for x in xs {
-        acc = sc_mul(&acc, x);
-        prefix.push(acc);
-    }
-    let mut inv = sc_inv(&acc);
-    let mut out = vec![ONE; xs.len()];
-    for i in (0..xs.len()).rev() {
-        let before = if i == 0 { ONE } else { prefix[i - 1] };
-        out[i] = sc_mul(&inv, &before);
-        inv = sc_mul(&inv, &xs[i]);
-    }
-    out
 }
 
 #[cfg(test)]

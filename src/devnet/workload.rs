@@ -163,21 +163,30 @@ pub fn sign_all(
     nonce_seed: &[u8],
 ) -> Vec<Transaction> {
     // Every signature of the batch: the sender's, then the fee payer's where there is one.
+    let hashes: Vec<(SignJob<'_>, Option<SignJob<'_>>)> = batch
+        .par_iter()
+        .map(|u| {
+            let sender = SignJob {
+                hash: keccak256(&sig_preimage(&u.tx, chain_id)),
+                key: &keys[u.sender],
+            };
+            let payer = u
+                .fee_payer
+                .zip(fee_payer_sig_preimage(&u.tx, chain_id))
+                .map(|(fp, pre)| SignJob {
+                    hash: keccak256(&pre),
+                    key: &keys[fp],
+                });
+            (sender, payer)
+        })
+        .collect();
     let mut jobs: Vec<SignJob<'_>> = Vec::with_capacity(batch.len() * 2);
-    let mut delegated = Vec::with_capacity(batch.len());
-    for u in batch {
-        jobs.push(SignJob {
-            hash: keccak256(&sig_preimage(&u.tx, chain_id)),
-            key: &keys[u.sender],
-        });
-        let fp = u.fee_payer.zip(fee_payer_sig_preimage(&u.tx, chain_id));
-        if let Some((fp, pre)) = &fp {
-            jobs.push(SignJob {
-                hash: keccak256(pre),
-                key: &keys[*fp],
-            });
-        }
-        delegated.push(fp.is_some());
+    // Where each transaction's signatures start in `jobs`.
+    let mut first = Vec::with_capacity(batch.len());
+    for (sender, payer) in &hashes {
+        first.push(jobs.len());
+        jobs.push(*sender);
+        jobs.extend(payer.iter().copied());
     }
     let sigs: Vec<Signature65> = jobs
         .par_chunks(SIGN_CHUNK)
@@ -187,19 +196,19 @@ pub fn sign_all(
             sign_batch(chunk, &seed)
         })
         .collect();
-    let mut next = sigs.into_iter();
-    let mut out = Vec::with_capacity(batch.len());
-    for (u, delegated) in batch.iter().zip(delegated) {
-        let mut tx = u.tx.clone();
-        if let Some(sig) = next.next() {
-            tx.signatures = vec![tx_sig(&tx, &sig, chain_id)];
-        }
-        if delegated && let Some(sig) = next.next() {
-            tx.fee_payer_signatures = vec![tx_sig(&tx, &sig, chain_id)];
-        }
-        out.push(seal_raw(tx));
-    }
-    out
+    batch
+        .par_iter()
+        .zip(&hashes)
+        .zip(&first)
+        .map(|((u, (_, payer)), &at)| {
+            let mut tx = u.tx.clone();
+            tx.signatures = vec![tx_sig(&tx, &sigs[at], chain_id)];
+            if payer.is_some() {
+                tx.fee_payer_signatures = vec![tx_sig(&tx, &sigs[at + 1], chain_id)];
+            }
+            seal_raw(tx)
+        })
+        .collect()
 }
 
 /// The parties of a chosen transaction.
