@@ -22,7 +22,9 @@ struct MemoryFigure {
 /// Generates two chains (n and 10n blocks) and verifies each in a child `ranger verify`
 /// process, reading its peak RSS from its JSON summary.
 fn memory_figure(quick: bool) -> Result<MemoryFigure> {
-    let (blocks, txs) = if quick { (5, 200) } else { (10, 1000) };
+    // Both chains are long enough to fill the pipeline (several 512 KiB windows in flight), so
+    // what differs is only the chain length.
+    let (blocks, txs) = if quick { (12, 400) } else { (20, 1000) };
     let dir = std::env::temp_dir().join(format!("ranger-bench-mem-{}", std::process::id()));
     let exe = std::env::current_exe()?;
     let mut peaks = Vec::new();
@@ -87,8 +89,16 @@ pub fn run(a: BenchArgs) -> Result<u8> {
     };
     let e2e = bench::end_to_end(&backend, &e2e_config, recover.limit_per_s)?;
     let memory = if a.no_memory { None } else { Some(memory_figure(a.quick)?) };
+    // Per-backend sweep over batch sizes (256 to 65,536), with shader warm-up reported apart.
+    let opts = if a.quick {
+        ranger::gpu::BenchOptions::quick()
+    } else {
+        ranger::gpu::BenchOptions::default()
+    };
+    let sweep = ranger::gpu::bench_backends(&[a.backend], &opts)?;
     let out = json!({
         "cores": cores,
+        "backends": sweep,
         "backend": backend.name(),
         "recover": recover,
         "keccak": keccak,
@@ -100,6 +110,7 @@ pub fn run(a: BenchArgs) -> Result<u8> {
         println!("{out}");
     } else {
         println!("cores {cores}, backend {}", backend.name());
+        print!("{}", sweep.to_table());
         for (name, f) in [("recover", recover), ("keccak", keccak)] {
             println!(
                 "{name:<8} limit {:>12.0}/s (single thread {:>10.0}/s x {cores})  pipeline {:>12.0}/s  ratio {:.3}",
