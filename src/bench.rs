@@ -206,6 +206,11 @@ pub struct EndToEndFigure {
     pub tx_per_s: f64,
     /// Transactions per second over the bare recovery limit of the same run.
     pub ratio_to_recover_limit: f64,
+    /// Signatures recovered (senders and fee payers): fee-delegated transactions carry two.
+    pub signatures: u64,
+    /// Signatures per second over the bare recovery limit: the share of the machine's recovery
+    /// limit that end-to-end verification reaches.
+    pub signature_ratio_to_recover_limit: f64,
 }
 
 /// Why an end-to-end run could not be measured.
@@ -239,6 +244,7 @@ pub fn end_to_end(
         .ok_or_else(|| EndToEndError::Invalid("the devnet genesis has no state".into()))?;
     let mut pipeline = Pipeline::new(cfg, keys, backend.clone());
     let mut bad = None;
+    let mut signatures = 0u64;
     let start = Instant::now();
     let summary = pipeline.run(
         blocks.into_iter().map(|b| Ok(Input::Rlp(b))),
@@ -247,6 +253,11 @@ pub fn end_to_end(
             if r.verdict != Verdict::Valid && bad.is_none() {
                 bad = Some(format!("block {:?}: {:?}", r.block, r.faults.first()));
             }
+            signatures += r
+                .transactions
+                .iter()
+                .map(|t| t.signers.len().max(1) as u64 + u64::from(t.fee_payer_signer.is_some()))
+                .sum::<u64>();
             true
         },
     )?;
@@ -261,6 +272,8 @@ pub fn end_to_end(
         transactions: summary.transactions,
         tx_per_s,
         ratio_to_recover_limit: tx_per_s / recover_limit,
+        signatures,
+        signature_ratio_to_recover_limit: signatures as f64 / secs / recover_limit,
     })
 }
 

@@ -122,6 +122,12 @@ pub fn run(a: BenchArgs) -> Result<u8> {
             "full     {:>12.0} tx/s end to end ({} blocks x {} txs, {} accounts; signatures + roots + replay)  ratio to recover limit {:.3}",
             e2e.tx_per_s, e2e.blocks, e2e_config.txs_per_block, e2e.accounts, e2e.ratio_to_recover_limit
         );
+        println!(
+            "         {:>12.0} signatures/s in that run ({:.2} per tx)  ratio to recover limit {:.3}",
+            e2e.signatures as f64 * e2e.tx_per_s / e2e.transactions.max(1) as f64,
+            e2e.signatures as f64 / e2e.transactions.max(1) as f64,
+            e2e.signature_ratio_to_recover_limit
+        );
         if let Some(m) = &memory {
             println!(
                 "memory   peak RSS {} KiB verifying {} blocks, {} KiB verifying {} blocks ({:+.1}%)",
