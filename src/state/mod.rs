@@ -25,6 +25,11 @@ use std::collections::HashMap;
 /// scheduling and rayon's fork-join (a few µs) cost more than the ~1 µs per transaction they save.
 const PARALLEL_MIN_TXS: usize = 256;
 
+/// Waves smaller than this run on the calling thread: a transition costs well under a
+/// microsecond, so a fork-join (a few µs) pays off only for a wide wave. Skewed workloads make many
+/// narrow waves (a hot sender's transactions each start a new one).
+const WAVE_PARALLEL_MIN: usize = 64;
+
 /// Parties of one transaction, as recovered and checked by the pipeline (signatures already
 /// valid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +65,8 @@ pub enum ReplayMode {
     #[default]
     Auto,
     Sequential,
-    /// Always in conflict-free waves (tests use it to compare with sequential).
+    /// Always in conflict-free waves, every wave on the thread pool (tests use it to compare
+    /// with sequential).
     Parallel,
 }
 
@@ -357,10 +363,13 @@ impl StateReplayer {
         let mut out: Vec<Option<Result<(u64, U256), Fault>>> = vec![None; txs.len()];
         for wave in schedule::conflict_free_waves(touches) {
             let this: &Self = self;
-            let results: Vec<(usize, TxResult)> = wave
-                .par_iter()
-                .map(|&i| (i, this.transition(&txs[i], &parties[i])))
-                .collect();
+            let run = |&i: &usize| (i, this.transition(&txs[i], &parties[i]));
+            let results: Vec<(usize, TxResult)> =
+                if wave.len() >= WAVE_PARALLEL_MIN || this.mode == ReplayMode::Parallel {
+                    wave.par_iter().map(run).collect()
+                } else {
+                    wave.iter().map(run).collect()
+                };
             for (i, r) in results {
                 out[i] = Some(match r {
                     Ok((gas, fee, writes)) => {
