@@ -248,6 +248,28 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
 }
 
 #[test]
+fn bytes_do_not_depend_on_the_thread_count() {
+    // Enough signatures for several signing chunks and key chunks.
+    let config = DevnetConfig {
+        accounts: 5000,
+        blocks: 2,
+        txs_per_block: 300,
+        ..small(13)
+    };
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .install(|| generate(&config));
+    let three = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .install(|| generate(&config));
+    assert_eq!(one, three);
+}
+
+#[test]
 fn generated_chain_verifies_block_by_block() {
     let config = DevnetConfig {
         validators: 7,
