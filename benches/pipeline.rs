@@ -22,7 +22,9 @@ fn crypto(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("cpu_backend_batch", |b| b.iter(|| black_box(CpuBackend.recover_batch(&items))));
+    g.bench_function("cpu_backend_batch", |b| {
+        b.iter(|| black_box(CpuBackend.recover_batch(&items)))
+    });
     g.finish();
 
     let msgs = keccak_inputs(8192, 200, 1);
@@ -35,15 +37,24 @@ fn crypto(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("cpu_backend_batch", |b| b.iter(|| black_box(CpuBackend.keccak_batch(&msgs))));
+    g.bench_function("cpu_backend_batch", |b| {
+        b.iter(|| black_box(CpuBackend.keccak_batch(&msgs)))
+    });
     g.finish();
 
-    let keys: Vec<BlsSecretKey> = (0..64u8).map(|i| BlsSecretKey::from_seed(&[i; 32])).collect();
+    let keys: Vec<BlsSecretKey> = (0..64u8)
+        .map(|i| BlsSecretKey::from_seed(&[i; 32]))
+        .collect();
     let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
     let msgs: Vec<[u8; 32]> = (0..64).map(bls::randao_msg).collect();
     let sigs: Vec<[u8; 96]> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
-    let sets: Vec<SignatureSet<'_>> =
-        (0..64).map(|i| SignatureSet { pk: &pks[i], msg: &msgs[i], sig: &sigs[i] }).collect();
+    let sets: Vec<SignatureSet<'_>> = (0..64)
+        .map(|i| SignatureSet {
+            pk: &pks[i],
+            msg: &msgs[i],
+            sig: &sigs[i],
+        })
+        .collect();
     let mut g = c.benchmark_group("bls_randao");
     for n in [1usize, 64] {
         g.throughput(Throughput::Elements(n as u64));
@@ -57,7 +68,8 @@ fn crypto(c: &mut Criterion) {
 fn pipeline(c: &mut Criterion) {
     let n = 256;
     let (spec, blocks) = mainnet_shape_chain(n, 7);
-    let (cfg, keys) = PipelineConfig::from_spec(&spec, Mode::Headers).unwrap_or_else(|e| panic!("{e}"));
+    let (cfg, keys) =
+        PipelineConfig::from_spec(&spec, Mode::Headers).unwrap_or_else(|e| panic!("{e}"));
     let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
     let mut g = c.benchmark_group("pipeline");
     g.sample_size(10);

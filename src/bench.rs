@@ -23,7 +23,12 @@ pub struct Figure {
 impl Figure {
     fn new(single: f64, cores: usize, pipeline: f64) -> Self {
         let limit = single * cores as f64;
-        Figure { limit_per_s: limit, pipeline_per_s: pipeline, ratio: pipeline / limit, single_thread_per_s: single }
+        Figure {
+            limit_per_s: limit,
+            pipeline_per_s: pipeline,
+            ratio: pipeline / limit,
+            single_thread_per_s: single,
+        }
     }
 }
 
@@ -47,7 +52,10 @@ pub fn recover_inputs(n: usize, seed: u64) -> Vec<RecoverItem> {
         .map(|i| {
             let key = SigningKey::from_seed(seed, i % 1024);
             let hash = keccak256(&[seed.to_be_bytes(), i.to_be_bytes()].concat());
-            RecoverItem { hash, sig: key.sign(&hash) }
+            RecoverItem {
+                hash,
+                sig: key.sign(&hash),
+            }
         })
         .collect()
 }
@@ -66,7 +74,12 @@ pub fn keccak_inputs(n: usize, len: usize, seed: u64) -> MessageBatch {
 }
 
 /// Recovery: bare single-thread libsecp256k1 × cores vs the backend's batch recovery.
-pub fn recover_figure(backend: &dyn Backend, items: &[RecoverItem], cores: usize, min: Duration) -> Figure {
+pub fn recover_figure(
+    backend: &dyn Backend,
+    items: &[RecoverItem],
+    cores: usize,
+    min: Duration,
+) -> Figure {
     let single = rate(min, items.len(), || {
         for it in items {
             std::hint::black_box(recover_address(&it.hash, &it.sig).ok());
@@ -79,7 +92,12 @@ pub fn recover_figure(backend: &dyn Backend, items: &[RecoverItem], cores: usize
 }
 
 /// Keccak: bare single-thread `sha3` × cores vs the backend's batch keccak.
-pub fn keccak_figure(backend: &dyn Backend, batch: &MessageBatch, cores: usize, min: Duration) -> Figure {
+pub fn keccak_figure(
+    backend: &dyn Backend,
+    batch: &MessageBatch,
+    cores: usize,
+    min: Duration,
+) -> Figure {
     let single = rate(min, batch.len(), || {
         for i in 0..batch.len() {
             std::hint::black_box(keccak256(batch.get(i)));
@@ -120,9 +138,14 @@ pub fn mainnet_shape_chain(n: usize, seed: u64) -> (crate::consensus::ChainSpec,
     use crate::primitives::{Block, Header};
     use alloy_primitives::{B256, Bytes, U256};
 
-    let keys: Vec<SigningKey> = (0..SHAPE_COUNCIL as u64).map(|i| SigningKey::from_seed(seed, i)).collect();
-    let bls: Vec<BlsSecretKey> =
-        (0..SHAPE_COUNCIL as u64).map(|i| BlsSecretKey::from_seed(&keccak256(&[seed.to_be_bytes(), i.to_be_bytes()].concat()).0)).collect();
+    let keys: Vec<SigningKey> = (0..SHAPE_COUNCIL as u64)
+        .map(|i| SigningKey::from_seed(seed, i))
+        .collect();
+    let bls: Vec<BlsSecretKey> = (0..SHAPE_COUNCIL as u64)
+        .map(|i| {
+            BlsSecretKey::from_seed(&keccak256(&[seed.to_be_bytes(), i.to_be_bytes()].concat()).0)
+        })
+        .collect();
     let validators: Vec<_> = keys.iter().map(|k| k.address()).collect();
     let spec = ChainSpec {
         name: "mainnet-shape".into(),
@@ -165,10 +188,15 @@ pub fn mainnet_shape_chain(n: usize, seed: u64) -> (crate::consensus::ChainSpec,
             mix_hash: Some(Bytes::copy_from_slice(mix.as_slice())),
             ..Default::default()
         };
-        let committers: Vec<&SigningKey> = (0..SHAPE_SEALS).map(|j| &keys[(p + j) % SHAPE_COUNCIL]).collect();
+        let committers: Vec<&SigningKey> = (0..SHAPE_SEALS)
+            .map(|j| &keys[(p + j) % SHAPE_COUNCIL])
+            .collect();
         seal_header(&mut h, &validators, 0, &keys[p], &committers);
         parent = block_hash(&h);
-        out.push(encode_block(&Block { header: h, transactions: Vec::new() }));
+        out.push(encode_block(&Block {
+            header: h,
+            transactions: Vec::new(),
+        }));
     }
     (spec, out)
 }
@@ -194,7 +222,11 @@ pub fn mainnet_shape_headers_per_s(
         });
         assert_eq!(invalid, 0, "the mainnet-shape bench chain must verify");
     });
-    Ok(HeadersFigure { mainnet_shape_per_s: per_s, headers: n, seals_per_header: SHAPE_SEALS })
+    Ok(HeadersFigure {
+        mainnet_shape_per_s: per_s,
+        headers: n,
+        seals_per_header: SHAPE_SEALS,
+    })
 }
 
 /// The end-to-end figure: full verification (signatures, roots, state replay) of a devnet chain.

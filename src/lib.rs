@@ -4,13 +4,13 @@
 //! (`crypto`), checks the council's claims (`consensus`), recomputes roots (`trie`) and runs it all
 //! as a staged pipeline (`pipeline`) that yields one verdict per block, in order.
 
-pub mod crypto;
-pub mod trie;
+pub mod bench;
 pub mod codec;
 pub mod consensus;
-pub mod primitives;
+pub mod crypto;
+pub mod devnet;
 pub mod gpu;
 pub mod pipeline;
-pub mod bench;
+pub mod primitives;
 pub mod state;
-pub mod devnet;
+pub mod trie;

@@ -22,16 +22,22 @@ fn verify(spec: &ChainSpec, mode: Mode, blocks: &[Vec<u8>]) -> Vec<BlockReport> 
     let (cfg, keys) = PipelineConfig::from_spec(spec, mode).unwrap_or_else(|e| panic!("{e}"));
     let mut p = Pipeline::new(cfg, keys, Arc::new(CpuBackend));
     let mut out = Vec::new();
-    p.run(blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))), None, |r| {
-        out.push(r);
-        true
-    })
+    p.run(
+        blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))),
+        None,
+        |r| {
+            out.push(r);
+            true
+        },
+    )
     .unwrap_or_else(|e| panic!("{e}"));
     out
 }
 
 fn keys() -> Vec<SigningKey> {
-    (0..COUNCIL as u64).map(|i| SigningKey::from_seed(SEED, i)).collect()
+    (0..COUNCIL as u64)
+        .map(|i| SigningKey::from_seed(SEED, i))
+        .collect()
 }
 
 /// Re-seals block `i` after `edit`, then re-links and re-seals every later block, so only the
@@ -87,38 +93,136 @@ fn every_header_fault_is_named_at_its_block() {
     type Edit = Box<dyn Fn(&mut Block, &[SigningKey])>;
     let p = |b: &Block| (b.header.number as usize) % COUNCIL;
     let cases: Vec<(FaultKind, Edit)> = vec![
-        (FaultKind::BelowQuorum, Box::new(move |b, k| { let s = p(b); reseal(b, k, &(0..20).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>()) })),
-        (FaultKind::DuplicateSeal, Box::new(move |b, k| { let s = p(b); let mut c: Vec<usize> = (0..22).map(|j| (s + j) % COUNCIL).collect(); c.push(c[0]); reseal(b, k, &c) })),
-        (FaultKind::NonCouncilSeal, Box::new(|b, k| {
-            let outsider = SigningKey::from_seed(99, 0);
-            let validators: Vec<Address> = k.iter().map(|k| k.address()).collect();
-            let s = (b.header.number as usize) % COUNCIL;
-            let mut c: Vec<&SigningKey> = (0..22).map(|j| &k[(s + j) % COUNCIL]).collect();
-            c.push(&outsider);
-            seal_header(&mut b.header, &validators, 0, &k[s], &c);
-        })),
-        (FaultKind::ProposerNotInCouncil, Box::new(|b, k| {
-            let outsider = SigningKey::from_seed(99, 1);
-            let validators: Vec<Address> = k.iter().map(|k| k.address()).collect();
-            let c: Vec<&SigningKey> = k.iter().take(22).collect();
-            seal_header(&mut b.header, &validators, 0, &outsider, &c);
-        })),
-        (FaultKind::BadProposerSeal, Box::new(|b, _| {
-            let e = decode_extra(&b.header.extra).unwrap_or_else(|e| panic!("{e}"));
-            let mut seal = e.seal.to_vec();
-            seal.pop();
-            b.header.extra = Bytes::from(encode_extra_parts(&e.vanity, &e.validators, &seal, &e.committed_seals));
-        })),
-        (FaultKind::TooManySeals, Box::new(move |b, k| { let s = p(b); reseal(b, k, &(0..COUNCIL + 1).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>()) })),
-        (FaultKind::BrokenParentHash, Box::new(move |b, k| { b.header.parent_hash = B256::repeat_byte(9); let s = p(b); reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>()) })),
-        (FaultKind::EarlyTimestamp, Box::new(move |b, k| { b.header.time -= 1; let s = p(b); reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>()) })),
-        (FaultKind::TailFieldBeforeFork, Box::new(move |b, k| { b.header.blob_gas_used = Some(0); let s = p(b); reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>()) })),
-        (FaultKind::BadRandomReveal, Box::new(move |b, k| {
-            let other = ranger::crypto::bls::BlsSecretKey::from_seed(&[1; 32]);
-            b.header.random_reveal = Some(Bytes::copy_from_slice(&other.sign(&ranger::crypto::bls::randao_msg(b.header.number))));
-            let s = p(b); reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>())
-        })),
-        (FaultKind::WrongMixHash, Box::new(move |b, k| { b.header.mix_hash = Some(Bytes::copy_from_slice(&[7u8; 32])); let s = p(b); reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>()) })),
+        (
+            FaultKind::BelowQuorum,
+            Box::new(move |b, k| {
+                let s = p(b);
+                reseal(
+                    b,
+                    k,
+                    &(0..20).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+                )
+            }),
+        ),
+        (
+            FaultKind::DuplicateSeal,
+            Box::new(move |b, k| {
+                let s = p(b);
+                let mut c: Vec<usize> = (0..22).map(|j| (s + j) % COUNCIL).collect();
+                c.push(c[0]);
+                reseal(b, k, &c)
+            }),
+        ),
+        (
+            FaultKind::NonCouncilSeal,
+            Box::new(|b, k| {
+                let outsider = SigningKey::from_seed(99, 0);
+                let validators: Vec<Address> = k.iter().map(|k| k.address()).collect();
+                let s = (b.header.number as usize) % COUNCIL;
+                let mut c: Vec<&SigningKey> = (0..22).map(|j| &k[(s + j) % COUNCIL]).collect();
+                c.push(&outsider);
+                seal_header(&mut b.header, &validators, 0, &k[s], &c);
+            }),
+        ),
+        (
+            FaultKind::ProposerNotInCouncil,
+            Box::new(|b, k| {
+                let outsider = SigningKey::from_seed(99, 1);
+                let validators: Vec<Address> = k.iter().map(|k| k.address()).collect();
+                let c: Vec<&SigningKey> = k.iter().take(22).collect();
+                seal_header(&mut b.header, &validators, 0, &outsider, &c);
+            }),
+        ),
+        (
+            FaultKind::BadProposerSeal,
+            Box::new(|b, _| {
+                let e = decode_extra(&b.header.extra).unwrap_or_else(|e| panic!("{e}"));
+                let mut seal = e.seal.to_vec();
+                seal.pop();
+                b.header.extra = Bytes::from(encode_extra_parts(
+                    &e.vanity,
+                    &e.validators,
+                    &seal,
+                    &e.committed_seals,
+                ));
+            }),
+        ),
+        (
+            FaultKind::TooManySeals,
+            Box::new(move |b, k| {
+                let s = p(b);
+                reseal(
+                    b,
+                    k,
+                    &(0..COUNCIL + 1)
+                        .map(|j| (s + j) % COUNCIL)
+                        .collect::<Vec<_>>(),
+                )
+            }),
+        ),
+        (
+            FaultKind::BrokenParentHash,
+            Box::new(move |b, k| {
+                b.header.parent_hash = B256::repeat_byte(9);
+                let s = p(b);
+                reseal(
+                    b,
+                    k,
+                    &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+                )
+            }),
+        ),
+        (
+            FaultKind::EarlyTimestamp,
+            Box::new(move |b, k| {
+                b.header.time -= 1;
+                let s = p(b);
+                reseal(
+                    b,
+                    k,
+                    &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+                )
+            }),
+        ),
+        (
+            FaultKind::TailFieldBeforeFork,
+            Box::new(move |b, k| {
+                b.header.blob_gas_used = Some(0);
+                let s = p(b);
+                reseal(
+                    b,
+                    k,
+                    &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+                )
+            }),
+        ),
+        (
+            FaultKind::BadRandomReveal,
+            Box::new(move |b, k| {
+                let other = ranger::crypto::bls::BlsSecretKey::from_seed(&[1; 32]);
+                b.header.random_reveal = Some(Bytes::copy_from_slice(
+                    &other.sign(&ranger::crypto::bls::randao_msg(b.header.number)),
+                ));
+                let s = p(b);
+                reseal(
+                    b,
+                    k,
+                    &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+                )
+            }),
+        ),
+        (
+            FaultKind::WrongMixHash,
+            Box::new(move |b, k| {
+                b.header.mix_hash = Some(Bytes::copy_from_slice(&[7u8; 32]));
+                let s = p(b);
+                reseal(
+                    b,
+                    k,
+                    &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+                )
+            }),
+        ),
     ];
     for (kind, edit) in cases {
         let (spec, mut blocks) = mainnet_shape_chain(8, SEED);
@@ -127,7 +231,10 @@ fn every_header_fault_is_named_at_its_block() {
         let got = first_invalid(&reports);
         // A replaced reveal also breaks the mix hash; the judge checks the reveal first.
         assert_eq!(got, Some((5, kind)), "{kind}: {:?}", reports[5].faults);
-        assert!(reports[..5].iter().all(|r| r.verdict == Verdict::Valid), "{kind}");
+        assert!(
+            reports[..5].iter().all(|r| r.verdict == Verdict::Valid),
+            "{kind}"
+        );
     }
 }
 
@@ -137,10 +244,18 @@ fn wrong_number_and_malformed_block_are_named() {
     edit_block(&mut blocks, 3, |b, k| {
         b.header.number = 7;
         let s = 3;
-        reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>());
+        reseal(
+            b,
+            k,
+            &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+        );
     });
     let r = verify(&spec, Mode::Headers, &blocks);
-    assert_eq!(first_invalid(&r), Some((3, FaultKind::WrongNumber)), "placed at its height");
+    assert_eq!(
+        first_invalid(&r),
+        Some((3, FaultKind::WrongNumber)),
+        "placed at its height"
+    );
     assert_eq!(r[3].number, Some(7), "the claimed number is kept");
 
     let (spec, mut blocks) = mainnet_shape_chain(4, SEED);
@@ -149,8 +264,16 @@ fn wrong_number_and_malformed_block_are_named() {
     let r = verify(&spec, Mode::Headers, &blocks);
     assert_eq!(r[2].verdict, Verdict::Invalid);
     assert_eq!(r[2].faults[0].kind, FaultKind::MalformedRlp);
-    assert_eq!(r[2].block, Some(2), "an undecodable block is placed by its parent");
-    assert!(r[2].faults[0].detail.contains("truncated") || r[2].faults[0].detail.contains("ends"), "{}", r[2].faults[0].detail);
+    assert_eq!(
+        r[2].block,
+        Some(2),
+        "an undecodable block is placed by its parent"
+    );
+    assert!(
+        r[2].faults[0].detail.contains("truncated") || r[2].faults[0].detail.contains("ends"),
+        "{}",
+        r[2].faults[0].detail
+    );
 }
 
 /// A signed 0x08 transfer from `key` under `chain_id`.
@@ -173,7 +296,11 @@ fn transfer(key: &SigningKey, nonce: u64, chain_id: u64) -> Transaction {
         raw: Bytes::new(),
     };
     let sig = key.sign(&keccak256(&sig_preimage(&tx, chain_id)));
-    tx.signatures = vec![TxSig { v: U256::from(35 + 2 * chain_id + sig.recid() as u64), r: sig.r(), s: sig.s() }];
+    tx.signatures = vec![TxSig {
+        v: U256::from(35 + 2 * chain_id + sig.recid() as u64),
+        r: sig.r(),
+        s: sig.s(),
+    }];
     seal_raw(tx)
 }
 
@@ -182,7 +309,11 @@ fn with_txs(b: &mut Block, k: &[SigningKey], txs: Vec<Transaction>) {
     b.header.tx_root = derive_sha(DeriveShaImpl::Orig, &raws, &CpuBackend);
     b.transactions = txs;
     let s = (b.header.number as usize) % COUNCIL;
-    reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>());
+    reseal(
+        b,
+        k,
+        &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+    );
 }
 
 #[test]
@@ -191,40 +322,73 @@ fn transaction_faults_are_named_with_their_index() {
     let chain_id = 8217;
     type Break = Box<dyn Fn(Transaction) -> Transaction>;
     let cases: Vec<(FaultKind, Break)> = vec![
-        (FaultKind::HighSSignature, Box::new(|mut t: Transaction| {
-            let s = &t.signatures[0];
-            let sig = ranger::crypto::secp::Signature65::from_parts(s.r, s.s, 0);
-            let high = to_high_s(&sig);
-            t.signatures[0].s = high.s();
-            seal_raw(t)
-        })),
-        (FaultKind::WrongChainId, Box::new(move |t: Transaction| transfer(&SigningKey::from_seed(5, 5), t.nonce(), 1001))),
-        (FaultKind::FromMismatch, Box::new(|mut t: Transaction| {
-            if let TxBody::Kaia(k) = &mut t.body { k.from = Address::repeat_byte(1); }
-            seal_raw(t)
-        })),
+        (
+            FaultKind::HighSSignature,
+            Box::new(|mut t: Transaction| {
+                let s = &t.signatures[0];
+                let sig = ranger::crypto::secp::Signature65::from_parts(s.r, s.s, 0);
+                let high = to_high_s(&sig);
+                t.signatures[0].s = high.s();
+                seal_raw(t)
+            }),
+        ),
+        (
+            FaultKind::WrongChainId,
+            Box::new(move |t: Transaction| transfer(&SigningKey::from_seed(5, 5), t.nonce(), 1001)),
+        ),
+        (
+            FaultKind::FromMismatch,
+            Box::new(|mut t: Transaction| {
+                if let TxBody::Kaia(k) = &mut t.body {
+                    k.from = Address::repeat_byte(1);
+                }
+                seal_raw(t)
+            }),
+        ),
     ];
     for (kind, brk) in cases {
         let (spec, mut blocks) = mainnet_shape_chain(4, SEED);
-        let txs = vec![transfer(&user, 0, chain_id), brk(transfer(&user, 1, chain_id)), transfer(&user, 2, chain_id)];
+        let txs = vec![
+            transfer(&user, 0, chain_id),
+            brk(transfer(&user, 1, chain_id)),
+            transfer(&user, 2, chain_id),
+        ];
         edit_block(&mut blocks, 2, |b, k| with_txs(b, k, txs));
         let r = verify(&spec, Mode::Full, &blocks);
-        assert_eq!(first_invalid(&r), Some((2, kind)), "{kind}: {:?}", r[2].faults);
+        assert_eq!(
+            first_invalid(&r),
+            Some((2, kind)),
+            "{kind}: {:?}",
+            r[2].faults
+        );
         assert_eq!(r[2].faults[0].tx_index, Some(1), "{kind}");
         // Headers mode does not look at transactions.
         let r = verify(&spec, Mode::Headers, &blocks);
-        assert!(r.iter().all(|r| r.verdict == Verdict::Valid), "{kind} in headers mode");
+        assert!(
+            r.iter().all(|r| r.verdict == Verdict::Valid),
+            "{kind} in headers mode"
+        );
     }
     // A correct block with transactions is valid; a wrong tx root is named.
     let (spec, mut blocks) = mainnet_shape_chain(4, SEED);
-    edit_block(&mut blocks, 2, |b, k| with_txs(b, k, vec![transfer(&user, 0, chain_id)]));
+    edit_block(&mut blocks, 2, |b, k| {
+        with_txs(b, k, vec![transfer(&user, 0, chain_id)])
+    });
     let r = verify(&spec, Mode::Full, &blocks);
-    assert!(r.iter().all(|r| r.verdict == Verdict::Valid), "{:?}", r[2].faults);
+    assert!(
+        r.iter().all(|r| r.verdict == Verdict::Valid),
+        "{:?}",
+        r[2].faults
+    );
     assert_eq!(r[2].transactions[0].sender, Some(user.address()));
     edit_block(&mut blocks, 2, |b, k| {
         b.header.tx_root = B256::repeat_byte(3);
         let s = (b.header.number as usize) % COUNCIL;
-        reseal(b, k, &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>());
+        reseal(
+            b,
+            k,
+            &(0..22).map(|j| (s + j) % COUNCIL).collect::<Vec<_>>(),
+        );
     });
     let r = verify(&spec, Mode::Full, &blocks);
     assert_eq!(first_invalid(&r), Some((2, FaultKind::WrongTxRoot)));

@@ -4,9 +4,9 @@ use anyhow::Result;
 use clap::Args;
 use ranger::bench;
 use ranger::crypto::BackendKind;
-use serde_json::json;
 use ranger::devnet::{DevnetConfig, generate_to_dir};
 use serde::Serialize;
+use serde_json::json;
 use std::time::Duration;
 
 /// Peak RSS of `ranger verify` over a chain and over one ten times longer.
@@ -30,12 +30,28 @@ fn memory_figure(quick: bool) -> Result<MemoryFigure> {
     let mut peaks = Vec::new();
     for n in [blocks, blocks * 10] {
         let out = dir.join(format!("chain-{n}"));
-        let config = DevnetConfig { accounts: 20_000, blocks: n, txs_per_block: txs, ..DevnetConfig::default() };
+        let config = DevnetConfig {
+            accounts: 20_000,
+            blocks: n,
+            txs_per_block: txs,
+            ..DevnetConfig::default()
+        };
         generate_to_dir(&config, &out, &ranger::crypto::CpuBackend)?;
         let o = std::process::Command::new(&exe)
-            .args(["verify", &out.display().to_string(), "--json", "--quiet", "--backend", "cpu"])
+            .args([
+                "verify",
+                &out.display().to_string(),
+                "--json",
+                "--quiet",
+                "--backend",
+                "cpu",
+            ])
             .output()?;
-        let last = String::from_utf8_lossy(&o.stdout).lines().last().map(str::to_string).unwrap_or_default();
+        let last = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .last()
+            .map(str::to_string)
+            .unwrap_or_default();
         let v: serde_json::Value = serde_json::from_str(&last)?;
         let kib = v["summary"]["peak_rss_kib"]
             .as_u64()
@@ -72,14 +88,19 @@ pub struct BenchArgs {
 }
 
 pub fn run(a: BenchArgs) -> Result<u8> {
-    let (n, min) = if a.quick { (2048, Duration::from_millis(400)) } else { (8192, Duration::from_secs(2)) };
+    let (n, min) = if a.quick {
+        (2048, Duration::from_millis(400))
+    } else {
+        (8192, Duration::from_secs(2))
+    };
     let backend = ranger::gpu::open_backend(a.backend)?;
     let cores = bench::cores();
     let items = bench::recover_inputs(n, 1);
     let recover = bench::recover_figure(&*backend, &items, cores, min);
     let msgs = bench::keccak_inputs(n * 4, 200, 1);
     let keccak = bench::keccak_figure(&*backend, &msgs, cores, min);
-    let headers = bench::mainnet_shape_headers_per_s(&backend, if a.quick { 256 } else { 1024 }, min)?;
+    let headers =
+        bench::mainnet_shape_headers_per_s(&backend, if a.quick { 256 } else { 1024 }, min)?;
     let e2e_config = DevnetConfig {
         accounts: 100_000,
         blocks: if a.quick { 3 } else { 10 },
@@ -88,7 +109,11 @@ pub fn run(a: BenchArgs) -> Result<u8> {
         ..DevnetConfig::default()
     };
     let e2e = bench::end_to_end(&backend, &e2e_config, recover.limit_per_s)?;
-    let memory = if a.no_memory { None } else { Some(memory_figure(a.quick)?) };
+    let memory = if a.no_memory {
+        None
+    } else {
+        Some(memory_figure(a.quick)?)
+    };
     // Per-backend sweep over batch sizes (256 to 65,536), with shader warm-up reported apart.
     let opts = if a.quick {
         ranger::gpu::BenchOptions::quick()
@@ -117,10 +142,17 @@ pub fn run(a: BenchArgs) -> Result<u8> {
                 f.limit_per_s, f.single_thread_per_s, f.pipeline_per_s, f.ratio
             );
         }
-        println!("headers  {:>12.0} mainnet-shape headers/s (22 committed seals + BLS reveal)", headers.mainnet_shape_per_s);
+        println!(
+            "headers  {:>12.0} mainnet-shape headers/s (22 committed seals + BLS reveal)",
+            headers.mainnet_shape_per_s
+        );
         println!(
             "full     {:>12.0} tx/s end to end ({} blocks x {} txs, {} accounts; signatures + roots + replay)  ratio to recover limit {:.3}",
-            e2e.tx_per_s, e2e.blocks, e2e_config.txs_per_block, e2e.accounts, e2e.ratio_to_recover_limit
+            e2e.tx_per_s,
+            e2e.blocks,
+            e2e_config.txs_per_block,
+            e2e.accounts,
+            e2e.ratio_to_recover_limit
         );
         println!(
             "         {:>12.0} signatures/s in that run ({:.2} per tx)  ratio to recover limit {:.3}",

@@ -12,7 +12,10 @@ const MAX_INPUT: u64 = 256 * 1024 * 1024;
 pub fn read_source(path: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     if path == "-" {
-        std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut buf).context("reading stdin")?;
+        std::io::stdin()
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut buf)
+            .context("reading stdin")?;
     } else {
         std::fs::File::open(path)
             .with_context(|| format!("cannot open {path}"))?

@@ -73,19 +73,33 @@ fn inspect_block(a: BlockArgs) -> Result<u8> {
             Ok(BlockOrHeader::Block(b)) => (b, None),
             Ok(BlockOrHeader::Header(header)) => {
                 cfg.check_transactions = false;
-                (Block { header, transactions: Vec::new() }, None)
+                (
+                    Block {
+                        header,
+                        transactions: Vec::new(),
+                    },
+                    None,
+                )
             }
             Err(e) => bail!("not a Kaia block or header: {e}"),
         },
     };
     let mut pipeline = Pipeline::new(cfg, Default::default(), Arc::new(CpuBackend));
     let mut report = None;
-    pipeline.run(std::iter::once(Ok(Input::Block(Box::new(block)))), None, |r| {
-        report = Some(r);
-        false
-    })?;
-    let Some(report) = report else { bail!("the pipeline produced no report") };
-    let claim_mismatches = claims.map(|c| output::claim_mismatches(&report, &c)).unwrap_or_default();
+    pipeline.run(
+        std::iter::once(Ok(Input::Block(Box::new(block)))),
+        None,
+        |r| {
+            report = Some(r);
+            false
+        },
+    )?;
+    let Some(report) = report else {
+        bail!("the pipeline produced no report")
+    };
+    let claim_mismatches = claims
+        .map(|c| output::claim_mismatches(&report, &c))
+        .unwrap_or_default();
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {
@@ -99,7 +113,11 @@ fn inspect_block(a: BlockArgs) -> Result<u8> {
 }
 
 fn exit_code(r: &BlockReport, claims: &[String]) -> u8 {
-    if r.verdict == Verdict::Invalid || !claims.is_empty() { 1 } else { 0 }
+    if r.verdict == Verdict::Invalid || !claims.is_empty() {
+        1
+    } else {
+        0
+    }
 }
 
 fn inspect_tx(a: TxArgs) -> Result<u8> {
@@ -136,7 +154,9 @@ fn inspect_tx(a: TxArgs) -> Result<u8> {
                     Ok(a) => fee_payer_signers.push(a),
                     Err(e) => failures.push(format!("bad-fee-payer-signature: signature {i}: {e}")),
                 },
-                Err(f) => failures.push(format!("{}: fee-payer signature {i}: {}", f.kind, f.detail)),
+                Err(f) => {
+                    failures.push(format!("{}: fee-payer signature {i}: {}", f.kind, f.detail))
+                }
             }
         }
     }
@@ -159,11 +179,15 @@ fn inspect_tx(a: TxArgs) -> Result<u8> {
         ));
     }
     let fields = match &tx.body {
-        TxBody::Legacy(l) => json!({"nonce": l.nonce, "gasPrice": l.gas_price.to_string(), "gas": l.gas,
-            "to": l.to, "value": l.value.to_string(), "input": l.input}),
-        TxBody::Kaia(k) => json!({"nonce": k.nonce, "gasPrice": k.gas_price.to_string(), "gas": k.gas,
+        TxBody::Legacy(l) => {
+            json!({"nonce": l.nonce, "gasPrice": l.gas_price.to_string(), "gas": l.gas,
+            "to": l.to, "value": l.value.to_string(), "input": l.input})
+        }
+        TxBody::Kaia(k) => {
+            json!({"nonce": k.nonce, "gasPrice": k.gas_price.to_string(), "gas": k.gas,
             "to": k.to, "value": k.value.to_string(), "from": k.from, "input": k.input,
-            "feeRatio": tx.fee_ratio(), "key": k.key, "humanReadable": k.human_readable, "codeFormat": k.code_format}),
+            "feeRatio": tx.fee_ratio(), "key": k.key, "humanReadable": k.human_readable, "codeFormat": k.code_format})
+        }
         TxBody::Eth(e) => json!({"chainId": e.chain_id.to_string(), "nonce": e.nonce,
             "gasTipCap": e.gas_tip_cap.to_string(), "gasFeeCap": e.gas_fee_cap.to_string(), "gas": e.gas,
             "to": e.to, "value": e.value.to_string(), "data": e.data, "accessList": e.access_list}),

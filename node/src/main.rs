@@ -22,7 +22,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "ranger", version, about = "A verification node for Kaia council chains")]
+#[command(
+    name = "ranger",
+    version,
+    about = "A verification node for Kaia council chains"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -6,11 +6,13 @@ use ranger::pipeline::BlockReport;
 use serde_json::Value;
 
 fn opt<T: std::fmt::LowerHex>(v: &Option<T>) -> String {
-    v.as_ref().map_or_else(|| "-".to_string(), |x| format!("{x:#x}"))
+    v.as_ref()
+        .map_or_else(|| "-".to_string(), |x| format!("{x:#x}"))
 }
 
 fn num<T: std::fmt::Display>(v: &Option<T>) -> String {
-    v.as_ref().map_or_else(|| "-".to_string(), |x| x.to_string())
+    v.as_ref()
+        .map_or_else(|| "-".to_string(), |x| x.to_string())
 }
 
 /// Prints a block report as a table.
@@ -55,7 +57,11 @@ pub fn print_block(r: &BlockReport, claims: &[String]) {
             t.tx_type,
             t.hash,
             opt(&t.sender),
-            if t.ok { "ok".to_string() } else { format!("FAIL {}", t.error.clone().unwrap_or_default()) }
+            if t.ok {
+                "ok".to_string()
+            } else {
+                format!("FAIL {}", t.error.clone().unwrap_or_default())
+            }
         );
         for n in &t.notes {
             println!("         note: {n}");
@@ -110,24 +116,35 @@ pub fn claim_mismatches(r: &BlockReport, c: &JsonClaims) -> Vec<String> {
     if let (Some(claimed), Some(got)) = (c.hash, r.hash)
         && claimed != got
     {
-        out.push(format!("JSON hash {claimed} is not the computed block hash {got}"));
+        out.push(format!(
+            "JSON hash {claimed} is not the computed block hash {got}"
+        ));
     }
     for t in &r.transactions {
         if let Some(Some(h)) = c.tx_hashes.get(t.index)
             && *h != t.hash
         {
-            out.push(format!("tx {}: JSON hash {h} is not the computed {}", t.index, t.hash));
+            out.push(format!(
+                "tx {}: JSON hash {h} is not the computed {}",
+                t.index, t.hash
+            ));
         }
         if let Some(Some(h)) = c.sender_tx_hashes.get(t.index)
             && *h != t.sender_tx_hash
         {
-            out.push(format!("tx {}: JSON senderTxHash {h} is not the computed {}", t.index, t.sender_tx_hash));
+            out.push(format!(
+                "tx {}: JSON senderTxHash {h} is not the computed {}",
+                t.index, t.sender_tx_hash
+            ));
         }
         if let (Some(Some(f)), Some(s)) = (c.senders.get(t.index), t.sender)
             && *f != s
             && !t.notes.iter().any(|n| n.contains("decoupled"))
         {
-            out.push(format!("tx {}: JSON from {f:#x} is not the recovered sender {s:#x}", t.index));
+            out.push(format!(
+                "tx {}: JSON from {f:#x} is not the recovered sender {s:#x}",
+                t.index
+            ));
         }
     }
     out

@@ -73,10 +73,14 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let mut pipeline = Pipeline::new(cfg, keys, backend);
     let start = Instant::now();
     let json = a.json;
-    let summary = pipeline.run(inputs, replay.as_mut().map(|r| r as &mut dyn BlockHook), |r| {
-        print_verdict(&r, json, false);
-        true
-    })?;
+    let summary = pipeline.run(
+        inputs,
+        replay.as_mut().map(|r| r as &mut dyn BlockHook),
+        |r| {
+            print_verdict(&r, json, false);
+            true
+        },
+    )?;
     let secs = start.elapsed().as_secs_f64();
     let line = serde_json::json!({"summary": {"blocks": summary.blocks, "valid": summary.valid,
         "invalid": summary.invalid, "transactions": summary.transactions, "seconds": secs}});

@@ -41,7 +41,9 @@ pub fn resolve(path: &Path, chain: Option<&str>) -> Result<(PathBuf, ChainSpec)>
     let spec = match (chain, default_spec) {
         (Some(c), _) => ChainSpec::load(c)?,
         (None, Some(g)) => ChainSpec::from_file(&g)?,
-        (None, None) => anyhow::bail!("a chain file needs --chain (mainnet, kairos or a genesis JSON file)"),
+        (None, None) => {
+            anyhow::bail!("a chain file needs --chain (mainnet, kairos or a genesis JSON file)")
+        }
     };
     Ok((file, spec))
 }
@@ -66,13 +68,19 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
     let mut pipeline = Pipeline::new(cfg, keys, backend);
     let mut first_invalid = None;
     let (json_out, quiet) = (a.json, a.quiet);
-    let result = pipeline.run(inputs, replay.as_mut().map(|r| r as &mut dyn ranger::pipeline::BlockHook), |r| {
-        if r.verdict == Verdict::Invalid && first_invalid.is_none() {
-            first_invalid = r.block.or(Some(r.position));
-        }
-        print_verdict(&r, json_out, quiet);
-        true
-    });
+    let result = pipeline.run(
+        inputs,
+        replay
+            .as_mut()
+            .map(|r| r as &mut dyn ranger::pipeline::BlockHook),
+        |r| {
+            if r.verdict == Verdict::Invalid && first_invalid.is_none() {
+                first_invalid = r.block.or(Some(r.position));
+            }
+            print_verdict(&r, json_out, quiet);
+            true
+        },
+    );
     match result {
         Ok(s) => {
             if json_out {
@@ -93,7 +101,10 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
         Err(e) => {
             // Blocks before the failure were judged and printed; the rest cannot be.
             if json_out {
-                println!("{}", json!({"undecided": e.to_string(), "first_invalid": first_invalid}));
+                println!(
+                    "{}",
+                    json!({"undecided": e.to_string(), "first_invalid": first_invalid})
+                );
             }
             Err(anyhow::anyhow!("could not finish: {e}"))
         }
@@ -104,7 +115,9 @@ pub fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
     if quiet && r.verdict == Verdict::Valid {
         return;
     }
-    let block = r.block.map_or_else(|| format!("#{}", r.position), |n| n.to_string());
+    let block = r
+        .block
+        .map_or_else(|| format!("#{}", r.position), |n| n.to_string());
     if json_out {
         let mut v = json!({"block": r.block, "number": r.number, "position": r.position, "hash": r.hash, "verdict": r.verdict,
             "transactions": r.transactions.len()});
@@ -128,7 +141,10 @@ pub fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
                 (Some(e), Some(g)) => format!(" [expected {e}, got {g}]"),
                 _ => String::new(),
             };
-            println!("block {block} {hash} INVALID {}:{tx} {}{eg}", f.kind, f.detail);
+            println!(
+                "block {block} {hash} INVALID {}:{tx} {}{eg}",
+                f.kind, f.detail
+            );
             for more in &r.faults[1..] {
                 println!("    also {}: {}", more.kind, more.detail);
             }

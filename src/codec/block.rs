@@ -14,7 +14,10 @@ pub const MAX_BLOCK_BYTES: usize = 64 * 1024 * 1024;
 /// Decodes a whole block.
 pub fn decode_block(raw: &[u8]) -> Result<Block, DecodeError> {
     if raw.len() > MAX_BLOCK_BYTES {
-        return Err(DecodeError::TooLarge { len: raw.len(), max: MAX_BLOCK_BYTES });
+        return Err(DecodeError::TooLarge {
+            len: raw.len(),
+            max: MAX_BLOCK_BYTES,
+        });
     }
     let mut r = ListReader::from_bytes(raw, "block")?;
     let header = read_header(r.list("header")?)?;
@@ -23,11 +26,17 @@ pub fn decode_block(raw: &[u8]) -> Result<Block, DecodeError> {
     while !txl.is_empty() {
         let index = transactions.len();
         let raw_tx = next_tx_in_block(&mut txl)?;
-        let tx = decode_tx(raw_tx).map_err(|e| DecodeError::Tx { index, source: Box::new(e) })?;
+        let tx = decode_tx(raw_tx).map_err(|e| DecodeError::Tx {
+            index,
+            source: Box::new(e),
+        })?;
         transactions.push(tx);
     }
     r.finish()?;
-    Ok(Block { header, transactions })
+    Ok(Block {
+        header,
+        transactions,
+    })
 }
 
 /// Either a whole block or a bare header, as a user may hand us either.

@@ -22,7 +22,11 @@ pub enum ChainFileError {
     #[error("frame {index}: length {len} exceeds the limit of {MAX_FRAME} bytes")]
     FrameTooLarge { index: u64, len: u32 },
     #[error("frame {index}: file ends inside the frame ({got} of {expected} bytes)")]
-    Truncated { index: u64, expected: usize, got: usize },
+    Truncated {
+        index: u64,
+        expected: usize,
+        got: usize,
+    },
 }
 
 /// Reads frames one at a time; memory stays at one frame.
@@ -51,16 +55,27 @@ impl<R: Read> ChainReader<R> {
             return Ok(None);
         }
         if got < 4 {
-            return Err(ChainFileError::Truncated { index: self.index, expected: 4, got });
+            return Err(ChainFileError::Truncated {
+                index: self.index,
+                expected: 4,
+                got,
+            });
         }
         let len = u32::from_be_bytes(len);
         if len > MAX_FRAME {
-            return Err(ChainFileError::FrameTooLarge { index: self.index, len });
+            return Err(ChainFileError::FrameTooLarge {
+                index: self.index,
+                len,
+            });
         }
         let mut buf = vec![0u8; len as usize];
         let got = read_full(&mut self.inner, &mut buf)?;
         if got < buf.len() {
-            return Err(ChainFileError::Truncated { index: self.index, expected: buf.len(), got });
+            return Err(ChainFileError::Truncated {
+                index: self.index,
+                expected: buf.len(),
+                got,
+            });
         }
         self.index += 1;
         Ok(Some(buf))
@@ -104,7 +119,9 @@ impl<W: Write> ChainWriter<W> {
         let len = u32::try_from(bytes.len())
             .ok()
             .filter(|l| *l <= MAX_FRAME)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "block too large for a frame"))?;
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "block too large for a frame")
+            })?;
         self.inner.write_all(&len.to_be_bytes())?;
         self.inner.write_all(bytes)
     }
@@ -125,12 +142,20 @@ mod tests {
         w.write_frame(b"abc").unwrap_or_else(|e| panic!("{e}"));
         w.write_frame(b"").unwrap_or_else(|e| panic!("{e}"));
         let bytes = w.finish().unwrap_or_else(|e| panic!("{e}"));
-        let frames: Vec<Vec<u8>> =
-            ChainReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{e}")).map(|f| f.unwrap_or_else(|e| panic!("{e}"))).collect();
+        let frames: Vec<Vec<u8>> = ChainReader::new(&bytes[..])
+            .unwrap_or_else(|e| panic!("{e}"))
+            .map(|f| f.unwrap_or_else(|e| panic!("{e}")))
+            .collect();
         assert_eq!(frames, vec![b"abc".to_vec(), vec![]]);
         let cut = &bytes[..bytes.len() - 5];
         let mut r = ChainReader::new(cut).unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(r.next(), Some(Err(ChainFileError::Truncated { .. }))));
-        assert!(matches!(ChainReader::new(&b"NOTMAGIC"[..]), Err(ChainFileError::BadMagic(_))));
+        assert!(matches!(
+            r.next(),
+            Some(Err(ChainFileError::Truncated { .. }))
+        ));
+        assert!(matches!(
+            ChainReader::new(&b"NOTMAGIC"[..]),
+            Err(ChainFileError::BadMagic(_))
+        ));
     }
 }

@@ -96,7 +96,10 @@ pub fn encode_header_with_extra(h: &Header, extra: &[u8]) -> Vec<u8> {
         h.base_fee.unwrap_or_default().encode(&mut p);
     }
     if last >= 2 {
-        put_bytes(h.random_reveal.as_deref().map_or(&[][..], |b| &b[..]), &mut p);
+        put_bytes(
+            h.random_reveal.as_deref().map_or(&[][..], |b| &b[..]),
+            &mut p,
+        );
     }
     if last >= 3 {
         put_bytes(h.mix_hash.as_deref().map_or(&[][..], |b| &b[..]), &mut p);
@@ -118,7 +121,11 @@ pub fn encode_header(h: &Header) -> Vec<u8> {
 /// Decodes the Istanbul extra-data.
 pub fn decode_extra(extra: &[u8]) -> Result<IstanbulExtra, DecodeError> {
     if extra.len() < VANITY_LEN {
-        return Err(DecodeError::Length { field: "extraData.vanity", expected: VANITY_LEN, got: extra.len() });
+        return Err(DecodeError::Length {
+            field: "extraData.vanity",
+            expected: VANITY_LEN,
+            got: extra.len(),
+        });
     }
     let mut vanity = [0u8; VANITY_LEN];
     vanity.copy_from_slice(&extra[..VANITY_LEN]);
@@ -135,7 +142,12 @@ pub fn decode_extra(extra: &[u8]) -> Result<IstanbulExtra, DecodeError> {
         committed_seals.push(Bytes::copy_from_slice(cl.bytes("extraData.committedSeal")?));
     }
     r.finish()?;
-    Ok(IstanbulExtra { vanity, validators, seal, committed_seals })
+    Ok(IstanbulExtra {
+        vanity,
+        validators,
+        seal,
+        committed_seals,
+    })
 }
 
 /// Encodes Istanbul extra-data.

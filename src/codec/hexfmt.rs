@@ -6,7 +6,10 @@ use super::DecodeError;
 /// Decodes hex text, with or without a `0x` prefix.
 pub fn decode_hex(text: &str) -> Result<Vec<u8>, DecodeError> {
     let t = text.trim();
-    let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
     hex::decode(t).map_err(|e| DecodeError::invalid("hex", e.to_string()))
 }
 

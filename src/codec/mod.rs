@@ -16,11 +16,22 @@ pub enum DecodeError {
     #[error("{field}: malformed RLP ({reason})")]
     Rlp { field: &'static str, reason: String },
     #[error("{field}: expected {expected} bytes, got {got}")]
-    Length { field: &'static str, expected: usize, got: usize },
+    Length {
+        field: &'static str,
+        expected: usize,
+        got: usize,
+    },
     #[error("{what}: field {field} is missing (the list ended early)")]
-    MissingField { what: &'static str, field: &'static str },
+    MissingField {
+        what: &'static str,
+        field: &'static str,
+    },
     #[error("{what}: {extra} unexpected item(s) after its {expected} fields")]
-    ExtraFields { what: &'static str, expected: usize, extra: usize },
+    ExtraFields {
+        what: &'static str,
+        expected: usize,
+        extra: usize,
+    },
     #[error("{what}: {count} trailing byte(s) after the value")]
     TrailingBytes { what: &'static str, count: usize },
     #[error("unknown or unsupported transaction type 0x{0:x}")]
@@ -32,7 +43,10 @@ pub enum DecodeError {
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("transaction {index}: {source}")]
-    Tx { index: usize, source: Box<DecodeError> },
+    Tx {
+        index: usize,
+        source: Box<DecodeError>,
+    },
     #[error("input is {len} bytes, over the limit of {max}")]
     TooLarge { len: usize, max: usize },
 }
@@ -41,10 +55,19 @@ impl DecodeError {
     pub(crate) fn rlp(field: &'static str, e: alloy_rlp::Error) -> Self {
         let reason = match e {
             alloy_rlp::Error::Overflow => "integer overflows its type".to_string(),
-            alloy_rlp::Error::LeadingZero => "integer or length has a leading zero byte (non-canonical)".into(),
-            alloy_rlp::Error::InputTooShort => "input ends before the item does (truncated, or a length that overflows the input)".into(),
-            alloy_rlp::Error::NonCanonicalSingleByte => "single byte below 0x80 encoded as a string (non-canonical)".into(),
-            alloy_rlp::Error::NonCanonicalSize => "long-form length used for a payload under 56 bytes (non-canonical)".into(),
+            alloy_rlp::Error::LeadingZero => {
+                "integer or length has a leading zero byte (non-canonical)".into()
+            }
+            alloy_rlp::Error::InputTooShort => {
+                "input ends before the item does (truncated, or a length that overflows the input)"
+                    .into()
+            }
+            alloy_rlp::Error::NonCanonicalSingleByte => {
+                "single byte below 0x80 encoded as a string (non-canonical)".into()
+            }
+            alloy_rlp::Error::NonCanonicalSize => {
+                "long-form length used for a payload under 56 bytes (non-canonical)".into()
+            }
             alloy_rlp::Error::UnexpectedLength => "unexpected length".into(),
             alloy_rlp::Error::UnexpectedString => "expected a list, found a string".into(),
             alloy_rlp::Error::UnexpectedList => "expected a string, found a list".into(),
@@ -54,6 +77,9 @@ impl DecodeError {
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        Self::Invalid { field, reason: reason.into() }
+        Self::Invalid {
+            field,
+            reason: reason.into(),
+        }
     }
 }

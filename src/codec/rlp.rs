@@ -23,7 +23,11 @@ pub fn next_item<'a>(buf: &mut &'a [u8], what: &'static str) -> Result<Item<'a>,
     let payload = &buf[..h.payload_length];
     *buf = &buf[h.payload_length..];
     let used = start.len() - buf.len();
-    Ok(Item { raw: &start[..used], payload, is_list: h.list })
+    Ok(Item {
+        raw: &start[..used],
+        payload,
+        is_list: h.list,
+    })
 }
 
 /// Reads the single item that must make up all of `input` (no trailing bytes).
@@ -31,7 +35,10 @@ pub fn single_item<'a>(input: &'a [u8], what: &'static str) -> Result<Item<'a>, 
     let mut buf = input;
     let item = next_item(&mut buf, what)?;
     if !buf.is_empty() {
-        return Err(DecodeError::TrailingBytes { what, count: buf.len() });
+        return Err(DecodeError::TrailingBytes {
+            what,
+            count: buf.len(),
+        });
     }
     Ok(item)
 }
@@ -50,7 +57,11 @@ impl<'a> ListReader<'a> {
         if !item.is_list {
             return Err(DecodeError::rlp(what, alloy_rlp::Error::UnexpectedString));
         }
-        Ok(Self { rest: item.payload, what, index: 0 })
+        Ok(Self {
+            rest: item.payload,
+            what,
+            index: 0,
+        })
     }
 
     /// A reader over the list that makes up all of `input`.
@@ -76,7 +87,10 @@ impl<'a> ListReader<'a> {
     /// The next item, whatever it is.
     pub fn item(&mut self, field: &'static str) -> Result<Item<'a>, DecodeError> {
         if self.rest.is_empty() {
-            return Err(DecodeError::MissingField { what: self.what, field });
+            return Err(DecodeError::MissingField {
+                what: self.what,
+                field,
+            });
         }
         self.index += 1;
         next_item(&mut self.rest, field)
@@ -94,7 +108,11 @@ impl<'a> ListReader<'a> {
     /// The next item as a byte string of exactly `N` bytes.
     pub fn fixed<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
         let b = self.bytes(field)?;
-        b.try_into().map_err(|_| DecodeError::Length { field, expected: N, got: b.len() })
+        b.try_into().map_err(|_| DecodeError::Length {
+            field,
+            expected: N,
+            got: b.len(),
+        })
     }
 
     /// The next item as a 32-byte hash.
@@ -113,7 +131,11 @@ impl<'a> ListReader<'a> {
         match b.len() {
             0 => Ok(None),
             20 => Ok(Some(Address::from_slice(b))),
-            got => Err(DecodeError::Length { field, expected: 20, got }),
+            got => Err(DecodeError::Length {
+                field,
+                expected: 20,
+                got,
+            }),
         }
     }
 
@@ -143,7 +165,10 @@ impl<'a> ListReader<'a> {
         match self.u8(field)? {
             0 => Ok(false),
             1 => Ok(true),
-            _ => Err(DecodeError::rlp(field, alloy_rlp::Error::Custom("boolean is not 0 or 1"))),
+            _ => Err(DecodeError::rlp(
+                field,
+                alloy_rlp::Error::Custom("boolean is not 0 or 1"),
+            )),
         }
     }
 
@@ -164,13 +189,21 @@ impl<'a> ListReader<'a> {
             next_item(&mut rest, self.what)?;
             extra += 1;
         }
-        Err(DecodeError::ExtraFields { what: self.what, expected: self.index, extra })
+        Err(DecodeError::ExtraFields {
+            what: self.what,
+            expected: self.index,
+            extra,
+        })
     }
 }
 
 /// Writes a list header for a payload of `len` bytes.
 pub fn list_header(len: usize, out: &mut dyn BufMut) {
-    Header { list: true, payload_length: len }.encode(out);
+    Header {
+        list: true,
+        payload_length: len,
+    }
+    .encode(out);
 }
 
 /// Writes a byte-string item.

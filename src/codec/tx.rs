@@ -22,22 +22,34 @@ pub const ETH_ENVELOPE: u8 = 0x78;
 /// Decodes one raw transaction (legacy, Kaia-native or 0x78-enveloped).
 pub fn decode_tx(raw: &[u8]) -> Result<Transaction, DecodeError> {
     if raw.len() > MAX_TX_BYTES {
-        return Err(DecodeError::TooLarge { len: raw.len(), max: MAX_TX_BYTES });
+        return Err(DecodeError::TooLarge {
+            len: raw.len(),
+            max: MAX_TX_BYTES,
+        });
     }
     let Some(&first) = raw.first() else {
-        return Err(DecodeError::rlp("transaction", alloy_rlp::Error::InputTooShort));
+        return Err(DecodeError::rlp(
+            "transaction",
+            alloy_rlp::Error::InputTooShort,
+        ));
     };
     let tx = if first >= 0xc0 {
         decode_legacy(raw)?
     } else if first == ETH_ENVELOPE {
         let Some(&eb) = raw.get(1) else {
-            return Err(DecodeError::invalid("transaction", "0x78 envelope with no Ethereum type byte"));
+            return Err(DecodeError::invalid(
+                "transaction",
+                "0x78 envelope with no Ethereum type byte",
+            ));
         };
         if !(1..=4).contains(&eb) {
             return Err(DecodeError::UnknownTxType(0x7800 | eb as u16));
         }
         if raw.len() == 2 {
-            return Err(DecodeError::invalid("transaction", "0x78 envelope with no payload"));
+            return Err(DecodeError::invalid(
+                "transaction",
+                "0x78 envelope with no payload",
+            ));
         }
         decode_eth(TxType(0x7800 | eb as u16), raw)?
     } else {
@@ -74,11 +86,19 @@ pub fn next_tx_in_block<'a>(list: &mut ListReader<'a>) -> Result<&'a [u8], Decod
 }
 
 fn expect_list(it: Item<'_>, field: &'static str) -> Result<(), DecodeError> {
-    if it.is_list { Ok(()) } else { Err(DecodeError::rlp(field, alloy_rlp::Error::UnexpectedString)) }
+    if it.is_list {
+        Ok(())
+    } else {
+        Err(DecodeError::rlp(field, alloy_rlp::Error::UnexpectedString))
+    }
 }
 
 fn read_sig(r: &mut ListReader<'_>) -> Result<TxSig, DecodeError> {
-    Ok(TxSig { v: r.u256("signature.v")?, r: r.u256("signature.r")?, s: r.u256("signature.s")? })
+    Ok(TxSig {
+        v: r.u256("signature.v")?,
+        r: r.u256("signature.r")?,
+        s: r.u256("signature.s")?,
+    })
 }
 
 fn read_sig_list(r: &mut ListReader<'_>, field: &'static str) -> Result<Vec<TxSig>, DecodeError> {
@@ -144,7 +164,10 @@ fn decode_kaia(ty: TxType, raw: &[u8]) -> Result<Transaction, DecodeError> {
     let body = read_kaia_fields(layout, &mut r)?;
     let signatures = read_sig_list(&mut r, "txSignatures")?;
     let (fee_payer, fee_payer_signatures) = if ty.is_fee_delegated() {
-        (Some(r.address("feePayer")?), read_sig_list(&mut r, "feePayerSignatures")?)
+        (
+            Some(r.address("feePayer")?),
+            read_sig_list(&mut r, "feePayerSignatures")?,
+        )
     } else {
         (None, Vec::new())
     };
@@ -192,7 +215,11 @@ fn check_authorizations(it: Item<'_>) -> Result<(), DecodeError> {
 
 fn decode_eth(ty: TxType, raw: &[u8]) -> Result<Transaction, DecodeError> {
     let mut r = ListReader::from_bytes(&raw[2..], "ethereum transaction")?;
-    let mut e = EthFields { chain_id: r.u256("chainId")?, nonce: r.u64("nonce")?, ..Default::default() };
+    let mut e = EthFields {
+        chain_id: r.u256("chainId")?,
+        nonce: r.u64("nonce")?,
+        ..Default::default()
+    };
     if ty == TxType::ETH_ACCESS_LIST {
         e.gas_tip_cap = r.u256("gasPrice")?;
     } else {
@@ -200,13 +227,21 @@ fn decode_eth(ty: TxType, raw: &[u8]) -> Result<Transaction, DecodeError> {
         e.gas_fee_cap = r.u256("gasFeeCap")?;
     }
     e.gas = r.u64("gas")?;
-    e.to = if ty.0 <= 0x7802 { r.opt_address("to")? } else { Some(r.address("to")?) };
+    e.to = if ty.0 <= 0x7802 {
+        r.opt_address("to")?
+    } else {
+        Some(r.address("to")?)
+    };
     e.value = r.u256("value")?;
     e.data = Bytes::copy_from_slice(r.bytes("data")?);
     let al = r.item("accessList")?;
     check_access_list(al)?;
     // An empty list is kept as empty bytes: one representation per value.
-    e.access_list = if al.payload.is_empty() { Bytes::new() } else { Bytes::copy_from_slice(al.raw) };
+    e.access_list = if al.payload.is_empty() {
+        Bytes::new()
+    } else {
+        Bytes::copy_from_slice(al.raw)
+    };
     if ty == TxType::ETH_BLOB {
         e.blob_fee_cap = r.u256("blobFeeCap")?;
         let mut hl = r.list("blobHashes")?;
@@ -217,8 +252,11 @@ fn decode_eth(ty: TxType, raw: &[u8]) -> Result<Transaction, DecodeError> {
     if ty == TxType::ETH_SET_CODE {
         let au = r.item("authorizationList")?;
         check_authorizations(au)?;
-        e.authorizations =
-            if au.payload.is_empty() { Bytes::new() } else { Bytes::copy_from_slice(au.raw) };
+        e.authorizations = if au.payload.is_empty() {
+            Bytes::new()
+        } else {
+            Bytes::copy_from_slice(au.raw)
+        };
     }
     let sig = read_sig(&mut r)?;
     r.finish()?;
@@ -302,13 +340,21 @@ fn eth_fields_payload(ty: TxType, e: &EthFields) -> Vec<u8> {
     put_opt_address(&e.to, &mut p);
     e.value.encode(&mut p);
     put_bytes(&e.data, &mut p);
-    p.extend_from_slice(if e.access_list.is_empty() { &[0xc0] } else { &e.access_list });
+    p.extend_from_slice(if e.access_list.is_empty() {
+        &[0xc0]
+    } else {
+        &e.access_list
+    });
     if ty == TxType::ETH_BLOB {
         e.blob_fee_cap.encode(&mut p);
         e.blob_hashes.encode(&mut p);
     }
     if ty == TxType::ETH_SET_CODE {
-        p.extend_from_slice(if e.authorizations.is_empty() { &[0xc0] } else { &e.authorizations });
+        p.extend_from_slice(if e.authorizations.is_empty() {
+            &[0xc0]
+        } else {
+            &e.authorizations
+        });
     }
     p
 }
@@ -373,7 +419,10 @@ pub fn sig_preimage(tx: &Transaction, chain_id: u64) -> Vec<u8> {
     match &tx.body {
         TxBody::Legacy(l) => {
             let mut p = legacy_fields_payload(l);
-            let unprotected = tx.signatures.first().is_some_and(|s| s.v == 27 || s.v == 28);
+            let unprotected = tx
+                .signatures
+                .first()
+                .is_some_and(|s| s.v == 27 || s.v == 28);
             if !unprotected {
                 chain_id.encode(&mut p);
                 0u8.encode(&mut p);
@@ -408,7 +457,9 @@ pub fn sig_preimage(tx: &Transaction, chain_id: u64) -> Vec<u8> {
 
 /// The preimage of the fee-payer sig hash, for fee-delegated types.
 pub fn fee_payer_sig_preimage(tx: &Transaction, chain_id: u64) -> Option<Vec<u8>> {
-    let (TxBody::Kaia(k), Some(fp)) = (&tx.body, tx.fee_payer) else { return None };
+    let (TxBody::Kaia(k), Some(fp)) = (&tx.body, tx.fee_payer) else {
+        return None;
+    };
     let inner = kaia_inner(tx, k);
     let mut p = Vec::with_capacity(inner.len() + 40);
     put_bytes(&inner, &mut p);
@@ -421,13 +472,19 @@ pub fn fee_payer_sig_preimage(tx: &Transaction, chain_id: u64) -> Option<Vec<u8>
 
 /// The preimage of the tx hash: the raw bytes, without the 0x78 envelope for Ethereum types.
 pub fn tx_hash_preimage(tx: &Transaction) -> &[u8] {
-    if tx.tx_type.is_eth() { &tx.raw[1..] } else { &tx.raw }
+    if tx.tx_type.is_eth() {
+        &tx.raw[1..]
+    } else {
+        &tx.raw
+    }
 }
 
 /// The preimage of the sender tx hash: `type || rlp([F..., txSignatures])` for fee-delegated
 /// types; for others the sender tx hash is the tx hash (`None` here).
 pub fn sender_tx_hash_preimage(tx: &Transaction) -> Option<Vec<u8>> {
-    let TxBody::Kaia(k) = &tx.body else { return None };
+    let TxBody::Kaia(k) = &tx.body else {
+        return None;
+    };
     if !tx.tx_type.is_fee_delegated() {
         return None;
     }

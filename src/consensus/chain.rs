@@ -62,7 +62,13 @@ impl ForkSchedule {
     }
     /// All forks active from block 0 (devnets).
     pub fn all_from_genesis() -> Self {
-        Self { eth_tx_type: Some(0), magma: Some(0), randao: Some(0), prague: Some(0), osaka: None }
+        Self {
+            eth_tx_type: Some(0),
+            magma: Some(0),
+            randao: Some(0),
+            prague: Some(0),
+            osaka: None,
+        }
     }
 }
 
@@ -132,9 +138,15 @@ fn default_derive_sha() -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum ChainSpecError {
     #[error("cannot read chain spec {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("chain spec {path} is not valid: {source}")]
-    Json { path: String, source: serde_json::Error },
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("unknown chain {0:?}: expected mainnet, kairos or a path to a genesis JSON file")]
     Unknown(String),
 }
@@ -193,12 +205,17 @@ impl ChainSpec {
     /// Reads a genesis JSON file.
     pub fn from_file(path: &Path) -> Result<Self, ChainSpecError> {
         let p = path.display().to_string();
-        let text = std::fs::read(path).map_err(|source| ChainSpecError::Io { path: p.clone(), source })?;
+        let text = std::fs::read(path).map_err(|source| ChainSpecError::Io {
+            path: p.clone(),
+            source,
+        })?;
         serde_json::from_slice(&text).map_err(|source| ChainSpecError::Json { path: p, source })
     }
 
     /// The DeriveSha impl of this chain.
     pub fn derive_sha_impl(&self) -> crate::trie::DeriveShaImpl {
-        self.derive_sha.parse().unwrap_or(crate::trie::DeriveShaImpl::Orig)
+        self.derive_sha
+            .parse()
+            .unwrap_or(crate::trie::DeriveShaImpl::Orig)
     }
 }

@@ -31,7 +31,11 @@ pub fn decode_vote(raw: &[u8]) -> Option<Vote> {
     let validator = r.address("vote.validator").ok()?;
     let key = String::from_utf8(r.bytes("vote.key").ok()?.to_vec()).ok()?;
     let value = r.bytes("vote.value").ok()?.to_vec();
-    Some(Vote { validator, key, value })
+    Some(Vote {
+        validator,
+        key,
+        value,
+    })
 }
 
 /// Encodes a header vote.
@@ -81,7 +85,12 @@ impl Council {
                 m.push(a);
             }
         }
-        Self { members: m, committee_size, pending_committee_size: None, epoch: epoch.max(1) }
+        Self {
+            members: m,
+            committee_size,
+            pending_committee_size: None,
+            epoch: epoch.max(1),
+        }
     }
     /// Members, in order.
     pub fn members(&self) -> &[Address] {
@@ -148,12 +157,20 @@ mod tests {
         let b = Address::repeat_byte(2);
         let c = Address::repeat_byte(3);
         let mut council = Council::new(vec![a, b], None, 10);
-        let vote = encode_vote(&Vote { validator: a, key: VOTE_ADD.into(), value: c.to_vec() });
+        let vote = encode_vote(&Vote {
+            validator: a,
+            key: VOTE_ADD.into(),
+            value: c.to_vec(),
+        });
         council.apply_block(1, b, &vote, &[]);
         assert!(!council.contains(&c), "a vote by a non-proposer is ignored");
         council.apply_block(2, a, &vote, &[]);
         assert!(council.contains(&c));
-        let rm = encode_vote(&Vote { validator: a, key: VOTE_REMOVE.into(), value: b.to_vec() });
+        let rm = encode_vote(&Vote {
+            validator: a,
+            key: VOTE_REMOVE.into(),
+            value: b.to_vec(),
+        });
         council.apply_block(3, a, &rm, &[]);
         assert_eq!(council.members(), &[a, c]);
     }

@@ -98,7 +98,13 @@ pub struct Fault {
 impl Fault {
     /// A fault with a detail line.
     pub fn new(kind: FaultKind, detail: impl Into<String>) -> Self {
-        Self { kind, detail: detail.into(), tx_index: None, expected: None, got: None }
+        Self {
+            kind,
+            detail: detail.into(),
+            tx_index: None,
+            expected: None,
+            got: None,
+        }
     }
     /// Adds expected-vs-got evidence.
     pub fn expected_got(mut self, expected: impl ToString, got: impl ToString) -> Self {

@@ -1,7 +1,9 @@
 //! Istanbul BFT header rules: block hash, sigHash, the messages the proposer seal and committed
 //! seals sign, the quorum size, and sealing (for the devnet, tests and benchmarks).
 
-use crate::codec::header::{decode_extra, encode_extra_parts, encode_header, encode_header_with_extra};
+use crate::codec::header::{
+    decode_extra, encode_extra_parts, encode_header, encode_header_with_extra,
+};
 use crate::crypto::{keccak256, keccak256_concat, secp::SigningKey};
 use crate::primitives::{Header, IstanbulExtra};
 use alloy_primitives::{B256, Bytes};
@@ -89,8 +91,10 @@ pub fn seal_header(
     header.extra = Bytes::from(encode_extra_parts(&vanity, validators, &seal.0, &[]));
     let bh = block_hash(header);
     let msg = committed_seal_message(&bh);
-    let committed: Vec<Bytes> =
-        committers.iter().map(|k| Bytes::copy_from_slice(&k.sign(&msg).0)).collect();
+    let committed: Vec<Bytes> = committers
+        .iter()
+        .map(|k| Bytes::copy_from_slice(&k.sign(&msg).0))
+        .collect();
     header.extra = Bytes::from(encode_extra_parts(&vanity, validators, &seal.0, &committed));
 }
 

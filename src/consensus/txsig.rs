@@ -38,7 +38,10 @@ pub fn check_tx_sig(
 ) -> Result<Signature65, Fault> {
     let (bad, high) = match role {
         SigRole::Sender => (FaultKind::BadTxSignature, FaultKind::HighSSignature),
-        SigRole::FeePayer => (FaultKind::BadFeePayerSignature, FaultKind::BadFeePayerSignature),
+        SigRole::FeePayer => (
+            FaultKind::BadFeePayerSignature,
+            FaultKind::BadFeePayerSignature,
+        ),
     };
     let who = match role {
         SigRole::Sender => "sender",
@@ -46,14 +49,23 @@ pub fn check_tx_sig(
     };
     let recid = recovery_id(tx, sig, chain_id, bad, who)?;
     if sig.r.is_zero() || sig.r >= SECP256K1_N {
-        return Err(Fault::new(bad, format!("{who} signature r is zero or not below n")));
+        return Err(Fault::new(
+            bad,
+            format!("{who} signature r is zero or not below n"),
+        ));
     }
     if sig.s.is_zero() || sig.s >= SECP256K1_N {
-        return Err(Fault::new(bad, format!("{who} signature s is zero or not below n")));
+        return Err(Fault::new(
+            bad,
+            format!("{who} signature s is zero or not below n"),
+        ));
     }
     if sig.s > SECP256K1_HALF_N {
-        return Err(Fault::new(high, format!("{who} signature has high s (above n/2), rejected since EIP-2"))
-            .expected_got("s <= n/2", format!("{:#x}", sig.s)));
+        return Err(Fault::new(
+            high,
+            format!("{who} signature has high s (above n/2), rejected since EIP-2"),
+        )
+        .expected_got("s <= n/2", format!("{:#x}", sig.s)));
     }
     Ok(Signature65::from_parts(sig.r, sig.s, recid))
 }
@@ -80,7 +92,10 @@ fn recovery_id(
             )
             .expected_got(chain_id, got));
         }
-        Err(Fault::new(bad, format!("{who} signature v = {v} is not 35/36 + 2*chainId")))
+        Err(Fault::new(
+            bad,
+            format!("{who} signature v = {v} is not 35/36 + 2*chainId"),
+        ))
     };
     match &tx.body {
         TxBody::Legacy(_) => {
@@ -100,7 +115,10 @@ fn recovery_id(
                 .expected_got(chain_id, e.chain_id));
             }
             if v > U256::from(1) {
-                return Err(Fault::new(bad, format!("{who} signature yParity = {v} is not 0 or 1")));
+                return Err(Fault::new(
+                    bad,
+                    format!("{who} signature yParity = {v} is not 0 or 1"),
+                ));
             }
             Ok(v.to::<u8>())
         }

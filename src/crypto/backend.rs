@@ -27,22 +27,27 @@ impl Default for MessageBatch {
 impl MessageBatch {
     /// An empty batch.
     pub fn new() -> Self {
-        Self { data: Vec::new(), offsets: vec![0] }
+        Self {
+            data: Vec::new(),
+            offsets: vec![0],
+        }
     }
     /// An empty batch with room for `messages` messages of `bytes` bytes in all.
     pub fn with_capacity(messages: usize, bytes: usize) -> Self {
         let mut offsets = Vec::with_capacity(messages + 1);
         offsets.push(0);
-        Self { data: Vec::with_capacity(bytes), offsets }
+        Self {
+            data: Vec::with_capacity(bytes),
+            offsets,
+        }
     }
     /// Appends a message and returns its index.
     ///
     /// Panics only if the batch would pass 4 GiB, which the pipeline's window sizes rule out.
     pub fn push(&mut self, msg: &[u8]) -> usize {
         self.data.extend_from_slice(msg);
-        let end = u32::try_from(self.data.len()).unwrap_or_else(|_| {
-            panic!("message batch over 4 GiB: the caller must split batches")
-        });
+        let end = u32::try_from(self.data.len())
+            .unwrap_or_else(|_| panic!("message batch over 4 GiB: the caller must split batches"));
         self.offsets.push(end);
         self.offsets.len() - 2
     }
@@ -76,7 +81,10 @@ impl MessageBatch {
         let end = self.offsets[range.end];
         MessageBatch {
             data: self.data[start as usize..end as usize].to_vec(),
-            offsets: self.offsets[range.start..=range.end].iter().map(|o| o - start).collect(),
+            offsets: self.offsets[range.start..=range.end]
+                .iter()
+                .map(|o| o - start)
+                .collect(),
         }
     }
 }
@@ -100,7 +108,9 @@ impl std::str::FromStr for BackendKind {
             "cpu" => Ok(Self::Cpu),
             "gpu" => Ok(Self::Gpu),
             "hybrid" => Ok(Self::Hybrid),
-            other => Err(format!("unknown backend {other:?}: expected auto, cpu, gpu or hybrid")),
+            other => Err(format!(
+                "unknown backend {other:?}: expected auto, cpu, gpu or hybrid"
+            )),
         }
     }
 }
@@ -132,11 +142,13 @@ impl Backend for CpuBackend {
 
     fn keccak_batch(&self, batch: &MessageBatch) -> Vec<B256> {
         let mut out = vec![B256::ZERO; batch.len()];
-        out.par_chunks_mut(KECCAK_TASK).enumerate().for_each(|(c, chunk)| {
-            for (j, o) in chunk.iter_mut().enumerate() {
-                *o = super::keccak256(batch.get(c * KECCAK_TASK + j));
-            }
-        });
+        out.par_chunks_mut(KECCAK_TASK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (j, o) in chunk.iter_mut().enumerate() {
+                    *o = super::keccak256(batch.get(c * KECCAK_TASK + j));
+                }
+            });
         out
     }
 
@@ -172,7 +184,10 @@ mod tests {
             .map(|i| {
                 let k = SigningKey::from_seed(9, i);
                 let hash = keccak256(&i.to_be_bytes());
-                RecoverItem { hash, sig: k.sign(&hash) }
+                RecoverItem {
+                    hash,
+                    sig: k.sign(&hash),
+                }
             })
             .collect();
         let rec = CpuBackend.recover_batch(&items);

@@ -74,7 +74,9 @@ impl BlsSecretKey {
     }
     /// The proof of possession: the key's own compressed public key signed under the PoP suite.
     pub fn pop(&self) -> [u8; 96] {
-        self.0.sign(&self.public_key().to_bytes(), DST_POP, &[]).compress()
+        self.0
+            .sign(&self.public_key().to_bytes(), DST_POP, &[])
+            .compress()
     }
 }
 
@@ -151,13 +153,19 @@ mod tests {
 
     #[test]
     fn batch_names_the_bad_item() {
-        let keys: Vec<BlsSecretKey> = (0..5u8).map(|i| BlsSecretKey::from_seed(&[i; 32])).collect();
+        let keys: Vec<BlsSecretKey> = (0..5u8)
+            .map(|i| BlsSecretKey::from_seed(&[i; 32]))
+            .collect();
         let pks: Vec<BlsPublicKey> = keys.iter().map(|k| k.public_key()).collect();
         let msgs: Vec<[u8; 32]> = (0..5).map(randao_msg).collect();
         let mut sigs: Vec<[u8; 96]> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
         let sets = |sigs: &Vec<[u8; 96]>| -> Vec<Result<(), BlsError>> {
             let s: Vec<SignatureSet<'_>> = (0..5)
-                .map(|i| SignatureSet { pk: &pks[i], msg: &msgs[i], sig: &sigs[i] })
+                .map(|i| SignatureSet {
+                    pk: &pks[i],
+                    msg: &msgs[i],
+                    sig: &sigs[i],
+                })
                 .collect();
             verify_batch(&s)
         };

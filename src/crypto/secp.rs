@@ -66,7 +66,9 @@ pub enum RecoverError {
     ROutOfRange,
     #[error("s is zero or not below the group order n")]
     SOutOfRange,
-    #[error("no public key recovers from this signature (r is not an x-coordinate, or Q is at infinity)")]
+    #[error(
+        "no public key recovers from this signature (r is not an x-coordinate, or Q is at infinity)"
+    )]
     NoPoint,
 }
 
@@ -177,7 +179,8 @@ impl SigningKey {
     }
     /// Signs a 32-byte hash (RFC 6979 nonce; libsecp256k1 always produces low s).
     pub fn sign(&self, hash: &B256) -> Signature65 {
-        let rs = RecoverableSignature::sign_ecdsa_recoverable(Message::from_digest(hash.0), &self.0);
+        let rs =
+            RecoverableSignature::sign_ecdsa_recoverable(Message::from_digest(hash.0), &self.0);
         let (recid, compact) = rs.serialize_compact();
         let mut b = [0u8; 65];
         b[..64].copy_from_slice(&compact);
@@ -220,7 +223,10 @@ mod tests {
         assert_eq!(recover_address(&h, &big_s), Err(RecoverError::SOutOfRange));
         let mut bad_v = good;
         bad_v.0[64] = 2;
-        assert_eq!(recover_address(&h, &bad_v), Err(RecoverError::BadRecoveryId(2)));
+        assert_eq!(
+            recover_address(&h, &bad_v),
+            Err(RecoverError::BadRecoveryId(2))
+        );
         // x = 5 is not on the curve for either parity? Find an r that is not an x-coordinate.
         let mut found = false;
         for x in 1u64..50 {

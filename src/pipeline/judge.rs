@@ -107,14 +107,20 @@ impl Judge {
                 && h.parent_hash != ph
             {
                 faults.push(
-                    Fault::new(FaultKind::BrokenParentHash, "parentHash is not the previous block's hash")
-                        .expected_got(ph, h.parent_hash),
+                    Fault::new(
+                        FaultKind::BrokenParentHash,
+                        "parentHash is not the previous block's hash",
+                    )
+                    .expected_got(ph, h.parent_hash),
                 );
             }
             if h.number != p.number.wrapping_add(1) {
                 faults.push(
-                    Fault::new(FaultKind::WrongNumber, "number does not follow the previous block")
-                        .expected_got(p.number.wrapping_add(1), h.number),
+                    Fault::new(
+                        FaultKind::WrongNumber,
+                        "number does not follow the previous block",
+                    )
+                    .expected_got(p.number.wrapping_add(1), h.number),
                 );
             }
             let earliest = p.time.saturating_add(cfg.block_period);
@@ -134,13 +140,25 @@ impl Judge {
             // No fork schedule given (inspect without --chain): any tail is taken as it is.
         } else if have > want {
             faults.push(
-                Fault::new(FaultKind::TailFieldBeforeFork, format!("header has {have} fields; at block {} it must have {want}", h.number))
-                    .expected_got(want, have),
+                Fault::new(
+                    FaultKind::TailFieldBeforeFork,
+                    format!(
+                        "header has {have} fields; at block {} it must have {want}",
+                        h.number
+                    ),
+                )
+                .expected_got(want, have),
             );
         } else if have < want {
             faults.push(
-                Fault::new(FaultKind::MissingTailField, format!("header has {have} fields; at block {} it must have {want}", h.number))
-                    .expected_got(want, have),
+                Fault::new(
+                    FaultKind::MissingTailField,
+                    format!(
+                        "header has {have} fields; at block {} it must have {want}",
+                        h.number
+                    ),
+                )
+                .expected_got(want, have),
             );
         }
 
@@ -173,8 +191,11 @@ impl Judge {
                 let mut valid = Vec::new();
                 if n > council.members().len() || w.committers.is_none() {
                     faults.push(
-                        Fault::new(FaultKind::TooManySeals, "more committed seals than council members")
-                            .expected_got(format!("<= {}", council.members().len()), n),
+                        Fault::new(
+                            FaultKind::TooManySeals,
+                            "more committed seals than council members",
+                        )
+                        .expected_got(format!("<= {}", council.members().len()), n),
                     );
                 } else if let Some(cs) = &w.committers {
                     for (i, c) in cs.iter().enumerate() {
@@ -188,7 +209,9 @@ impl Judge {
                                 if !council.contains(a) {
                                     faults.push(Fault::new(
                                         FaultKind::NonCouncilSeal,
-                                        format!("committed seal {i} is by {a:#x}, not a council member"),
+                                        format!(
+                                            "committed seal {i} is by {a:#x}, not a council member"
+                                        ),
                                     ));
                                 } else if valid.contains(a) {
                                     faults.push(Fault::new(
@@ -205,8 +228,11 @@ impl Judge {
                 let ok = valid.len() >= required;
                 if !ok {
                     faults.push(
-                        Fault::new(FaultKind::BelowQuorum, "too few valid distinct committed seals")
-                            .expected_got(format!(">= {required}"), valid.len()),
+                        Fault::new(
+                            FaultKind::BelowQuorum,
+                            "too few valid distinct committed seals",
+                        )
+                        .expected_got(format!(">= {required}"), valid.len()),
                     );
                 }
                 report.quorum = Some(Quorum {
@@ -250,12 +276,18 @@ impl Judge {
                     let got: &[u8] = h.mix_hash.as_ref().map_or(&[][..], |b| &b[..]);
                     if got != expected.as_slice() {
                         faults.push(
-                            Fault::new(FaultKind::WrongMixHash, "mixHash is not parentMix XOR keccak(reveal)")
-                                .expected_got(expected, alloy_primitives::hex::encode_prefixed(got)),
+                            Fault::new(
+                                FaultKind::WrongMixHash,
+                                "mixHash is not parentMix XOR keccak(reveal)",
+                            )
+                            .expected_got(expected, alloy_primitives::hex::encode_prefixed(got)),
                         );
                     }
                 }
-                mix = h.mix_hash.as_ref().and_then(|m| B256::try_from(&m[..]).ok());
+                mix = h
+                    .mix_hash
+                    .as_ref()
+                    .and_then(|m| B256::try_from(&m[..]).ok());
             }
         }
 
@@ -276,7 +308,10 @@ impl Judge {
                     faults.push(
                         Fault::new(
                             FaultKind::WrongTxRoot,
-                            format!("transactionsRoot does not match the transactions ({})", cfg.derive_sha.as_str()),
+                            format!(
+                                "transactionsRoot does not match the transactions ({})",
+                                cfg.derive_sha.as_str()
+                            ),
                         )
                         .expected_got(tr.roots[0].1, h.tx_root),
                     );
@@ -288,8 +323,17 @@ impl Judge {
         if let (Some(c), Some(p)) = (self.council.as_mut(), proposer) {
             c.apply_block(h.number, p, &h.vote, &h.governance);
         }
-        self.parent = Some(Parent { number: h.number, hash: Some(w.hash), time: h.time, mix_hash: mix });
-        report.verdict = if faults.is_empty() { Verdict::Valid } else { Verdict::Invalid };
+        self.parent = Some(Parent {
+            number: h.number,
+            hash: Some(w.hash),
+            time: h.time,
+            mix_hash: mix,
+        });
+        report.verdict = if faults.is_empty() {
+            Verdict::Valid
+        } else {
+            Verdict::Invalid
+        };
         report.faults = faults;
         (report, Some(block))
     }
@@ -324,7 +368,10 @@ impl Judge {
             if cfg.legacy_keys_only && tx.signatures.len() > 1 {
                 tx_faults.push(Fault::new(
                     FaultKind::BadTxSignature,
-                    format!("{} sender signatures; a legacy account key takes exactly one", tx.signatures.len()),
+                    format!(
+                        "{} sender signatures; a legacy account key takes exactly one",
+                        tx.signatures.len()
+                    ),
                 ));
             }
             let mut signers = Vec::new();
@@ -340,8 +387,11 @@ impl Judge {
             {
                 if cfg.legacy_keys_only {
                     tx_faults.push(
-                        Fault::new(FaultKind::FromMismatch, "from is not the address that signed")
-                            .expected_got(format!("{from:#x}"), format!("{signer:#x}")),
+                        Fault::new(
+                            FaultKind::FromMismatch,
+                            "from is not the address that signed",
+                        )
+                        .expected_got(format!("{from:#x}"), format!("{signer:#x}")),
                     );
                 } else {
                     notes.push(format!(
@@ -352,15 +402,24 @@ impl Judge {
             let mut fee_payer_signer = None;
             if tx.tx_type.is_fee_delegated() {
                 match &t.fee_payer_signer {
-                    None => tx_faults.push(Fault::new(FaultKind::BadFeePayerSignature, "no fee-payer signature")),
+                    None => tx_faults.push(Fault::new(
+                        FaultKind::BadFeePayerSignature,
+                        "no fee-payer signature",
+                    )),
                     Some(Err(f)) => tx_faults.push(f.clone()),
                     Some(Ok(a)) => {
                         fee_payer_signer = Some(*a);
                         if Some(*a) != tx.fee_payer {
                             if cfg.legacy_keys_only {
                                 tx_faults.push(
-                                    Fault::new(FaultKind::BadFeePayerSignature, "fee-payer signature is not the fee payer's")
-                                        .expected_got(format!("{:#x}", tx.fee_payer.unwrap_or_default()), format!("{a:#x}")),
+                                    Fault::new(
+                                        FaultKind::BadFeePayerSignature,
+                                        "fee-payer signature is not the fee payer's",
+                                    )
+                                    .expected_got(
+                                        format!("{:#x}", tx.fee_payer.unwrap_or_default()),
+                                        format!("{a:#x}"),
+                                    ),
                                 );
                             } else {
                                 notes.push(format!(
@@ -372,14 +431,20 @@ impl Judge {
                     }
                 }
             }
-            let error = tx_faults.first().map(|f| format!("{}: {}", f.kind, f.detail));
+            let error = tx_faults
+                .first()
+                .map(|f| format!("{}: {}", f.kind, f.detail));
             report.transactions.push(TxReport {
                 index: i,
                 tx_type: tx.tx_type.to_string(),
                 hash: t.tx_hash,
                 sender_tx_hash: t.sender_tx_hash,
                 sender,
-                signers: if signers.len() > 1 { signers } else { Vec::new() },
+                signers: if signers.len() > 1 {
+                    signers
+                } else {
+                    Vec::new()
+                },
                 fee_payer: tx.fee_payer,
                 fee_payer_signer,
                 ok: tx_faults.is_empty(),
@@ -393,7 +458,9 @@ impl Judge {
 
 /// Kaia's per-type field rules that decoding alone does not enforce.
 pub fn field_rule_violation(tx: &crate::primitives::Transaction) -> Option<String> {
-    let TxBody::Kaia(k) = &tx.body else { return None };
+    let TxBody::Kaia(k) = &tx.body else {
+        return None;
+    };
     let t = tx.tx_type.0;
     if matches!(t, 0x28..=0x2a) {
         if k.to.is_some() {

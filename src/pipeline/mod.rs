@@ -93,7 +93,10 @@ impl Anchor {
             number: header.number,
             hash: crate::consensus::istanbul::block_hash(header),
             time: header.time,
-            mix_hash: header.mix_hash.as_ref().and_then(|m| alloy_primitives::B256::try_from(&m[..]).ok()),
+            mix_hash: header
+                .mix_hash
+                .as_ref()
+                .and_then(|m| alloy_primitives::B256::try_from(&m[..]).ok()),
         }
     }
 }
@@ -119,15 +122,23 @@ impl PipelineConfig {
     ) -> Result<(Self, HashMap<Address, BlsPublicKey>), ConfigError> {
         let mut keys = HashMap::new();
         for m in &spec.council {
-            let Some(pk) = &m.bls_public_key else { continue };
-            let key = BlsPublicKey::from_bytes(pk).map_err(|e| ConfigError::BadBlsKey(m.address, e))?;
-            let pop = m.bls_pop.as_ref().ok_or(ConfigError::MissingPop(m.address))?;
+            let Some(pk) = &m.bls_public_key else {
+                continue;
+            };
+            let key =
+                BlsPublicKey::from_bytes(pk).map_err(|e| ConfigError::BadBlsKey(m.address, e))?;
+            let pop = m
+                .bls_pop
+                .as_ref()
+                .ok_or(ConfigError::MissingPop(m.address))?;
             verify_pop(&key, pop).map_err(|_| ConfigError::BadPop(m.address))?;
             keys.insert(m.address, key);
         }
         let real_chain = spec.council.is_empty();
-        let derive_sha: DeriveShaImpl =
-            spec.derive_sha.parse().map_err(|_| ConfigError::DeriveSha(spec.derive_sha.clone()))?;
+        let derive_sha: DeriveShaImpl = spec
+            .derive_sha
+            .parse()
+            .map_err(|_| ConfigError::DeriveSha(spec.derive_sha.clone()))?;
         let cfg = PipelineConfig {
             chain_id: Some(spec.chain_id),
             forks: spec.forks.clone(),
@@ -157,7 +168,9 @@ impl PipelineConfig {
             epoch: 1,
             committee_size: None,
             council: Vec::new(),
-            derive_sha: spec.and_then(|s| s.derive_sha.parse().ok()).unwrap_or(DeriveShaImpl::Orig),
+            derive_sha: spec
+                .and_then(|s| s.derive_sha.parse().ok())
+                .unwrap_or(DeriveShaImpl::Orig),
             try_every_derive_sha: true,
             legacy_keys_only: spec.is_some_and(|s| s.legacy_keys_only),
             check_transactions: true,
@@ -188,7 +201,11 @@ pub struct Summary {
 /// Something that judges a decoded, signature-checked block further (state replay).
 pub trait BlockHook: Send {
     /// Extra faults of `block` given its report so far (called in block order).
-    fn check(&mut self, block: &crate::primitives::Block, report: &BlockReport) -> Vec<crate::consensus::Fault>;
+    fn check(
+        &mut self,
+        block: &crate::primitives::Block,
+        report: &BlockReport,
+    ) -> Vec<crate::consensus::Fault>;
 }
 
 /// The pipeline: configuration, keys, backend and the judge's running state.
@@ -220,7 +237,12 @@ impl Pipeline {
         backend: Arc<dyn Backend>,
     ) -> Self {
         let judge = Judge::new(&cfg);
-        Self { cfg, bls_keys, backend, judge }
+        Self {
+            cfg,
+            bls_keys,
+            backend,
+            judge,
+        }
     }
 
     /// The configuration.
@@ -250,7 +272,8 @@ impl Pipeline {
         let mut failure = None;
         std::thread::scope(|s| {
             s.spawn(move || {
-                let _span = tracing::debug_span!(target: "ranger::pipeline::decode", "decode").entered();
+                let _span =
+                    tracing::debug_span!(target: "ranger::pipeline::decode", "decode").entered();
                 let mut pending = Vec::new();
                 let mut weight = 0;
                 let flush = |pending: &mut Vec<(u64, Input)>| -> bool {
@@ -277,8 +300,10 @@ impl Pipeline {
                         }
                         Err(message) => {
                             if flush(&mut pending) {
-                                let _ = to_hash
-                                    .send(Msg::Failed(PipelineError::Source { position: pos, message }));
+                                let _ = to_hash.send(Msg::Failed(PipelineError::Source {
+                                    position: pos,
+                                    message,
+                                }));
                             }
                             return;
                         }
@@ -331,7 +356,8 @@ impl Pipeline {
                                 }
                             }
                             summary.blocks += 1;
-                            summary.transactions += block.map_or(0, |b| b.transactions.len() as u64);
+                            summary.transactions +=
+                                block.map_or(0, |b| b.transactions.len() as u64);
                             match report.verdict {
                                 Verdict::Valid => summary.valid += 1,
                                 Verdict::Invalid => summary.invalid += 1,

@@ -20,7 +20,10 @@ pub struct ReplayHook {
 impl ReplayHook {
     /// A replayer for `spec`'s genesis, or `None` for a chain whose state ranger does not hold
     /// (a spec without the devnet's fixed base fee and funded accounts, such as mainnet).
-    pub fn for_spec(spec: &ChainSpec, backend: Arc<dyn Backend>) -> Result<Option<Self>, StateError> {
+    pub fn for_spec(
+        spec: &ChainSpec,
+        backend: Arc<dyn Backend>,
+    ) -> Result<Option<Self>, StateError> {
         if spec.base_fee.is_none() {
             return Ok(None);
         }
@@ -48,7 +51,12 @@ impl BlockHook for ReplayHook {
         let parties: Option<Vec<TxParties>> = report
             .transactions
             .iter()
-            .map(|t| t.sender.map(|sender| TxParties { sender, fee_payer: t.fee_payer }))
+            .map(|t| {
+                t.sender.map(|sender| TxParties {
+                    sender,
+                    fee_payer: t.fee_payer,
+                })
+            })
             .collect();
         match parties {
             Some(p) if p.len() == block.transactions.len() => {

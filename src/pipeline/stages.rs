@@ -10,7 +10,7 @@ use crate::codec::header::decode_extra;
 use crate::codec::tx::{
     fee_payer_sig_preimage, sender_tx_hash_preimage, sig_preimage, tx_hash_preimage,
 };
-use crate::consensus::istanbul::{block_hash_preimage, sig_hash_preimage, MSG_COMMIT};
+use crate::consensus::istanbul::{MSG_COMMIT, block_hash_preimage, sig_hash_preimage};
 use crate::consensus::txsig::{SigRole, check_tx_sig, claimed_chain_id};
 use crate::consensus::{Fault, FaultKind};
 use crate::crypto::bls::{self, BlsError, BlsPublicKey, SignatureSet};
@@ -147,7 +147,11 @@ pub fn hash_window(window: &mut [Work], cfg: &PipelineConfig, backend: &dyn Back
                 });
             }
         }
-        slots.push(Some(HashSlots { block: bslot, sig: sslot, txs }));
+        slots.push(Some(HashSlots {
+            block: bslot,
+            sig: sslot,
+            txs,
+        }));
     }
     let hashes = backend.keccak_batch(&batch);
 
@@ -183,9 +187,10 @@ pub fn hash_window(window: &mut [Work], cfg: &PipelineConfig, backend: &dyn Back
                         Err(f) => Err(f.clone()),
                     })
                     .collect();
-                let fp = tx.fee_payer_signatures.first().map(|sig| {
-                    check_tx_sig(tx, sig, c, SigRole::FeePayer)
-                });
+                let fp = tx
+                    .fee_payer_signatures
+                    .first()
+                    .map(|sig| check_tx_sig(tx, sig, c, SigRole::FeePayer));
                 TxWork {
                     tx_hash,
                     sender_tx_hash: ts.sender_tx.map_or(tx_hash, |i| hashes[i]),
@@ -220,7 +225,11 @@ pub fn hash_window(window: &mut [Work], cfg: &PipelineConfig, backend: &dyn Back
             let items: Vec<&[u8]> = block.transactions.iter().map(|t| &t.raw[..]).collect();
             let mut roots = vec![(cfg.derive_sha, derive_sha(cfg.derive_sha, &items, backend))];
             if cfg.try_every_derive_sha && roots[0].1 != block.header.tx_root {
-                for imp in [DeriveShaImpl::Orig, DeriveShaImpl::Simple, DeriveShaImpl::Concat] {
+                for imp in [
+                    DeriveShaImpl::Orig,
+                    DeriveShaImpl::Simple,
+                    DeriveShaImpl::Concat,
+                ] {
                     if imp != cfg.derive_sha {
                         roots.push((imp, derive_sha(imp, &items, backend)));
                     }
@@ -262,25 +271,39 @@ pub fn recover_window(
         let Ok(extra) = &w.extra else { continue };
         match seal_sig(&extra.seal) {
             Some(sig) => {
-                items.push(RecoverItem { hash: w.proposer_msg, sig });
+                items.push(RecoverItem {
+                    hash: w.proposer_msg,
+                    sig,
+                });
                 slots.push(Slot::Proposer(wi));
             }
             None => {
-                w.proposer =
-                    Some(Err(format!("proposer seal is {} bytes, expected 65", extra.seal.len())))
+                w.proposer = Some(Err(format!(
+                    "proposer seal is {} bytes, expected 65",
+                    extra.seal.len()
+                )))
             }
         }
-        let bound = cfg.seal_bound.max(extra.validators.len()).min(super::MAX_COUNCIL);
+        let bound = cfg
+            .seal_bound
+            .max(extra.validators.len())
+            .min(super::MAX_COUNCIL);
         if extra.committed_seals.len() <= bound {
             let mut c = Vec::with_capacity(extra.committed_seals.len());
             for (si, s) in extra.committed_seals.iter().enumerate() {
                 match seal_sig(s) {
                     Some(sig) => {
-                        items.push(RecoverItem { hash: w.commit_msg, sig });
+                        items.push(RecoverItem {
+                            hash: w.commit_msg,
+                            sig,
+                        });
                         slots.push(Slot::Committed(wi, si));
                         c.push(Err(String::new()));
                     }
-                    None => c.push(Err(format!("committed seal is {} bytes, expected 65", s.len()))),
+                    None => c.push(Err(format!(
+                        "committed seal is {} bytes, expected 65",
+                        s.len()
+                    ))),
                 }
             }
             w.committers = Some(c);
@@ -288,7 +311,10 @@ pub fn recover_window(
         for (ti, t) in w.txs.iter().enumerate() {
             for (si, sig) in &t.pending {
                 if let Some(sig) = sig {
-                    items.push(RecoverItem { hash: t.sig_hash, sig: *sig });
+                    items.push(RecoverItem {
+                        hash: t.sig_hash,
+                        sig: *sig,
+                    });
                     slots.push(Slot::Sender(wi, ti, *si));
                 }
             }
@@ -314,7 +340,10 @@ pub fn recover_window(
             }
             Slot::FeePayer(wi, ti) => {
                 window[wi].txs[ti].fee_payer_signer = Some(res.map_err(|e| {
-                    Fault::new(FaultKind::BadFeePayerSignature, format!("fee payer signature: {e}"))
+                    Fault::new(
+                        FaultKind::BadFeePayerSignature,
+                        format!("fee payer signature: {e}"),
+                    )
                 }));
             }
         }
@@ -329,7 +358,11 @@ pub fn recover_window(
     }
     let msgs: Vec<[u8; 32]> = window
         .iter()
-        .map(|w| w.block.as_ref().map_or([0u8; 32], |b| bls::randao_msg(b.header.number)))
+        .map(|w| {
+            w.block
+                .as_ref()
+                .map_or([0u8; 32], |b| bls::randao_msg(b.header.number))
+        })
         .collect();
     let mut sets = Vec::new();
     let mut owners = Vec::new();
@@ -341,8 +374,14 @@ pub fn recover_window(
         let (Some(reveal), Some(Ok(proposer))) = (&b.header.random_reveal, &w.proposer) else {
             continue;
         };
-        let Some(pk) = bls_keys.get(proposer) else { continue };
-        sets.push(SignatureSet { pk, msg: &msgs[wi], sig: reveal });
+        let Some(pk) = bls_keys.get(proposer) else {
+            continue;
+        };
+        sets.push(SignatureSet {
+            pk,
+            msg: &msgs[wi],
+            sig: reveal,
+        });
         owners.push(wi);
     }
     let res = bls::verify_batch(&sets);

@@ -31,10 +31,34 @@ pub enum KaiaField {
 use KaiaField as F;
 
 const VT: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::To, F::Value, F::From];
-const VT_R: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::To, F::Value, F::From, F::FeeRatio];
-const MEMO: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::To, F::Value, F::From, F::Input];
-const MEMO_R: &[F] =
-    &[F::Nonce, F::GasPrice, F::Gas, F::To, F::Value, F::From, F::Input, F::FeeRatio];
+const VT_R: &[F] = &[
+    F::Nonce,
+    F::GasPrice,
+    F::Gas,
+    F::To,
+    F::Value,
+    F::From,
+    F::FeeRatio,
+];
+const MEMO: &[F] = &[
+    F::Nonce,
+    F::GasPrice,
+    F::Gas,
+    F::To,
+    F::Value,
+    F::From,
+    F::Input,
+];
+const MEMO_R: &[F] = &[
+    F::Nonce,
+    F::GasPrice,
+    F::Gas,
+    F::To,
+    F::Value,
+    F::From,
+    F::Input,
+    F::FeeRatio,
+];
 const ACC_UPD: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::From, F::Key];
 const ACC_UPD_R: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::From, F::Key, F::FeeRatio];
 const DEPLOY: &[F] = &[
@@ -63,7 +87,14 @@ const DEPLOY_R: &[F] = &[
 const CANCEL: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::From];
 const CANCEL_R: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::From, F::FeeRatio];
 const ANCHOR: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::From, F::Input];
-const ANCHOR_R: &[F] = &[F::Nonce, F::GasPrice, F::Gas, F::From, F::Input, F::FeeRatio];
+const ANCHOR_R: &[F] = &[
+    F::Nonce,
+    F::GasPrice,
+    F::Gas,
+    F::From,
+    F::Input,
+    F::FeeRatio,
+];
 
 impl TxType {
     pub const LEGACY: TxType = TxType(0);
@@ -190,7 +221,11 @@ impl TxType {
 
 impl std::fmt::Display for TxType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.is_eth() { write!(f, "0x{:04x}", self.0) } else { write!(f, "0x{:02x}", self.0) }
+        if self.is_eth() {
+            write!(f, "0x{:04x}", self.0)
+        } else {
+            write!(f, "0x{:02x}", self.0)
+        }
     }
 }
 
