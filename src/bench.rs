@@ -120,6 +120,32 @@ pub struct HeadersFigure {
     pub mainnet_shape_per_s: f64,
     pub headers: usize,
     pub seals_per_header: usize,
+    /// Randao reveals verified per second by the BLS batch (64 per batch, all cores).
+    pub bls_per_s: f64,
+    /// The most headers per second the bare crypto allows on this machine: each header needs
+    /// 23 recoveries (at the recovery limit) and one BLS reveal (at `bls_per_s`).
+    pub crypto_ceiling_per_s: f64,
+}
+
+/// Randao reveals verified per second through the BLS batch of 64.
+pub fn bls_rate(min: Duration) -> f64 {
+    use crate::crypto::bls::{BlsSecretKey, SignatureSet, randao_msg, verify_batch};
+    let keys: Vec<BlsSecretKey> = (0..64u8)
+        .map(|i| BlsSecretKey::from_seed(&[i; 32]))
+        .collect();
+    let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+    let msgs: Vec<[u8; 32]> = (0..64).map(randao_msg).collect();
+    let sigs: Vec<[u8; 96]> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+    let sets: Vec<SignatureSet<'_>> = (0..64)
+        .map(|i| SignatureSet {
+            pk: &pks[i],
+            msg: &msgs[i],
+            sig: &sigs[i],
+        })
+        .collect();
+    rate(min, sets.len(), || {
+        std::hint::black_box(verify_batch(&sets));
+    })
 }
 
 /// Validators of the mainnet-shape council: with 31 members, 2F+1 = 21, and each header carries
@@ -206,6 +232,7 @@ pub fn mainnet_shape_headers_per_s(
     backend: &std::sync::Arc<dyn Backend>,
     n: usize,
     min: Duration,
+    recover_limit: f64,
 ) -> Result<HeadersFigure, crate::pipeline::ConfigError> {
     use crate::pipeline::{Input, Mode, Pipeline, PipelineConfig};
     let (spec, blocks) = mainnet_shape_chain(n, 7);
@@ -222,10 +249,14 @@ pub fn mainnet_shape_headers_per_s(
         });
         assert_eq!(invalid, 0, "the mainnet-shape bench chain must verify");
     });
+    let bls_per_s = bls_rate(min);
+    let per_header = (SHAPE_SEALS + 1) as f64 / recover_limit + 1.0 / bls_per_s;
     Ok(HeadersFigure {
         mainnet_shape_per_s: per_s,
         headers: n,
         seals_per_header: SHAPE_SEALS,
+        bls_per_s,
+        crypto_ceiling_per_s: 1.0 / per_header,
     })
 }
 

@@ -99,8 +99,12 @@ pub fn run(a: BenchArgs) -> Result<u8> {
     let recover = bench::recover_figure(&*backend, &items, cores, min);
     let msgs = bench::keccak_inputs(n * 4, 200, 1);
     let keccak = bench::keccak_figure(&*backend, &msgs, cores, min);
-    let headers =
-        bench::mainnet_shape_headers_per_s(&backend, if a.quick { 256 } else { 1024 }, min)?;
+    let headers = bench::mainnet_shape_headers_per_s(
+        &backend,
+        if a.quick { 256 } else { 1024 },
+        min,
+        recover.limit_per_s,
+    )?;
     let e2e_config = DevnetConfig {
         accounts: 100_000,
         blocks: if a.quick { 3 } else { 10 },
@@ -143,8 +147,8 @@ pub fn run(a: BenchArgs) -> Result<u8> {
             );
         }
         println!(
-            "headers  {:>12.0} mainnet-shape headers/s (22 committed seals + BLS reveal)",
-            headers.mainnet_shape_per_s
+            "headers  {:>12.0} mainnet-shape headers/s (22 committed seals + BLS reveal); crypto ceiling {:.0}/s (23 recoveries at the limit + 1 BLS reveal at {:.0}/s)",
+            headers.mainnet_shape_per_s, headers.crypto_ceiling_per_s, headers.bls_per_s
         );
         println!(
             "full     {:>12.0} tx/s end to end ({} blocks x {} txs, {} accounts; signatures + roots + replay)  ratio to recover limit {:.3}",
