@@ -124,3 +124,105 @@ fn recovery_id(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::{KaiaFields, LegacyFields, TxType};
+    use alloy_primitives::Bytes;
+
+    fn tx(body: TxBody, ty: TxType, sig: TxSig) -> Transaction {
+        Transaction {
+            tx_type: ty,
+            body,
+            signatures: vec![sig],
+            fee_payer: None,
+            fee_payer_signatures: Vec::new(),
+            raw: Bytes::new(),
+        }
+    }
+
+    fn kind(r: Result<Signature65, Fault>) -> Option<FaultKind> {
+        r.err().map(|f| f.kind)
+    }
+
+    #[test]
+    fn each_rule_has_its_fault() {
+        let c = 8217u64;
+        let good = TxSig {
+            v: U256::from(35 + 2 * c),
+            r: U256::from(5),
+            s: U256::from(7),
+        };
+        let kaia = tx(
+            TxBody::Kaia(KaiaFields::default()),
+            TxType::VALUE_TRANSFER,
+            good,
+        );
+        assert_eq!(kind(check_tx_sig(&kaia, &good, c, SigRole::Sender)), None);
+        let zero_r = TxSig {
+            r: U256::ZERO,
+            ..good
+        };
+        assert_eq!(
+            kind(check_tx_sig(&kaia, &zero_r, c, SigRole::Sender)),
+            Some(FaultKind::BadTxSignature)
+        );
+        let big_s = TxSig {
+            s: SECP256K1_N,
+            ..good
+        };
+        assert_eq!(
+            kind(check_tx_sig(&kaia, &big_s, c, SigRole::Sender)),
+            Some(FaultKind::BadTxSignature)
+        );
+        let high_s = TxSig {
+            s: SECP256K1_HALF_N + U256::from(1),
+            ..good
+        };
+        assert_eq!(
+            kind(check_tx_sig(&kaia, &high_s, c, SigRole::Sender)),
+            Some(FaultKind::HighSSignature)
+        );
+        assert_eq!(
+            kind(check_tx_sig(&kaia, &high_s, c, SigRole::FeePayer)),
+            Some(FaultKind::BadFeePayerSignature)
+        );
+        let other_chain = TxSig {
+            v: U256::from(35 + 2 * 1001),
+            ..good
+        };
+        assert_eq!(
+            kind(check_tx_sig(&kaia, &other_chain, c, SigRole::Sender)),
+            Some(FaultKind::WrongChainId)
+        );
+        // v = 27 is legacy-only: for a Kaia type it is not 35/36 + 2·chainId.
+        let unprotected = TxSig {
+            v: U256::from(27),
+            ..good
+        };
+        assert_eq!(
+            kind(check_tx_sig(&kaia, &unprotected, c, SigRole::Sender)),
+            Some(FaultKind::BadTxSignature)
+        );
+        let legacy = tx(
+            TxBody::Legacy(LegacyFields::default()),
+            TxType::LEGACY,
+            unprotected,
+        );
+        assert_eq!(
+            check_tx_sig(&legacy, &unprotected, c, SigRole::Sender)
+                .map(|s| s.recid())
+                .ok(),
+            Some(0)
+        );
+        let v0 = TxSig {
+            v: U256::ZERO,
+            ..good
+        };
+        assert_eq!(
+            kind(check_tx_sig(&legacy, &v0, c, SigRole::Sender)),
+            Some(FaultKind::BadTxSignature)
+        );
+    }
+}
