@@ -72,9 +72,9 @@ pub struct Producer {
 /// The fault-specific transactions appended to a block.
 struct Injected {
     txs: Vec<Transaction>,
-    /// Parties of the injected transactions that replay runs (state faults); signature faults
-    /// are not run, since the verifier stops before replay.
-    replayed: Vec<(Transaction, TxParties)>,
+    /// Parties of the injected transactions when replay runs them (state faults: all of them);
+    /// empty for signature faults, which the verifier rejects before replay.
+    replayed: Vec<TxParties>,
 }
 
 impl Producer {
@@ -179,18 +179,28 @@ impl Producer {
             .iter()
             .map(|u| workload::parties(u, &self.keys.addresses))
             .collect();
-        let mut replayed_txs = txs.clone();
+        // Injected transactions go last; a state fault's are replayed, a signature fault's are
+        // not (the verifier stops before replay).
+        let mut replay_len = txs.len();
         if let Some(kind) = fault {
             let inj = self.inject_tx_fault(kind, &mut pending)?;
+            let replayed = !inj.replayed.is_empty();
             txs.extend(inj.txs);
-            for (t, p) in inj.replayed {
-                replayed_txs.push(t);
-                parties.push(p);
+            if replayed {
+                parties.extend(inj.replayed);
+                replay_len = txs.len();
             }
         }
-        let out = self
-            .state
-            .execute(&replayed_txs, &parties, proposer, backend);
+        // The tx root does not depend on the state: hash it while the state replays.
+        let imp = self.state.derive_sha_impl();
+        let state = &mut self.state;
+        let (out, tx_root) = rayon::join(
+            || state.execute(&txs[..replay_len], &parties, proposer, backend),
+            || {
+                let raws: Vec<&[u8]> = txs.iter().map(|t| t.raw.as_ref()).collect();
+                derive_sha(imp, &raws, backend)
+            },
+        );
         let expected: Vec<FaultKind> = match fault {
             Some(
                 k @ (FaultKind::NonceGap | FaultKind::NonceReplay | FaultKind::InsufficientBalance),
@@ -204,9 +214,6 @@ impl Producer {
                 out.faults
             )));
         }
-        let raws: Vec<&[u8]> = txs.iter().map(|t| t.raw.as_ref()).collect();
-        let tx_root = derive_sha(self.state.derive_sha_impl(), &raws, backend);
-
         // The header.
         let parent_time = self.clock;
         self.clock += self.spec.block_period + u64::from(round);
@@ -492,7 +499,7 @@ impl Producer {
             replayed: Vec::new(),
         };
         let state_fault = |txs: Vec<Transaction>| Injected {
-            replayed: txs.iter().map(|t| (t.clone(), parties)).collect(),
+            replayed: vec![parties; txs.len()],
             txs,
         };
         Ok(match kind {
