@@ -249,46 +249,44 @@ impl Judge {
         if cfg.forks.is_randao(h.number)
             && let Some(reveal) = &h.random_reveal
         {
-            {
-                match &w.reveal {
-                    Some(Err(e)) => faults.push(Fault::new(
-                        FaultKind::BadRandomReveal,
-                        format!("randao reveal does not verify under the proposer's BLS key: {e}"),
-                    )),
-                    Some(Ok(())) => {}
-                    None if cfg.has_bls_keys => {
-                        if let Some(p) = proposer {
-                            faults.push(Fault::new(
-                                FaultKind::UnknownProposerBlsKey,
-                                format!("no registered BLS key for proposer {p:#x}"),
-                            ));
-                        }
-                    }
-                    None => {}
-                }
-                let parent_mix = if cfg.forks.is_randao_fork_block(h.number) {
-                    Some(B256::ZERO)
-                } else {
-                    self.parent.as_ref().and_then(|p| p.mix_hash)
-                };
-                if let Some(pm) = parent_mix {
-                    let expected = next_mix_hash(&pm, reveal);
-                    let got: &[u8] = h.mix_hash.as_ref().map_or(&[][..], |b| &b[..]);
-                    if got != expected.as_slice() {
-                        faults.push(
-                            Fault::new(
-                                FaultKind::WrongMixHash,
-                                "mixHash is not parentMix XOR keccak(reveal)",
-                            )
-                            .expected_got(expected, alloy_primitives::hex::encode_prefixed(got)),
-                        );
+            match &w.reveal {
+                Some(Err(e)) => faults.push(Fault::new(
+                    FaultKind::BadRandomReveal,
+                    format!("randao reveal does not verify under the proposer's BLS key: {e}"),
+                )),
+                Some(Ok(())) => {}
+                None if cfg.has_bls_keys => {
+                    if let Some(p) = proposer {
+                        faults.push(Fault::new(
+                            FaultKind::UnknownProposerBlsKey,
+                            format!("no registered BLS key for proposer {p:#x}"),
+                        ));
                     }
                 }
-                mix = h
-                    .mix_hash
-                    .as_ref()
-                    .and_then(|m| B256::try_from(&m[..]).ok());
+                None => {}
             }
+            let parent_mix = if cfg.forks.is_randao_fork_block(h.number) {
+                Some(B256::ZERO)
+            } else {
+                self.parent.as_ref().and_then(|p| p.mix_hash)
+            };
+            if let Some(pm) = parent_mix {
+                let expected = next_mix_hash(&pm, reveal);
+                let got: &[u8] = h.mix_hash.as_ref().map_or(&[][..], |b| &b[..]);
+                if got != expected.as_slice() {
+                    faults.push(
+                        Fault::new(
+                            FaultKind::WrongMixHash,
+                            "mixHash is not parentMix XOR keccak(reveal)",
+                        )
+                        .expected_got(expected, alloy_primitives::hex::encode_prefixed(got)),
+                    );
+                }
+            }
+            mix = h
+                .mix_hash
+                .as_ref()
+                .and_then(|m| B256::try_from(&m[..]).ok());
         }
 
         // 4. Transactions.
