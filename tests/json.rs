@@ -22,23 +22,8 @@ use ranger::primitives::{
 };
 use serde_json::{Value, json};
 
-fn vectors() -> Value {
-    let text = include_str!("../datasets/vectors/kaia.json");
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("vectors: {e}"))
-}
-
-fn hx(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().unwrap_or_else(|| panic!("not a string: {v}")))
-        .unwrap_or_else(|e| panic!("hex: {e}"))
-}
-
-fn h256(v: &Value) -> B256 {
-    B256::from_slice(&hx(v))
-}
-
-fn addr(v: &Value) -> Address {
-    Address::from_slice(&hx(v))
-}
+mod common;
+use common::{addr, h256, hx, vectors};
 
 fn kairos_block() -> (Block, Value) {
     let vs = vectors();

@@ -18,23 +18,8 @@ use ranger::crypto::keccak256;
 use ranger::crypto::secp::{Signature65, recover_address};
 use serde_json::Value;
 
-fn vectors() -> Value {
-    let text = include_str!("../datasets/vectors/kaia.json");
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("vectors: {e}"))
-}
-
-fn hx(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().unwrap_or_else(|| panic!("not a string: {v}")))
-        .unwrap_or_else(|e| panic!("hex: {e}"))
-}
-
-fn h256(v: &Value) -> B256 {
-    B256::from_slice(&hx(v))
-}
-
-fn addr(v: &Value) -> Address {
-    Address::from_slice(&hx(v))
-}
+mod common;
+use common::{addr, h256, hx, vectors};
 
 #[test]
 fn transactions_reproduce_their_hashes_and_signers() {
