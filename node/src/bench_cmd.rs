@@ -136,21 +136,26 @@ pub fn run(a: BenchArgs) -> Result<u8> {
         "memory": memory,
     });
     if a.json {
-        println!("{out}");
+        out!("{out}");
     } else {
-        println!("cores {cores}, backend {}", backend.name());
-        print!("{}", sweep.to_table());
+        out!("cores {cores}, backend {}", backend.name());
+        out!("{}", sweep.to_table().trim_end());
         for (name, f) in [("recover", recover), ("keccak", keccak)] {
-            println!(
+            out!(
                 "{name:<8} limit {:>12.0}/s (single thread {:>10.0}/s x {cores})  pipeline {:>12.0}/s  ratio {:.3}",
-                f.limit_per_s, f.single_thread_per_s, f.pipeline_per_s, f.ratio
+                f.limit_per_s,
+                f.single_thread_per_s,
+                f.pipeline_per_s,
+                f.ratio
             );
         }
-        println!(
+        out!(
             "headers  {:>12.0} mainnet-shape headers/s (22 committed seals + BLS reveal); crypto ceiling {:.0}/s (23 recoveries at the limit + 1 BLS reveal at {:.0}/s)",
-            headers.mainnet_shape_per_s, headers.crypto_ceiling_per_s, headers.bls_per_s
+            headers.mainnet_shape_per_s,
+            headers.crypto_ceiling_per_s,
+            headers.bls_per_s
         );
-        println!(
+        out!(
             "full     {:>12.0} tx/s end to end ({} blocks x {} txs, {} accounts; signatures + roots + replay)  ratio to recover limit {:.3}",
             e2e.tx_per_s,
             e2e.blocks,
@@ -158,16 +163,20 @@ pub fn run(a: BenchArgs) -> Result<u8> {
             e2e.accounts,
             e2e.ratio_to_recover_limit
         );
-        println!(
+        out!(
             "         {:>12.0} signatures/s in that run ({:.2} per tx)  ratio to recover limit {:.3}",
             e2e.signatures as f64 * e2e.tx_per_s / e2e.transactions.max(1) as f64,
             e2e.signatures as f64 / e2e.transactions.max(1) as f64,
             e2e.signature_ratio_to_recover_limit
         );
         if let Some(m) = &memory {
-            println!(
+            out!(
                 "memory   peak RSS {} KiB verifying {} blocks, {} KiB verifying {} blocks ({:+.1}%)",
-                m.short_kib, m.short_blocks, m.long_kib, m.long_blocks, m.growth_percent
+                m.short_kib,
+                m.short_blocks,
+                m.long_kib,
+                m.long_blocks,
+                m.growth_percent
             );
         }
     }

@@ -89,7 +89,7 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<i32> {
         DevnetCommand::Faults => {
             for k in FaultKind::ALL {
                 if INJECTABLE.contains(k) {
-                    println!("{:<24} {}", k.as_str(), k.about());
+                    out!("{:<24} {}", k.as_str(), k.about());
                 }
             }
             Ok(0)
@@ -113,7 +113,7 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<i32> {
                 }
             };
             let secs = start.elapsed().as_secs_f64();
-            println!(
+            out!(
                 "wrote {}/genesis.json and {}/chain: {} blocks, {} transactions, {} bytes in {:.2} s ({:.0} tx/s)",
                 g.out.display(),
                 g.out.display(),
@@ -123,8 +123,8 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<i32> {
                 secs,
                 summary.transactions as f64 / secs.max(1e-9),
             );
-            println!("genesis hash {}", summary.genesis_hash);
-            println!("last block hash {}", summary.last_hash);
+            out!("genesis hash {}", summary.genesis_hash);
+            out!("last block hash {}", summary.last_hash);
             Ok(0)
         }
     }

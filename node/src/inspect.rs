@@ -105,7 +105,7 @@ fn inspect_block(a: BlockArgs) -> Result<u8> {
         if let Some(o) = v.as_object_mut() {
             o.insert("claims".into(), json!(claim_mismatches));
         }
-        println!("{v}");
+        out!("{v}");
     } else {
         output::print_block(&report, &claim_mismatches);
     }
@@ -210,7 +210,7 @@ fn inspect_tx(a: TxArgs) -> Result<u8> {
         "notes": notes,
     });
     if a.json {
-        println!("{out}");
+        out!("{out}");
     } else {
         output::print_kv(&out);
     }

@@ -4,6 +4,14 @@
 //! Exit codes (for every command that judges something): 0 all valid, 1 something is invalid,
 //! 2 could not decide (bad input, I/O, bad context).
 
+/// `println!` that ends the process quietly when stdout is a closed pipe (`ranger verify … |
+/// head`) instead of panicking, and with exit code 2 on any other write error.
+macro_rules! out {
+    ($($t:tt)*) => {
+        $crate::output::emit(format_args!($($t)*))
+    };
+}
+
 mod bench_cmd;
 mod devnet_cmd;
 mod input;

@@ -5,6 +5,19 @@ use ranger::codec::json::JsonClaims;
 use ranger::pipeline::BlockReport;
 use serde_json::Value;
 
+/// Writes one line to stdout (see the `out!` macro).
+pub fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_fmt(args).and_then(|()| o.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
 fn opt<T: std::fmt::LowerHex>(v: &Option<T>) -> String {
     v.as_ref()
         .map_or_else(|| "-".to_string(), |x| format!("{x:#x}"))
@@ -17,21 +30,21 @@ fn num<T: std::fmt::Display>(v: &Option<T>) -> String {
 
 /// Prints a block report as a table.
 pub fn print_block(r: &BlockReport, claims: &[String]) {
-    println!("{:<14} {}", "number", num(&r.number));
-    println!("{:<14} {}", "hash", opt(&r.hash));
-    println!("{:<14} {}", "sig hash", opt(&r.sig_hash));
-    println!("{:<14} {}", "round", num(&r.round));
-    println!("{:<14} {}", "proposer", opt(&r.proposer));
-    println!("{:<14} {}", "validators", r.validators.len());
+    out!("{:<14} {}", "number", num(&r.number));
+    out!("{:<14} {}", "hash", opt(&r.hash));
+    out!("{:<14} {}", "sig hash", opt(&r.sig_hash));
+    out!("{:<14} {}", "round", num(&r.round));
+    out!("{:<14} {}", "proposer", opt(&r.proposer));
+    out!("{:<14} {}", "validators", r.validators.len());
     for v in &r.validators {
-        println!("{:<14}   {v:#x}", "");
+        out!("{:<14}   {v:#x}", "");
     }
-    println!("{:<14} {}", "committers", r.committers.len());
+    out!("{:<14} {}", "committers", r.committers.len());
     for c in &r.committers {
-        println!("{:<14}   {c:#x}", "");
+        out!("{:<14}   {c:#x}", "");
     }
     if let Some(q) = &r.quorum {
-        println!(
+        out!(
             "{:<14} {} valid distinct of {} required (council {}): {}",
             "quorum",
             q.valid_distinct,
@@ -41,7 +54,7 @@ pub fn print_block(r: &BlockReport, claims: &[String]) {
         );
     }
     if let Some(t) = &r.tx_root {
-        println!(
+        out!(
             "{:<14} {} ({}): {}",
             "tx root",
             t.computed,
@@ -49,9 +62,9 @@ pub fn print_block(r: &BlockReport, claims: &[String]) {
             if t.ok { "ok" } else { "MISMATCH" }
         );
     }
-    println!("{:<14} {}", "transactions", r.transactions.len());
+    out!("{:<14} {}", "transactions", r.transactions.len());
     for t in &r.transactions {
-        println!(
+        out!(
             "  #{:<4} {:<7} {} sender {} {}",
             t.index,
             t.tx_type,
@@ -64,38 +77,38 @@ pub fn print_block(r: &BlockReport, claims: &[String]) {
             }
         );
         for n in &t.notes {
-            println!("         note: {n}");
+            out!("         note: {n}");
         }
     }
     for c in claims {
-        println!("{:<14} {c}", "claim");
+        out!("{:<14} {c}", "claim");
     }
-    println!("{:<14} {:?}", "verdict", r.verdict);
+    out!("{:<14} {:?}", "verdict", r.verdict);
     for f in &r.faults {
         let tx = f.tx_index.map(|i| format!(" (tx {i})")).unwrap_or_default();
         let eg = match (&f.expected, &f.got) {
             (Some(e), Some(g)) => format!(" [expected {e}, got {g}]"),
             _ => String::new(),
         };
-        println!("  fault {}{tx}: {}{eg}", f.kind, f.detail);
+        out!("  fault {}{tx}: {}{eg}", f.kind, f.detail);
     }
 }
 
 /// Prints a flat JSON object as an aligned table.
 pub fn print_kv(v: &Value) {
     let Some(o) = v.as_object() else {
-        println!("{v}");
+        out!("{v}");
         return;
     };
     for (k, v) in o {
         match v {
             Value::Object(inner) => {
-                println!("{k}");
+                out!("{k}");
                 for (ik, iv) in inner {
-                    println!("  {ik:<16} {}", show(iv));
+                    out!("  {ik:<16} {}", show(iv));
                 }
             }
-            _ => println!("{k:<20} {}", show(v)),
+            _ => out!("{k:<20} {}", show(v)),
         }
     }
 }

@@ -85,11 +85,15 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let line = serde_json::json!({"summary": {"blocks": summary.blocks, "valid": summary.valid,
         "invalid": summary.invalid, "transactions": summary.transactions, "seconds": secs}});
     if json {
-        println!("{line}");
+        out!("{line}");
     } else {
-        println!(
+        out!(
             "{} blocks, {} transactions: {} valid, {} invalid ({:.1}s for production and verification together)",
-            summary.blocks, summary.transactions, summary.valid, summary.invalid, secs
+            summary.blocks,
+            summary.transactions,
+            summary.valid,
+            summary.invalid,
+            secs
         );
     }
     Ok(if summary.invalid > 0 { 1 } else { 0 })

@@ -52,11 +52,6 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
     let (file, spec) = resolve(&a.path, a.chain.as_deref())?;
     let backend = ranger::gpu::open_backend(a.backend)?;
     let (mut cfg, keys) = PipelineConfig::from_spec(&spec, a.mode)?;
-    // A devnet genesis (funded accounts, fixed base fee) defines block 0: anchor the chain on it.
-    if spec.base_fee.is_some() {
-        let genesis = ranger::devnet::genesis_header(&spec, &*backend)?;
-        cfg.anchor = Some(ranger::pipeline::Anchor::of(&genesis));
-    }
     let reader = ChainReader::new(std::io::BufReader::new(
         std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?,
     ))?;
@@ -65,6 +60,17 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
         Mode::Full => ranger::pipeline::replay::ReplayHook::for_spec(&spec, backend.clone())?,
         Mode::Headers => None,
     };
+    // A devnet genesis (funded accounts, fixed base fee) defines block 0: anchor the chain on it,
+    // reusing the replay's genesis state root when there is one.
+    if spec.base_fee.is_some() {
+        let genesis = match replay.as_mut() {
+            Some(r) => {
+                ranger::devnet::genesis_header_with_state_root(&spec, r.state_root(), &*backend)?
+            }
+            None => ranger::devnet::genesis_header(&spec, &*backend)?,
+        };
+        cfg.anchor = Some(ranger::pipeline::Anchor::of(&genesis));
+    }
     let mut pipeline = Pipeline::new(cfg, keys, backend);
     let mut first_invalid = None;
     let (json_out, quiet) = (a.json, a.quiet);
@@ -84,16 +90,19 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
     match result {
         Ok(s) => {
             if json_out {
-                println!(
+                out!(
                     "{}",
                     json!({"summary": {"blocks": s.blocks, "valid": s.valid, "invalid": s.invalid,
                         "transactions": s.transactions, "first_invalid": first_invalid,
                         "peak_rss_kib": ranger::bench::peak_rss_kib()}})
                 );
             } else {
-                println!(
+                out!(
                     "{} blocks, {} transactions: {} valid, {} invalid",
-                    s.blocks, s.transactions, s.valid, s.invalid
+                    s.blocks,
+                    s.transactions,
+                    s.valid,
+                    s.invalid
                 );
             }
             Ok(if s.invalid > 0 { 1 } else { 0 })
@@ -101,7 +110,7 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
         Err(e) => {
             // Blocks before the failure were judged and printed; the rest cannot be.
             if json_out {
-                println!(
+                out!(
                     "{}",
                     json!({"undecided": e.to_string(), "first_invalid": first_invalid})
                 );
@@ -129,24 +138,25 @@ pub fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
             o.insert("got".into(), json!(f.got));
             o.insert("faults".into(), json!(r.faults));
         }
-        println!("{v}");
+        out!("{v}");
         return;
     }
     let hash = r.hash.map(|h| h.to_string()).unwrap_or_else(|| "-".into());
     match r.first_fault() {
-        None => println!("block {block} {hash} valid ({} txs)", r.transactions.len()),
+        None => out!("block {block} {hash} valid ({} txs)", r.transactions.len()),
         Some(f) => {
             let tx = f.tx_index.map(|i| format!(" tx {i}:")).unwrap_or_default();
             let eg = match (&f.expected, &f.got) {
                 (Some(e), Some(g)) => format!(" [expected {e}, got {g}]"),
                 _ => String::new(),
             };
-            println!(
+            out!(
                 "block {block} {hash} INVALID {}:{tx} {}{eg}",
-                f.kind, f.detail
+                f.kind,
+                f.detail
             );
             for more in &r.faults[1..] {
-                println!("    also {}: {}", more.kind, more.detail);
+                out!("    also {}: {}", more.kind, more.detail);
             }
         }
     }

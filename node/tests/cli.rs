@@ -232,3 +232,36 @@ fn run_verifies_a_live_devnet() {
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stdout).contains("INVALID nonce-gap"));
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_not_in_a_panic() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ranger"))
+        .args([
+            "run",
+            "--blocks",
+            "200",
+            "--txs-per-block",
+            "20",
+            "--accounts",
+            "300",
+            "--backend",
+            "cpu",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(first.starts_with("block 1 "), "{first}");
+    // The reader is dropped here: like `ranger run | head -1`.
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}

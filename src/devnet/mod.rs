@@ -234,6 +234,16 @@ impl DevnetConfig {
 /// hash.
 pub fn genesis_header(spec: &ChainSpec, backend: &dyn Backend) -> Result<Header, DevnetError> {
     let state_root = StateReplayer::from_genesis(spec)?.state_root(backend);
+    genesis_header_with_state_root(spec, state_root, backend)
+}
+
+/// `genesis_header` for a caller that already holds the genesis state root (a verifier that
+/// built the genesis state for replay need not build it twice).
+pub fn genesis_header_with_state_root(
+    spec: &ChainSpec,
+    state_root: B256,
+    backend: &dyn Backend,
+) -> Result<Header, DevnetError> {
     let imp = spec
         .derive_sha
         .parse::<DeriveShaImpl>()

@@ -37,6 +37,11 @@ impl ReplayHook {
     pub fn state(&self) -> &StateReplayer {
         &self.state
     }
+
+    /// The root of the current state.
+    pub fn state_root(&mut self) -> alloy_primitives::B256 {
+        self.state.state_root(&*self.backend)
+    }
 }
 
 impl BlockHook for ReplayHook {
