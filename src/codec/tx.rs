@@ -5,7 +5,7 @@
 //! preimages, which are re-encoded from the typed fields, are exactly what the signer hashed.
 
 use super::DecodeError;
-use super::rlp::{Item, ListReader, next_item, put_bytes, wrap_list};
+use super::rlp::{Item, ListReader, put_bytes, wrap_list};
 use crate::primitives::{
     EthFields, KaiaField, KaiaFields, LegacyFields, Transaction, TxBody, TxSig, TxType,
 };
@@ -494,16 +494,4 @@ pub fn sender_tx_hash_preimage(tx: &Transaction) -> Option<Vec<u8>> {
     let mut out = vec![tx.tx_type.0 as u8];
     out.extend_from_slice(&wrap_list(&p));
     Some(out)
-}
-
-/// Parses the raw transactions of a block's transaction list payload (used by tests and tools).
-pub fn split_block_txs(list_item: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
-    let mut buf = list_item;
-    let it = next_item(&mut buf, "transactions")?;
-    let mut l = ListReader::new(it, "transactions")?;
-    let mut out = Vec::new();
-    while !l.is_empty() {
-        out.push(next_tx_in_block(&mut l)?);
-    }
-    Ok(out)
 }

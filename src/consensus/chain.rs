@@ -211,11 +211,4 @@ impl ChainSpec {
         })?;
         serde_json::from_slice(&text).map_err(|source| ChainSpecError::Json { path: p, source })
     }
-
-    /// The DeriveSha impl of this chain.
-    pub fn derive_sha_impl(&self) -> crate::trie::DeriveShaImpl {
-        self.derive_sha
-            .parse()
-            .unwrap_or(crate::trie::DeriveShaImpl::Orig)
-    }
 }

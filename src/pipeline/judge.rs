@@ -57,11 +57,6 @@ impl Judge {
         Self { council, parent }
     }
 
-    /// The council in force for the next block.
-    pub fn council(&self) -> Option<&Council> {
-        self.council.as_ref()
-    }
-
     /// Judges one block (the next in chain order).
     pub fn judge(&mut self, w: Work, cfg: &PipelineConfig) -> (BlockReport, Option<Block>) {
         let mut faults = Vec::new();

@@ -1,7 +1,7 @@
 //! What the pipeline says about a block: the verdict, its faults, and the evidence a user or a
 //! fault report needs (hashes, proposer, committers, quorum, per-transaction results, tx root).
 
-use crate::consensus::{Fault, FaultKind};
+use crate::consensus::Fault;
 use alloy_primitives::{Address, B256};
 use serde::Serialize;
 
@@ -84,9 +84,5 @@ impl BlockReport {
     /// The first fault: the one a verdict names.
     pub fn first_fault(&self) -> Option<&Fault> {
         self.faults.first()
-    }
-    /// True when the block has a fault of `kind`.
-    pub fn has(&self, kind: FaultKind) -> bool {
-        self.faults.iter().any(|f| f.kind == kind)
     }
 }
