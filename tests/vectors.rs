@@ -117,6 +117,14 @@ fn blocks_reproduce_hashes_proposers_and_committers() {
         let sh = sig_hash(&header).unwrap_or_else(|| panic!("{name}: extra"));
         assert_eq!(sh, h256(&v["sig_hash"]), "{name}: sig hash");
         let extra = decode_extra(&header.extra).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The pipeline's one-decode path gives the same preimages as the standalone functions.
+        let (bp, sp) = ranger::consensus::istanbul::hash_preimages(&header, Ok(&extra));
+        assert_eq!(keccak256(&bp), bh, "{name}: pipeline block hash");
+        assert_eq!(
+            sp.map(|p| keccak256(&p)),
+            Some(sh),
+            "{name}: pipeline sig hash"
+        );
         let seal = Signature65(
             extra.seal[..]
                 .try_into()

@@ -33,6 +33,21 @@ pub fn block_hash_preimage(h: &Header) -> Vec<u8> {
     }
 }
 
+/// The block-hash and sigHash preimages of a header whose Extra the caller already decoded
+/// (`extra` is `decode_extra(&h.extra)`), so the pipeline decodes each Extra once, not three times.
+pub fn hash_preimages(
+    h: &Header,
+    extra: Result<&IstanbulExtra, &crate::codec::DecodeError>,
+) -> (Vec<u8>, Option<Vec<u8>>) {
+    match extra {
+        Ok(e) => (
+            encode_header_with_extra(h, &filtered_extra_of(e, true)),
+            Some(encode_header_with_extra(h, &filtered_extra_of(e, false))),
+        ),
+        Err(_) => (encode_header(h), None),
+    }
+}
+
 /// The preimage of the sigHash (what the proposer's seal covers, hashed once more). `None` when
 /// Extra does not decode: such a header has no valid seal.
 pub fn sig_hash_preimage(h: &Header) -> Option<Vec<u8>> {

@@ -10,7 +10,7 @@ use crate::codec::header::decode_extra;
 use crate::codec::tx::{
     fee_payer_sig_preimage, sender_tx_hash_preimage, sig_preimage, tx_hash_preimage,
 };
-use crate::consensus::istanbul::{MSG_COMMIT, block_hash_preimage, sig_hash_preimage};
+use crate::consensus::istanbul::{MSG_COMMIT, hash_preimages};
 use crate::consensus::txsig::{SigRole, check_tx_sig, claimed_chain_id};
 use crate::consensus::{Fault, FaultKind};
 use crate::crypto::bls::{self, BlsError, BlsPublicKey, SignatureSet};
@@ -133,8 +133,9 @@ pub fn hash_window(window: &mut [Work], cfg: &PipelineConfig, backend: &dyn Back
             continue;
         };
         w.extra = decode_extra(&block.header.extra);
-        let bslot = batch.push(&block_hash_preimage(&block.header));
-        let sslot = sig_hash_preimage(&block.header).map(|p| batch.push(&p));
+        let (block_pre, sig_pre) = hash_preimages(&block.header, w.extra.as_ref());
+        let bslot = batch.push(&block_pre);
+        let sslot = sig_pre.map(|p| batch.push(&p));
         let mut txs = Vec::new();
         if cfg.check_transactions {
             for tx in &block.transactions {
