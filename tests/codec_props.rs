@@ -95,7 +95,7 @@ fn tx_strategy() -> impl Strategy<Value = Transaction> {
                         e.blob_fee_cap = cap;
                         e.blob_hashes = blobs.into_iter().map(B256::from).collect();
                     }
-                    TxBody::Eth(e)
+                    TxBody::Eth(Box::new(e))
                 } else {
                     let layout = ty.kaia_layout().unwrap_or(&[]);
                     let mut k = KaiaFields {

@@ -299,7 +299,7 @@ fn sample_tx(t: TxType, key: &SigningKey) -> Transaction {
             input: Bytes::from(vec![1, 2, 3]),
         });
     } else {
-        tx.body = TxBody::Eth(EthFields {
+        tx.body = TxBody::Eth(Box::new(EthFields {
             chain_id: U256::from(CHAIN_ID),
             nonce: 10,
             gas_tip_cap: U256::from(1_000_000_000u64),
@@ -328,7 +328,7 @@ fn sample_tx(t: TxType, key: &SigningKey) -> Transaction {
             } else {
                 Bytes::new()
             },
-        });
+        }));
     }
     tx.signatures = vec![TxSig::default()];
     let sig = key.sign(&keccak256(&sig_preimage(&tx, CHAIN_ID)));

@@ -23,8 +23,9 @@ mod verify;
 use clap::{Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: the pipeline allocates a block on one thread and
-/// frees it on another, which makes glibc's per-thread arenas grow with chain length; mimalloc
-/// keeps peak memory flat (see the `memory` figure of `ranger bench`) and is faster here.
+/// frees it on another, which makes glibc's per-thread arenas grow with chain length (peak RSS
+/// 62 MB → 93 MB from 20 to 600 blocks, measured); mimalloc's stays flat (the `memory` figure of
+/// `ranger bench`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;

@@ -685,7 +685,7 @@ pub fn parse_tx_value(v: &Value) -> Result<JsonTx, DecodeError> {
     } else if ty.is_eth() {
         Transaction {
             tx_type: ty,
-            body: TxBody::Eth(eth_fields(ty, o)?),
+            body: TxBody::Eth(Box::new(eth_fields(ty, o)?)),
             signatures: vec![single_sig(o)?],
             fee_payer: None,
             fee_payer_signatures: Vec::new(),

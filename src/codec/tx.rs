@@ -262,7 +262,7 @@ fn decode_eth(ty: TxType, raw: &[u8]) -> Result<Transaction, DecodeError> {
     r.finish()?;
     Ok(Transaction {
         tx_type: ty,
-        body: TxBody::Eth(e),
+        body: TxBody::Eth(Box::new(e)),
         signatures: vec![sig],
         fee_payer: None,
         fee_payer_signatures: Vec::new(),

@@ -67,7 +67,7 @@ pub fn build_unsigned(s: &TxShape, chain_id: u64, base_fee: U256) -> Transaction
             input: Bytes::from(s.memo.clone()),
         })
     } else if s.ty.is_eth() {
-        TxBody::Eth(EthFields {
+        TxBody::Eth(Box::new(EthFields {
             chain_id: U256::from(chain_id),
             nonce: s.nonce,
             gas_tip_cap: U256::ZERO,
@@ -76,7 +76,7 @@ pub fn build_unsigned(s: &TxShape, chain_id: u64, base_fee: U256) -> Transaction
             value: s.value,
             data: Bytes::from(s.memo.clone()),
             ..Default::default()
-        })
+        }))
     } else {
         TxBody::Kaia(KaiaFields {
             nonce: s.nonce,

@@ -29,8 +29,11 @@ const WINDOW_BYTES: usize = 512 * 1024;
 /// Blocks that close a window of small (header-only) blocks: 64 mainnet-shape headers are
 /// ~1,500 seal recoveries.
 const WINDOW_BLOCKS: usize = 64;
-/// Windows buffered between two stages: one being worked on, one waiting, per channel.
-const CHANNEL_WINDOWS: usize = 1;
+/// Windows buffered between two stages: none, a stage hands its window over when the next one
+/// takes it. At most one window per stage is in flight (four, plus the input being gathered),
+/// which bounds memory at any chain length; the judge, the slowest stage, never waits for more
+/// than the hand-over.
+const CHANNEL_WINDOWS: usize = 0;
 
 /// What to check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

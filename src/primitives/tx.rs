@@ -293,7 +293,9 @@ pub struct EthFields {
 pub enum TxBody {
     Legacy(LegacyFields),
     Kaia(KaiaFields),
-    Eth(EthFields),
+    /// Boxed: the Ethereum envelope is the largest body and the rarest, so boxing it keeps every
+    /// decoded transaction in a window small.
+    Eth(Box<EthFields>),
 }
 
 /// A transaction with its signatures and the raw bytes it was decoded from (or encodes to).
