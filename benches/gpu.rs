@@ -32,6 +32,20 @@ fn main() {
             None
         }
     };
+    if let Some(g) = &gpu {
+        for &size in &sizes {
+            let items = cases::valid_items(1, size);
+            match g.recover_pass_times(&items) {
+                Ok(t) => println!(
+                    "gpu recover passes at {size}: prepare {:.1} ms, mul {:.1} ms, finish {:.1} ms",
+                    t[0].as_secs_f64() * 1e3,
+                    t[1].as_secs_f64() * 1e3,
+                    t[2].as_secs_f64() * 1e3
+                ),
+                Err(e) => eprintln!("pass times: {e}"),
+            }
+        }
+    }
     let mut kinds = vec![BackendKind::Cpu];
     if gpu.is_some() {
         kinds.extend([BackendKind::Gpu, BackendKind::Hybrid]);

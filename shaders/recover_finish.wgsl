@@ -1,11 +1,12 @@
 // recover_finish.wgsl: pass 3 of recovery. Each invocation takes FINISH_CHUNK consecutive items,
-// inverts all their Z with one field inversion (Montgomery's trick), converts Q to affine and
-// writes keccak256(x || y)[12..32] as the address. Arithmetic runs through the field machine.
+// inverts all their Z with one field inversion (Montgomery's trick), converts Q from projective
+// coordinates to affine (x = X/Z, y = Y/Z) and writes keccak256(x || y)[12..32] as the address.
+// Arithmetic runs through the field machine.
 // Twin: src/gpu/twin/recover.rs (finish).
 // import: layout field arith keccak vm
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> jac: array<JacSlot>;
+@group(0) @binding(1) var<storage, read> jac: array<ProjSlot>;
 @group(0) @binding(2) var<storage, read_write> outs: array<OutSlot>;
 
 // Items per invocation: one inversion (~330 multiplications) serves 8 points for 3 each.
@@ -14,15 +15,13 @@ const FINISH_CHUNK: u32 = 8u;
 const R_PREFIX: u32 = 8u;
 const R_INV: u32 = 17u;
 const R_ZI: u32 = 18u;
-const R_ZI2: u32 = 19u;
-const R_ZI3: u32 = 20u;
 const R_X: u32 = 21u;
 const R_Y: u32 = 22u;
 const R_AX: u32 = 23u;
 const R_AY: u32 = 24u;
 const R_ONE: u32 = 25u;
-// Per item in the back pass: zi, inv update, zi^2, zi^3, x, y, then write the address.
-const BACK_STEPS: u32 = 7u;
+// Per item in the back pass: zi, inv update, x, y, then write the address.
+const BACK_STEPS: u32 = 5u;
 
 fn address_words(x: Limbs, y: Limbs) -> array<u32, 5> {
     var s: array<u32, 50>;
@@ -98,13 +97,9 @@ fn recover_finish(@builtin(global_invocation_id) gid: vec3<u32>,
             } else if (sub == 1u) {
                 i = ins(OP_MUL, R_INV, R_INV, item);
             } else if (sub == 2u) {
-                i = ins(OP_SQR, R_ZI2, R_ZI, R_ZI);
+                i = ins(OP_MUL, R_AX, R_X, R_ZI);
             } else if (sub == 3u) {
-                i = ins(OP_MUL, R_ZI3, R_ZI2, R_ZI);
-            } else if (sub == 4u) {
-                i = ins(OP_MUL, R_AX, R_X, R_ZI2);
-            } else if (sub == 5u) {
-                i = ins(OP_MUL, R_AY, R_Y, R_ZI3);
+                i = ins(OP_MUL, R_AY, R_Y, R_ZI);
             } else {
                 let code = jac[base + item].code;
                 var out: OutSlot;

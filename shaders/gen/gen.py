@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # shaders/gen/gen.py: writes the straight-line WGSL of shared/arith.wgsl (512-bit product and
-# reductions mod p and n), shared/keccak_round.wgsl (one Keccak-f round) and shared/points.wgsl
-# (point programs for the field machine). Drivers keep arrays indexed by constants in registers
-# but put arrays indexed by loop variables in memory (lavapipe then gathers lane by lane), so the
-# hot code is emitted fully unrolled. Run from the repository root: python3 shaders/gen/gen.py
+# reductions mod p and n) and shared/keccak.wgsl (Keccak-f, each round unrolled). Drivers keep
+# arrays indexed by constants in registers but put arrays indexed by loop variables in memory
+# (lavapipe then gathers lane by lane), so the hot code is emitted fully unrolled. Run from the
+# repository root: python3 shaders/gen/gen.py
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -157,53 +157,8 @@ def keccak():
     return "\n".join(out)
 
 
-OPS = {"MUL": 0, "ADD": 1, "SUB": 2, "SQR": 7}
-# Registers: accumulator X1 Y1 Z1 = r0 r1 r2, operand X2 Y2 Z2 = r3 r4 r5, temporaries r6-r15,
-# r16 = 0 (so "ADD d, a, r16" copies). Same formulas, same order as twin/curve.rs.
-DBL = [("SQR", 6, 0, 0, "A = X1^2"), ("SQR", 7, 1, 1, "B = Y1^2"), ("SQR", 8, 7, 7, "C = B^2"),
-       ("ADD", 9, 0, 7, "X1 + B"), ("SQR", 9, 9, 9, "(X1 + B)^2"), ("SUB", 9, 9, 6, "- A"),
-       ("SUB", 9, 9, 8, "- C"), ("ADD", 9, 9, 9, "D = 2((X1 + B)^2 - A - C)"), ("ADD", 10, 6, 6, "2A"),
-       ("ADD", 10, 10, 6, "E = 3A"), ("SQR", 11, 10, 10, "F = E^2"), ("ADD", 12, 9, 9, "2D"),
-       ("SUB", 13, 11, 12, "X3 = F - 2D"), ("ADD", 12, 8, 8, "2C"), ("ADD", 12, 12, 12, "4C"),
-       ("ADD", 12, 12, 12, "8C"), ("SUB", 14, 9, 13, "D - X3"), ("MUL", 14, 10, 14, "E(D - X3)"),
-       ("SUB", 14, 14, 12, "Y3 = E(D - X3) - 8C"), ("MUL", 15, 1, 2, "Y1 Z1"),
-       ("ADD", 2, 15, 15, "Z3 = 2 Y1 Z1"), ("ADD", 0, 13, 16, "X1 = X3"), ("ADD", 1, 14, 16, "Y1 = Y3")]
-ADD1 = [("SQR", 6, 2, 2, "Z1Z1"), ("SQR", 7, 5, 5, "Z2Z2"), ("MUL", 8, 0, 7, "U1 = X1 Z2Z2"),
-        ("MUL", 9, 3, 6, "U2 = X2 Z1Z1"), ("MUL", 10, 5, 7, "Z2^3"), ("MUL", 10, 1, 10, "S1 = Y1 Z2^3"),
-        ("MUL", 11, 2, 6, "Z1^3"), ("MUL", 11, 4, 11, "S2 = Y2 Z1^3"), ("SUB", 12, 9, 8, "H = U2 - U1"),
-        ("SUB", 13, 11, 10, "R = S2 - S1")]
-ADD2 = [("SQR", 14, 12, 12, "H^2"), ("MUL", 15, 12, 14, "H^3"), ("MUL", 9, 8, 14, "V = U1 H^2"),
-        ("SQR", 6, 13, 13, "R^2"), ("SUB", 6, 6, 15, "R^2 - H^3"), ("ADD", 7, 9, 9, "2V"),
-        ("SUB", 6, 6, 7, "X3 = R^2 - H^3 - 2V"), ("SUB", 7, 9, 6, "V - X3"), ("MUL", 7, 13, 7, "R(V - X3)"),
-        ("MUL", 11, 10, 15, "S1 H^3"), ("SUB", 7, 7, 11, "Y3 = R(V - X3) - S1 H^3"),
-        ("MUL", 11, 2, 5, "Z1 Z2"), ("MUL", 2, 11, 12, "Z3 = Z1 Z2 H"), ("ADD", 0, 6, 16, "X1 = X3"),
-        ("ADD", 1, 7, 16, "Y1 = Y3")]
-
-
-def points():
-    sym = {"MUL": "*", "ADD": "+", "SUB": "-", "SQR": "*"}
-    out = [HEADER,
-           "// shared/points.wgsl: Jacobian doubling and addition on y^2 = x^3 + 7 as field-machine programs",
-           "// (see vm.wgsl): the formulas of src/gpu/twin/curve.rs (dbl, add, finish_add), in that order.",
-           "// Registers: accumulator X1 Y1 Z1 = r0 r1 r2, operand X2 Y2 Z2 = r3 r4 r5, temporaries r6-r15,",
-           "// r16 = 0. ADD1 leaves H in r12 and R in r13 for the special cases (P = Q, P = -Q); ADD2",
-           "// finishes.", ""]
-    for name, prog in (("DBL", DBL), ("ADD1", ADD1), ("ADD2", ADD2)):
-        out.append(f"const {name}_LEN: u32 = {len(prog)}u;")
-        out.append(f"const {name}_PROG: array<u32, {len(prog)}> = array<u32, {len(prog)}>(")
-        for i, (op, d, a, b, c) in enumerate(prog):
-            word = OPS[op] | (a << 8) | (b << 16) | (d << 24)
-            sep = "," if i + 1 < len(prog) else ""
-            out.append(f"    0x{word:08X}u{sep} // r{d} = r{a} {sym[op]} r{b}: {c}")
-        out.append(");")
-        out.append("")
-    return "\n".join(out)
-
-
 if __name__ == "__main__":
     with open(os.path.join(SHARED, "arith.wgsl"), "w") as f:
         f.write(arith())
     with open(os.path.join(SHARED, "keccak.wgsl"), "w") as f:
         f.write(keccak())
-    with open(os.path.join(SHARED, "points.wgsl"), "w") as f:
-        f.write(points())

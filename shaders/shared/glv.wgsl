@@ -1,6 +1,6 @@
 // shared/glv.wgsl: constants of the GLV split k = k1 + k2*lambda (mod n), |k1|, |k2| < 2^128
 // (the split itself runs through the field machine in recover_prepare.wgsl), the signed halves,
-// and the width-5 NAF of a half. Twin: src/gpu/twin/glv.rs (constants are checked there).
+// and their signed 4-bit digits. Twin: src/gpu/twin/glv.rs (constants are checked there).
 
 const LAMBDA: Limbs = Limbs(0x1B23BD72u, 0xDF02967Cu, 0x20816678u, 0x122E22EAu,
                             0x8812645Au, 0xA5261C02u, 0xC05C30E0u, 0x5363AD4Cu);
@@ -15,8 +15,8 @@ const G2: Limbs = Limbs(0x8AC47F71u, 0x1571B4AEu, 0x9DF506C6u, 0x221208ACu,
                         0x0ABFE4C4u, 0x6F547FA9u, 0x010E8828u, 0xE4437ED6u);
 const HALF_N: Limbs = Limbs(0x681B20A0u, 0xDFE92F46u, 0x57A4501Du, 0x5D576E73u,
                             0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0x7FFFFFFFu);
-// wNAF digits per half: a 128-bit magnitude has at most 129.
-const NAF_LEN: u32 = 130u;
+// Signed 4-bit digits per half: 32 windows of a 128-bit magnitude plus the final carry.
+const DIGITS: u32 = 33u;
 
 struct Half {
     mag: array<u32, 4>,
@@ -32,37 +32,16 @@ fn signed_half(k: Limbs) -> Half {
     return Half(array<u32, 4>(m[0], m[1], m[2], m[3]), select(0u, 1u, neg));
 }
 
-// Width-5 NAF of a 128-bit magnitude: digit i is 0 or odd in -15..15.
-fn wnaf(mag: array<u32, 4>) -> array<i32, NAF_LEN> {
-    var k = array<u32, 5>(mag[0], mag[1], mag[2], mag[3], 0u);
-    var out: array<i32, NAF_LEN>;
-    for (var d = 0u; d < opaque(NAF_LEN); d++) {
-        if ((k[0] & 1u) == 1u) {
-            var v = i32(k[0] & 31u);
-            if (v >= 16) {
-                v = v - 32;
-            }
-            out[d] = v;
-            if (v > 0) {
-                var borrow = u32(v);
-                for (var i = 0u; i < 5u; i++) {
-                    let x = k[i] - borrow;
-                    borrow = select(0u, 1u, k[i] < borrow);
-                    k[i] = x;
-                }
-            } else {
-                var carry = u32(-v);
-                for (var i = 0u; i < 5u; i++) {
-                    let x = k[i] + carry;
-                    carry = select(0u, 1u, x < carry);
-                    k[i] = x;
-                }
-            }
-        }
-        for (var i = 0u; i < 4u; i++) {
-            k[i] = (k[i] >> 1u) | (k[i + 1u] << 31u);
-        }
-        k[4] = k[4] >> 1u;
+// The signed 4-bit digits of a 128-bit magnitude, each stored plus 8 (0..15; the top one 8 or
+// 9): sum (d_i - 8) * 16^i = mag (twin: glv::signed_digits).
+fn signed_digits(mag: array<u32, 4>) -> array<u32, DIGITS> {
+    var out: array<u32, DIGITS>;
+    var carry = 0u;
+    for (var i = 0u; i < opaque(DIGITS - 1u); i++) {
+        let v = ((mag[i / 8u] >> ((i % 8u) * 4u)) & 15u) + carry;
+        carry = select(0u, 1u, v >= 8u);
+        out[i] = v + 8u - 16u * carry;
     }
+    out[DIGITS - 1u] = carry + 8u;
     return out;
 }

@@ -33,8 +33,9 @@ struct PrepSlot {
     ry: array<u32, 8>,
 }
 
-// recover_mul -> recover_finish: Q in Jacobian coordinates (twin: layout::JacSlot).
-struct JacSlot {
+// recover_mul -> recover_finish: Q in projective coordinates, x = X/Z, y = Y/Z (twin:
+// layout::ProjSlot).
+struct ProjSlot {
     code: u32,
     x: array<u32, 8>,
     y: array<u32, 8>,

@@ -184,6 +184,17 @@ impl GpuBackend {
         Ok(out)
     }
 
+    /// Wall time of each recovery pass (prepare, mul, finish) over `items` (at most one
+    /// dispatch), each submitted alone: where a batch's time goes.
+    pub fn recover_pass_times(&self, items: &[RecoverItem]) -> Result<[Duration; 3], GpuError> {
+        let inputs: Vec<RecoverInput> = items
+            .iter()
+            .take(RECOVER_DISPATCH_LIMIT)
+            .map(input_slot)
+            .collect();
+        Ok(self.shared.ctx.recover_profiled(&inputs)?.1)
+    }
+
     /// Whether an earlier GPU failure moved this backend to the CPU.
     pub fn has_failed(&self) -> bool {
         self.failed.load(Ordering::Relaxed)

@@ -97,6 +97,25 @@ pub fn edge_items(seed: u64) -> Vec<RecoverItem> {
         // The same R with the other parity is −R: Q = −2·(s/r)·R ≠ ∞, a valid (foreign) key.
         out.push(item(B256::from(z.to_be_bytes::<32>()), rx, sv, parity ^ 1));
     }
+    // Q = u1·G + u2·R where the chain meets P + P or P + (−P) on the way: R = m·G for a known m
+    // and u2 = 1/m make u2·R = G, then u1 = 1 adds G to G (2G), and with −R, G to −G (∞).
+    for m in [3u64, 0x1234_5678_9ABC] {
+        let k = SigningKey::from_bytes(U256::from(m).to_be_bytes::<32>())
+            .unwrap_or_else(|| SigningKey::from_seed(seed, m));
+        let pk = k.public_key();
+        let rx = U256::from_be_slice(&pk[..32]);
+        let kk = U256::from_be_slice(&k.to_bytes());
+        if rx >= n {
+            continue;
+        }
+        let u2 = kk.pow_mod(n - U256::from(2), n);
+        let sv = u2.mul_mod(rx, n);
+        // u1 = −z/r = 1: z = −r.
+        let z = n - rx;
+        for parity in [pk[63] & 1, (pk[63] & 1) ^ 1] {
+            out.push(item(B256::from(z.to_be_bytes::<32>()), rx, sv, parity));
+        }
+    }
     // A hash with the signature of another hash still recovers (to some other address).
     out.push(RecoverItem {
         hash: keccak256(b"other"),

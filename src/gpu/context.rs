@@ -413,6 +413,25 @@ impl Context {
 
     /// Runs the three recovery passes over `inputs` (at most `RECOVER_DISPATCH_LIMIT`).
     pub fn recover(&self, inputs: &[RecoverInput]) -> Result<Vec<OutSlot>, GpuError> {
+        self.recover_inner(inputs, None)
+    }
+
+    /// As [`Context::recover`], but each pass is submitted alone and waited for, and its wall
+    /// time is returned (prepare, mul, finish): a profile, slower than `recover`.
+    pub fn recover_profiled(
+        &self,
+        inputs: &[RecoverInput],
+    ) -> Result<(Vec<OutSlot>, [Duration; 3]), GpuError> {
+        let mut times = [Duration::ZERO; 3];
+        let out = self.recover_inner(inputs, Some(&mut times))?;
+        Ok((out, times))
+    }
+
+    fn recover_inner(
+        &self,
+        inputs: &[RecoverInput],
+        mut profile: Option<&mut [Duration; 3]>,
+    ) -> Result<Vec<OutSlot>, GpuError> {
         let count = inputs.len();
         if count == 0 {
             return Ok(Vec::new());
@@ -427,7 +446,7 @@ impl Context {
         );
         let jac = pool.r_jac.get(
             &self.device,
-            (count * std::mem::size_of::<super::layout::JacSlot>()) as u64,
+            (count * std::mem::size_of::<super::layout::ProjSlot>()) as u64,
         );
         let out_len = (count * std::mem::size_of::<OutSlot>()) as u64;
         let out = pool.r_out.get(&self.device, out_len);
@@ -459,7 +478,7 @@ impl Context {
                 label: Some("ranger-recover-encoder"),
             });
         let n = count as u32;
-        for (label, pipe, bg, items) in [
+        for (pass_no, (label, pipe, bg, items)) in [
             (
                 "ranger-recover-prepare",
                 &p.prepare,
@@ -473,15 +492,38 @@ impl Context {
                 &bg_fin,
                 n.div_ceil(FINISH_CHUNK),
             ),
-        ] {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(label),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(pipe);
-            pass.set_bind_group(0, bg, &[]);
-            let (x, y) = groups(items);
-            pass.dispatch_workgroups(x, y, 1);
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(label),
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(pipe);
+                pass.set_bind_group(0, bg, &[]);
+                let (x, y) = groups(items);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+            if let Some(times) = profile.as_deref_mut() {
+                let t = Instant::now();
+                let done = std::mem::replace(
+                    &mut enc,
+                    self.device
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("ranger-recover-encoder"),
+                        }),
+                );
+                let index = self.queue.submit(Some(done.finish()));
+                self.device
+                    .poll(wgpu::PollType::Wait {
+                        submission_index: Some(index),
+                        timeout: None,
+                    })
+                    .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
+                times[pass_no] = t.elapsed();
+            }
         }
         enc.copy_buffer_to_buffer(&out, 0, &read, 0, out_len);
         let bytes = self.submit_and_read(enc, &read, out_len)?;

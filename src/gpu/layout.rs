@@ -22,7 +22,6 @@ pub struct RecoverInput {
 }
 
 /// What `recover_prepare` hands to `recover_mul`. Twin of `PrepSlot` in
-/// `shaders/shared/layout.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Pod, Zeroable)]
 pub struct PrepSlot {
@@ -45,11 +44,11 @@ pub struct PrepSlot {
     pub ry: [u32; 8],
 }
 
-/// What `recover_mul` hands to `recover_finish`: Q in Jacobian coordinates. Twin of `JacSlot` in
-/// `shaders/shared/layout.wgsl`.
+/// What `recover_mul` hands to `recover_finish`: Q in projective coordinates (x = X/Z, y = Y/Z).
+/// Twin of `ProjSlot` in `shaders/shared/layout.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Pod, Zeroable)]
-pub struct JacSlot {
+pub struct ProjSlot {
     /// 0, or the failure code.
     pub code: u32,
     pub x: [u32; 8],
@@ -79,7 +78,6 @@ pub struct Params {
 }
 
 /// An affine point of the G table: x then y, limbs. Twin of `AffinePoint` in
-/// `shaders/shared/layout.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Pod, Zeroable)]
 pub struct AffinePoint {
@@ -97,7 +95,7 @@ mod tests {
         // 25, 36, 25, 6, 4 and 16 u32 fields respectively, no padding.
         assert_eq!(size_of::<RecoverInput>(), 100);
         assert_eq!(size_of::<PrepSlot>(), 144);
-        assert_eq!(size_of::<JacSlot>(), 100);
+        assert_eq!(size_of::<ProjSlot>(), 100);
         assert_eq!(size_of::<OutSlot>(), 24);
         assert_eq!(size_of::<Params>(), 16);
         assert_eq!(size_of::<AffinePoint>(), 64);

@@ -153,6 +153,132 @@ fn finish_add(u1: &Limbs, s1: &Limbs, h: &Limbs, r: &Limbs, z3: &Limbs) -> Jac {
     }
 }
 
+/// A point in homogeneous projective coordinates (x = X/Z, y = Y/Z), the form `recover_mul`
+/// computes in: the complete formulas below have no special cases, so the kernel runs them
+/// without branches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proj {
+    pub x: Limbs,
+    pub y: Limbs,
+    pub z: Limbs,
+}
+
+/// The point at infinity in projective coordinates, (0 : 1 : 0).
+pub const PROJ_INFINITY: Proj = Proj {
+    x: ZERO,
+    y: ONE,
+    z: ZERO,
+};
+
+impl Proj {
+    /// An affine point with Z = 1.
+    pub fn from_affine(x: &Limbs, y: &Limbs) -> Proj {
+        Proj {
+            x: *x,
+            y: *y,
+            z: ONE,
+        }
+    }
+    /// True at infinity (the formulas keep Z = 0 exactly there).
+    pub fn is_infinity(&self) -> bool {
+        is_zero(&self.z)
+    }
+    /// −P.
+    pub fn neg(&self) -> Proj {
+        Proj {
+            x: self.x,
+            y: fe_neg(&self.y),
+            z: self.z,
+        }
+    }
+}
+
+/// 3·b for y² = x³ + b (b = 7).
+const B3: Limbs = [21, 0, 0, 0, 0, 0, 0, 0];
+
+/// P + Q, complete (any P, Q, including P = Q, P = −Q and infinity): Renes–Costello–Batina
+/// 2016, algorithm 7 (a = 0), 12 multiplications and 2 by 3b.
+pub fn proj_add(p: &Proj, q: &Proj) -> Proj {
+    let t0 = fe_mul(&p.x, &q.x);
+    let t1 = fe_mul(&p.y, &q.y);
+    let t2 = fe_mul(&p.z, &q.z);
+    let t3 = fe_sub(
+        &fe_mul(&fe_add(&p.x, &p.y), &fe_add(&q.x, &q.y)),
+        &fe_add(&t0, &t1),
+    );
+    let t4 = fe_sub(
+        &fe_mul(&fe_add(&p.y, &p.z), &fe_add(&q.y, &q.z)),
+        &fe_add(&t1, &t2),
+    );
+    let y3 = fe_sub(
+        &fe_mul(&fe_add(&p.x, &p.z), &fe_add(&q.x, &q.z)),
+        &fe_add(&t0, &t2),
+    );
+    add_tail(&t0, &t1, &t2, &t3, &t4, &y3)
+}
+
+/// P + (x, y) for an affine (x, y) (never infinity), complete in P: algorithm 8 of the same
+/// paper, 11 multiplications and 2 by 3b.
+pub fn proj_add_affine(p: &Proj, x: &Limbs, y: &Limbs) -> Proj {
+    let t0 = fe_mul(&p.x, x);
+    let t1 = fe_mul(&p.y, y);
+    let t3 = fe_sub(
+        &fe_mul(&fe_add(x, y), &fe_add(&p.x, &p.y)),
+        &fe_add(&t0, &t1),
+    );
+    let t4 = fe_add(&fe_mul(y, &p.z), &p.y);
+    let y3 = fe_add(&fe_mul(x, &p.z), &p.x);
+    add_tail(&t0, &t1, &p.z, &t3, &t4, &y3)
+}
+
+/// The shared tail of both additions, from t0 = X1X2, t1 = Y1Y2, t2 = Z1Z2, t3 = X1Y2 + X2Y1,
+/// t4 = Y1Z2 + Y2Z1 and y3 = X1Z2 + X2Z1.
+fn add_tail(t0: &Limbs, t1: &Limbs, t2: &Limbs, t3: &Limbs, t4: &Limbs, y3: &Limbs) -> Proj {
+    let t0x3 = fe_add(&fe_add(t0, t0), t0);
+    let t2b = fe_mul(&B3, t2);
+    let z3 = fe_add(t1, &t2b);
+    let t1m = fe_sub(t1, &t2b);
+    let y3b = fe_mul(&B3, y3);
+    let x3 = fe_sub(&fe_mul(t3, &t1m), &fe_mul(t4, &y3b));
+    let y3 = fe_add(&fe_mul(&t1m, &z3), &fe_mul(&y3b, &t0x3));
+    let z3 = fe_add(&fe_mul(&z3, t4), &fe_mul(&t0x3, t3));
+    Proj {
+        x: x3,
+        y: y3,
+        z: z3,
+    }
+}
+
+/// 2P, complete: algorithm 9 of the same paper, 6 multiplications, 2 squarings, 1 by 3b.
+pub fn proj_dbl(p: &Proj) -> Proj {
+    let t0 = fe_sqr(&p.y);
+    let z8 = fe_add(&t0, &t0);
+    let z8 = fe_add(&z8, &z8);
+    let z8 = fe_add(&z8, &z8);
+    let t1 = fe_mul(&p.y, &p.z);
+    let t2 = fe_mul(&B3, &fe_sqr(&p.z));
+    let x3 = fe_mul(&t2, &z8);
+    let y3 = fe_add(&t0, &t2);
+    let z3 = fe_mul(&t1, &z8);
+    let t0 = fe_sub(&t0, &fe_add(&fe_add(&t2, &t2), &t2));
+    let y3 = fe_add(&x3, &fe_mul(&t0, &y3));
+    let x3 = fe_mul(&t0, &fe_mul(&p.x, &p.y));
+    Proj {
+        x: fe_add(&x3, &x3),
+        y: y3,
+        z: z3,
+    }
+}
+
+/// Affine coordinates of a finite projective point, or None at infinity.
+pub fn proj_to_affine(p: &Proj) -> Option<(Limbs, Limbs)> {
+    if p.is_infinity() {
+        return None;
+    }
+    let zi = fe_inv(&p.z);
+    Some((fe_mul(&p.x, &zi), fe_mul(&p.y, &zi)))
+}
+
 /// Replaces every value by its inverse mod p with one inversion (Montgomery's trick). Zeros are
 /// not allowed: callers substitute 1 for them.
 pub fn batch_inv(zs: &mut [Limbs]) {
@@ -259,6 +385,57 @@ mod tests {
     }
 
     #[test]
+    fn complete_formulas_match_jacobian_and_cover_special_cases() {
+        let g = Jac::from_affine(&G.x, &G.y);
+        let pg = Proj::from_affine(&G.x, &G.y);
+        let mut jp = dbl(&g);
+        let mut jq = add(&dbl(&jp), &g);
+        let mut pp = proj_dbl(&pg);
+        let mut pq = proj_add(&proj_dbl(&pp), &pg);
+        for _ in 0..30 {
+            assert_eq!(proj_to_affine(&pp), to_affine(&jp));
+            assert_eq!(proj_to_affine(&pq), to_affine(&jq));
+            assert_eq!(
+                proj_to_affine(&proj_add(&pp, &pq)),
+                to_affine(&add(&jp, &jq))
+            );
+            assert_eq!(proj_to_affine(&proj_dbl(&pq)), to_affine(&dbl(&jq)));
+            let (ax, ay) = to_affine(&jq).unwrap_or((ONE, ONE));
+            assert_eq!(
+                proj_to_affine(&proj_add_affine(&pp, &ax, &ay)),
+                to_affine(&add(&jp, &jq))
+            );
+            // P + P, P + (−P), ∞ + P, P + ∞, ∞ + ∞, 2∞, with no branch in the formulas.
+            assert_eq!(proj_to_affine(&proj_add(&pp, &pp)), to_affine(&dbl(&jp)));
+            assert_eq!(
+                proj_to_affine(&proj_add_affine(&proj_add(&pp, &PROJ_INFINITY), &ax, &ay)),
+                to_affine(&add(&jp, &jq))
+            );
+            let (px, py) = to_affine(&jp).unwrap_or((ONE, ONE));
+            assert_eq!(
+                proj_to_affine(&proj_add_affine(&pp, &px, &py)),
+                to_affine(&dbl(&jp))
+            );
+            assert!(proj_add(&pp, &pp.neg()).is_infinity());
+            assert!(proj_add_affine(&pp.neg(), &px, &py).is_infinity());
+            assert_eq!(
+                proj_to_affine(&proj_add(&PROJ_INFINITY, &pq)),
+                proj_to_affine(&pq)
+            );
+            assert_eq!(
+                proj_to_affine(&proj_add_affine(&PROJ_INFINITY, &ax, &ay)),
+                Some((ax, ay))
+            );
+            assert!(proj_add(&PROJ_INFINITY, &PROJ_INFINITY).is_infinity());
+            assert!(proj_dbl(&PROJ_INFINITY).is_infinity());
+            jp = add(&jp, &jq);
+            jq = dbl(&jq);
+            pp = proj_add(&pp, &pq);
+            pq = proj_dbl(&pq);
+        }
+    }
+
+    #[test]
     fn special_cases_of_addition() {
         let g = Jac::from_affine(&G.x, &G.y);
         let two_g = dbl(&g);
@@ -276,104 +453,5 @@ mod tests {
         k[31] = 3;
         assert_eq!(to_affine(&add(&two_g, &g)), Some(lib_mul_g(&k)));
         let _ = to_be_bytes(&ONE);
-    }
-
-    /// The point programs the kernels run (shaders/shared/points.wgsl), executed here with the
-    /// twin's field operations, must compute exactly what `dbl` and `add` compute.
-    mod programs {
-        use super::super::super::field::{Limbs, ONE, ZERO, fe_add, fe_mul, fe_sub, is_zero};
-        use super::super::*;
-
-        const SOURCE: &str = include_str!("../../../shaders/shared/points.wgsl");
-
-        fn program(name: &str) -> Vec<u32> {
-            let start = SOURCE
-                .find(&format!("const {name}_PROG"))
-                .unwrap_or_else(|| panic!("{name}_PROG missing"));
-            SOURCE[start..]
-                .lines()
-                .skip(1)
-                .take_while(|l| !l.starts_with(");"))
-                .filter_map(|l| l.trim().strip_prefix("0x"))
-                .map(|l| {
-                    u32::from_str_radix(&l[..8], 16).unwrap_or_else(|_| panic!("bad word {l}"))
-                })
-                .collect()
-        }
-
-        fn run(reg: &mut [Limbs; 17], prog: &[u32]) {
-            for &i in prog {
-                let (op, a, b, d) = (i & 0xFF, (i >> 8) & 0xFF, (i >> 16) & 0xFF, i >> 24);
-                let (x, y) = (reg[a as usize], reg[b as usize]);
-                reg[d as usize] = match op {
-                    0 => fe_mul(&x, &y),
-                    7 => super::super::super::field::fe_sqr(&x),
-                    1 => fe_add(&x, &y),
-                    2 => fe_sub(&x, &y),
-                    _ => panic!("op {op} in a point program"),
-                };
-            }
-        }
-
-        fn load(p: &Jac, q: &Jac) -> [Limbs; 17] {
-            let mut reg = [ZERO; 17];
-            reg[..3].copy_from_slice(&[p.x, p.y, p.z]);
-            reg[3..6].copy_from_slice(&[q.x, q.y, q.z]);
-            reg
-        }
-
-        #[test]
-        fn point_programs_match_the_twin() {
-            let (dbl_p, add1, add2) = (program("DBL"), program("ADD1"), program("ADD2"));
-            let g = Jac::from_affine(&G.x, &G.y);
-            let mut p = dbl(&dbl(&g));
-            let mut q = add(&dbl(&g), &g);
-            for _ in 0..20 {
-                let mut reg = load(&p, &q);
-                run(&mut reg, &dbl_p);
-                assert_eq!(
-                    Jac {
-                        x: reg[0],
-                        y: reg[1],
-                        z: reg[2]
-                    },
-                    dbl(&p)
-                );
-                let mut reg = load(&p, &q);
-                run(&mut reg, &add1);
-                assert!(!is_zero(&reg[12]));
-                run(&mut reg, &add2);
-                assert_eq!(
-                    Jac {
-                        x: reg[0],
-                        y: reg[1],
-                        z: reg[2]
-                    },
-                    add(&p, &q)
-                );
-                // An affine operand (Z = 1), as the G table supplies.
-                let (ax, ay) = to_affine(&q).unwrap_or((ONE, ONE));
-                let mut reg = load(&p, &Jac::from_affine(&ax, &ay));
-                run(&mut reg, &add1);
-                run(&mut reg, &add2);
-                assert_eq!(
-                    to_affine(&Jac {
-                        x: reg[0],
-                        y: reg[1],
-                        z: reg[2]
-                    }),
-                    to_affine(&add_affine(&p, &ax, &ay))
-                );
-                p = add(&p, &q);
-                q = dbl(&q);
-            }
-            // P + P and P + (-P) leave H = 0 for the kernel's special cases.
-            let mut reg = load(&p, &p);
-            run(&mut reg, &add1);
-            assert!(is_zero(&reg[12]) && is_zero(&reg[13]));
-            let mut reg = load(&p, &p.neg());
-            run(&mut reg, &add1);
-            assert!(is_zero(&reg[12]) && !is_zero(&reg[13]));
-        }
     }
 }

@@ -75,10 +75,8 @@ pub const G2: Limbs = [
     0xE443_7ED6,
 ];
 
-/// Number of wNAF digits kept per half-scalar: a 128-bit magnitude has at most 129 digits.
-pub const NAF_LEN: usize = 130;
-/// wNAF window: digits are odd and in −15..=15, so 8 precomputed odd multiples per point.
-pub const NAF_W: u32 = 5;
+/// Signed 4-bit digits per half-scalar: 32 windows of a 128-bit magnitude plus the final carry.
+pub const DIGITS: usize = 33;
 
 /// round(k·g / 2^384) for 256-bit k and g.
 fn mul_shift_384(k: &Limbs, g: &Limbs) -> Limbs {
@@ -130,41 +128,18 @@ pub fn split(k: &Limbs) -> (Half, Half) {
     (signed_half(&k1), signed_half(&k2))
 }
 
-/// The width-5 NAF of a 128-bit magnitude: digit i is 0 or odd in −15..=15, and
-/// Σ digit_i·2^i = mag. Digits past the top are zero.
-pub fn wnaf(mag: &[u32; 4]) -> [i32; NAF_LEN] {
-    let mut k = [mag[0], mag[1], mag[2], mag[3], 0u32];
-    let mut out = [0i32; NAF_LEN];
-    for d in out.iter_mut() {
-        if k[0] & 1 == 1 {
-            let mut v = (k[0] & 31) as i32;
-            if v >= 16 {
-                v -= 32;
-            }
-            *d = v;
-            // k −= v: subtracting a negative v adds |v|, which clears the low NAF_W bits.
-            if v > 0 {
-                let mut borrow = v as u32;
-                for limb in k.iter_mut() {
-                    let (x, b) = super::field::sbb(*limb, borrow, 0);
-                    *limb = x;
-                    borrow = b;
-                }
-            } else {
-                let mut carry = (-v) as u32;
-                for limb in k.iter_mut() {
-                    let (x, c) = super::field::adc(*limb, carry, 0);
-                    *limb = x;
-                    carry = c;
-                }
-            }
-        }
-        // k >>= 1
-        for i in 0..5 {
-            let next = if i < 4 { k[i + 1] } else { 0 };
-            k[i] = (k[i] >> 1) | (next << 31);
-        }
+/// The signed 4-bit digits of a 128-bit magnitude: Σ dᵢ·16^i = mag with dᵢ in −8..=7 (the top
+/// one 0 or 1). Every window has a digit, so the kernel's chain is the same for every input:
+/// 4 doublings and one table addition (or a skipped one for 0) per window and half.
+pub fn signed_digits(mag: &[u32; 4]) -> [i32; DIGITS] {
+    let mut out = [0i32; DIGITS];
+    let mut carry = 0u32;
+    for (i, d) in out.iter_mut().enumerate().take(DIGITS - 1) {
+        let v = ((mag[i / 8] >> ((i % 8) * 4)) & 15) + carry;
+        carry = u32::from(v >= 8);
+        *d = v as i32 - 16 * carry as i32;
     }
+    out[DIGITS - 1] = carry as i32;
     out
 }
 
@@ -248,31 +223,26 @@ mod tests {
     }
 
     #[test]
-    fn wnaf_digits_are_valid_and_sum_back() {
+    fn signed_digits_are_in_range_and_sum_back() {
         let mut rng = StdRng::seed_from_u64(5);
         for i in 0..5_000 {
-            let mag: [u32; 4] = if i == 0 { [u32::MAX; 4] } else { rng.random() };
-            let naf = wnaf(&mag);
-            let mut acc = U256::ZERO;
-            let mut last_nonzero: Option<usize> = None;
-            for (j, &d) in naf.iter().enumerate().rev() {
-                acc <<= 1;
-                if d > 0 {
-                    acc += U256::from(d as u32);
-                } else if d < 0 {
-                    acc -= U256::from((-d) as u32);
-                }
-                if d != 0 {
-                    assert!(d % 2 != 0 && d.abs() < 16);
-                    if let Some(l) = last_nonzero {
-                        assert!(l - j >= NAF_W as usize, "nonzero digits too close");
-                    }
-                    last_nonzero = Some(j);
-                }
+            let mag: [u32; 4] = match i {
+                0 => [u32::MAX; 4],
+                1 => [0; 4],
+                2 => [0x8888_8888; 4],
+                _ => rng.random(),
+            };
+            let digits = signed_digits(&mag);
+            let mut acc = alloy_primitives::I256::ZERO;
+            for &d in digits.iter().rev() {
+                assert!((-8..=7).contains(&d));
+                acc = acc * alloy_primitives::I256::from_raw(U256::from(16u8))
+                    + alloy_primitives::I256::try_from(d).unwrap_or_default();
             }
+            assert!((0..=1).contains(&digits[DIGITS - 1]));
             let mut m = [0u32; 8];
             m[..4].copy_from_slice(&mag);
-            assert_eq!(acc, u(&m));
+            assert_eq!(acc.into_raw(), u(&m));
         }
     }
 }

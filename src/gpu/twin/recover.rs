@@ -3,20 +3,22 @@
 //!
 //! prepare: range checks, R from (r, parity), one inversion of r mod n per chunk of
 //! [`PREP_CHUNK`] items, u1 = −z/r and u2 = s/r mod n, GLV split of u2.
-//! mul: Q = u1·G (32 additions from the G table) + k1·R + k2·φ(R) (Strauss–Shamir over width-5
-//! NAFs, one shared chain of doublings). finish: affine Q by one inversion per chunk of
-//! [`FINISH_CHUNK`] items (Montgomery's trick), keccak of x‖y, the last 20 bytes.
+//! mul: Q = k1·R + k2·φ(R) (Strauss–Shamir over signed 4-bit digits, one shared chain of
+//! doublings) + u1·G (32 additions from the G table), in projective coordinates with complete
+//! formulas. finish: affine Q by one inversion per chunk of [`FINISH_CHUNK`] items (Montgomery's
+//! trick), keccak of x‖y, the last 20 bytes.
 
 use super::curve::{
-    G_ENTRIES, G_WINDOW_BITS, G_WINDOWS, INFINITY, Jac, add, add_affine, batch_inv, dbl,
+    G_ENTRIES, G_WINDOW_BITS, G_WINDOWS, PROJ_INFINITY, Proj, batch_inv, proj_add, proj_add_affine,
+    proj_dbl,
 };
 use super::field::{
     Limbs, N, ONE, P, fe_add, fe_mul, fe_neg, fe_sqr, fe_sqrt, gte, is_zero, neg_mod, sc_inv,
     sc_mul, sub_raw,
 };
-use super::glv::{BETA, NAF_LEN, split, wnaf};
+use super::glv::{BETA, DIGITS, signed_digits, split};
 use super::keccak::keccak_f;
-use crate::gpu::layout::{AffinePoint, JacSlot, OutSlot, PrepSlot, RecoverInput};
+use crate::gpu::layout::{AffinePoint, OutSlot, PrepSlot, ProjSlot, RecoverInput};
 
 /// Items per invocation of `recover_finish`: one field inversion serves this many points, at the
 /// price of 3 multiplications each (an inversion costs ~330).
@@ -124,37 +126,37 @@ fn batch_inv_n(xs: &mut [Limbs]) {
     }
 }
 
-/// Adds ±T[|d|/2] to acc for a wNAF digit d.
-fn add_digit(acc: &Jac, table: &[Jac; 8], d: i32) -> Jac {
-    if d > 0 {
-        add(acc, &table[(d / 2) as usize])
-    } else if d < 0 {
-        add(acc, &table[(-d / 2) as usize].neg())
-    } else {
-        *acc
+/// Multiples 1·P … 8·P in the tables of `multiply`.
+pub const TABLE_LEN: usize = 8;
+
+/// acc + d·T₁ for a signed digit d, where `table[j]` = (j + 1)·T₁ (acc itself for d = 0).
+fn add_digit(acc: &Proj, table: &[Proj; TABLE_LEN], d: i32) -> Proj {
+    if d == 0 {
+        return *acc;
     }
+    let t = table[d.unsigned_abs() as usize - 1];
+    let t = if d < 0 { t.neg() } else { t };
+    proj_add(acc, &t)
 }
 
 /// The `recover_mul` pass for one item.
-pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> JacSlot {
-    let mut out = JacSlot {
+pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> ProjSlot {
+    let mut out = ProjSlot {
         code: prep.code,
-        ..JacSlot::default()
+        ..ProjSlot::default()
     };
     if prep.code != 0 {
         return out;
     }
-    // Odd multiples R, 3R, …, 15R (signed by k1), and their images under φ (signed by k2).
+    // R signed by k1, and its multiples 1..8 by mixed additions; φ of them signed by k2.
     let ry = if prep.neg1 != 0 {
         fe_neg(&prep.ry)
     } else {
         prep.ry
     };
-    let r = Jac::from_affine(&prep.rx, &ry);
-    let r2 = dbl(&r);
-    let mut t1 = [r; 8];
-    for i in 1..8 {
-        t1[i] = add(&t1[i - 1], &r2);
+    let mut t1 = [Proj::from_affine(&prep.rx, &ry); TABLE_LEN];
+    for i in 1..TABLE_LEN {
+        t1[i] = proj_add_affine(&t1[i - 1], &prep.rx, &ry);
     }
     let flip = prep.neg1 != prep.neg2;
     let mut t2 = t1;
@@ -164,22 +166,24 @@ pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> JacSlot {
             p.y = fe_neg(&p.y);
         }
     }
-    let naf1 = wnaf(&prep.k1);
-    let naf2 = wnaf(&prep.k2);
-    let mut acc = INFINITY;
-    for i in (0..NAF_LEN).rev() {
-        if !acc.is_infinity() {
-            acc = dbl(&acc);
+    let d1 = signed_digits(&prep.k1);
+    let d2 = signed_digits(&prep.k2);
+    let mut acc = PROJ_INFINITY;
+    for w in (0..DIGITS).rev() {
+        if w != DIGITS - 1 {
+            for _ in 0..4 {
+                acc = proj_dbl(&acc);
+            }
         }
-        acc = add_digit(&acc, &t1, naf1[i]);
-        acc = add_digit(&acc, &t2, naf2[i]);
+        acc = add_digit(&acc, &t1, d1[w]);
+        acc = add_digit(&acc, &t2, d2[w]);
     }
     for w in 0..G_WINDOWS {
         let bit = w * G_WINDOW_BITS;
         let b = (prep.u1[bit / 32] >> (bit % 32)) & 0xFF;
         if b != 0 {
             let e = &g_table[w * G_ENTRIES + b as usize];
-            acc = add_affine(&acc, &e.x, &e.y);
+            acc = proj_add_affine(&acc, &e.x, &e.y);
         }
     }
     if acc.is_infinity() {
@@ -193,7 +197,7 @@ pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> JacSlot {
 }
 
 /// The `recover_finish` pass for one chunk of at most [`FINISH_CHUNK`] items.
-pub fn finish(chunk: &[JacSlot]) -> Vec<OutSlot> {
+pub fn finish(chunk: &[ProjSlot]) -> Vec<OutSlot> {
     let mut zs: Vec<Limbs> = chunk
         .iter()
         .map(|j| if j.code == 0 { j.z } else { ONE })
@@ -209,9 +213,8 @@ pub fn finish(chunk: &[JacSlot]) -> Vec<OutSlot> {
                     addr: [0; 5],
                 };
             }
-            let zi2 = fe_sqr(zi);
-            let x = fe_mul(&j.x, &zi2);
-            let y = fe_mul(&j.y, &fe_mul(&zi2, zi));
+            let x = fe_mul(&j.x, zi);
+            let y = fe_mul(&j.y, zi);
             OutSlot {
                 code: 0,
                 addr: address_words(&x, &y),
@@ -235,7 +238,7 @@ pub fn address_words(x: &Limbs, y: &Limbs) -> [u32; 5] {
 
 /// All three passes over a batch.
 pub fn recover_all(inputs: &[RecoverInput], g_table: &[AffinePoint]) -> Vec<OutSlot> {
-    let jac: Vec<JacSlot> = inputs
+    let jac: Vec<ProjSlot> = inputs
         .iter()
         .map(|i| multiply(&prepare(i), g_table))
         .collect();
