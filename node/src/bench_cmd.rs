@@ -105,9 +105,12 @@ pub fn run(a: BenchArgs) -> Result<u8> {
         min,
         recover.limit_per_s,
     )?;
+    // 30 blocks: long enough that filling and draining the pipeline (one window of recovery
+    // before the first replay, one window of replay after the last recovery) weigh little, as
+    // on a ranger that follows a live council.
     let e2e_config = DevnetConfig {
         accounts: 100_000,
-        blocks: if a.quick { 3 } else { 10 },
+        blocks: if a.quick { 3 } else { 30 },
         txs_per_block: 2000,
         validators: 7,
         ..DevnetConfig::default()
