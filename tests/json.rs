@@ -3,7 +3,8 @@
 //! same hashes; the fixtures in `datasets/json/` (formatted like `kaia_getBlockByNumber`,
 //! `klay_getBlockByNumber` and `kaia_getBlockWithConsensusInfoByNumber` output) parse to the
 //! real block; every transaction type survives fields -> raw -> JSON -> raw; malformed input
-//! gives an error that names the field.
+//! gives an error that names the field, and hostile values in any leaf or cut and flipped text never
+//! make the parser panic.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rlp::Encodable;
@@ -571,4 +572,126 @@ fn tolerated_variants() {
     let mut want = block.header.clone();
     want.vote = Bytes::new();
     assert_eq!(got.block.header, want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile JSON: every leaf of the real fixtures replaced by hostile values, and raw text cut or
+// flipped anywhere. Parsing never panics; a block that parses survives block_to_json -> parse.
+
+/// Every path from the root to a leaf (a string, number, bool or null) of `v`.
+fn leaf_paths(v: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::Object(m) => m.iter().for_each(|(k, x)| {
+            prefix.push(k.clone());
+            leaf_paths(x, prefix, out);
+            prefix.pop();
+        }),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| {
+            prefix.push(i.to_string());
+            leaf_paths(x, prefix, out);
+            prefix.pop();
+        }),
+        _ => out.push(prefix.clone()),
+    }
+}
+
+fn hostile_values() -> Vec<Value> {
+    vec![
+        Value::Null,
+        json!(true),
+        json!(-1),
+        json!(1e300),
+        json!(u64::MAX),
+        json!(""),
+        json!("0x"),
+        json!("0x-1"),
+        json!(format!("0x{}", "f".repeat(65))),
+        json!(format!("0x{}", "0".repeat(4096))),
+        json!("0xzz"),
+        json!([]),
+        json!({}),
+        json!([[[[null]]]]),
+    ]
+}
+
+fn fixture_values() -> Vec<Value> {
+    let mut out = vec![kairos_json()];
+    for name in [
+        "kairos-83863326-consensus.json",
+        "kairos-83863326-hashes.json",
+        "kairos-83863326-klay-full.json",
+    ] {
+        let v: Value = serde_json::from_slice(&fixture(name))
+            .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
+        out.push(v);
+    }
+    out
+}
+
+fn set_path(v: &mut Value, path: &[String], new: Value) {
+    let mut cur = v;
+    for p in path {
+        cur = match cur {
+            Value::Object(m) => m.get_mut(p).unwrap_or_else(|| panic!("no key {p}")),
+            Value::Array(a) => {
+                let i: usize = p.parse().unwrap_or_else(|e| panic!("index {p}: {e}"));
+                &mut a[i]
+            }
+            _ => panic!("{p} under a leaf"),
+        };
+    }
+    *cur = new;
+}
+
+/// Parses `text`; when it parses, the block must come back the same through JSON.
+fn check_json_text(text: &[u8], forks: &ForkSchedule) -> Result<(), String> {
+    let Ok(parsed) = parse_block_json(text, forks) else {
+        return Ok(());
+    };
+    if !parsed.has_transactions {
+        return Ok(());
+    }
+    let again = parse(&block_to_json(&parsed.block), forks)
+        .map_err(|e| format!("a parsed block does not parse back from its own JSON: {e}"))?;
+    if again.block != parsed.block {
+        return Err("a parsed block changes through block_to_json -> parse".into());
+    }
+    Ok(())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+    #[test]
+    fn hostile_json_leaves_never_panic(
+        which in proptest::prelude::any::<proptest::sample::Index>(),
+        leaf in proptest::prelude::any::<proptest::sample::Index>(),
+        value in proptest::prelude::any::<proptest::sample::Index>(),
+    ) {
+        let forks = kairos_forks();
+        let fixtures = fixture_values();
+        let mut v = fixtures[which.index(fixtures.len())].clone();
+        let mut paths = Vec::new();
+        leaf_paths(&v, &mut Vec::new(), &mut paths);
+        let path = &paths[leaf.index(paths.len())];
+        let hostile = hostile_values();
+        set_path(&mut v, path, hostile[value.index(hostile.len())].clone());
+        let text = serde_json::to_vec(&v).unwrap_or_default();
+        check_json_text(&text, &forks).map_err(proptest::test_runner::TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn cut_or_flipped_json_never_panics(
+        which in proptest::prelude::any::<proptest::sample::Index>(),
+        pos in proptest::prelude::any::<proptest::sample::Index>(),
+        byte in proptest::prelude::any::<u8>(),
+        cut in proptest::prelude::any::<bool>(),
+    ) {
+        let forks = kairos_forks();
+        let fixtures = fixture_values();
+        let mut text = serde_json::to_vec(&fixtures[which.index(fixtures.len())]).unwrap_or_default();
+        let i = pos.index(text.len());
+        if cut { text.truncate(i) } else { text[i] = byte }
+        check_json_text(&text, &forks).map_err(proptest::test_runner::TestCaseError::fail)?;
+    }
 }

@@ -317,10 +317,17 @@ impl StateReplayer {
             rb.balance = rb.balance.saturating_add(fees);
             self.write(rewardbase, rb);
         }
-        let encoded: Vec<Vec<u8>> = receipts.iter().map(rules::encode_receipt).collect();
-        let items: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
-        let receipts_root = derive_sha(self.derive_sha, &items, backend);
-        let state_root = self.state_root(backend);
+        // The receipts trie and the state trie are independent: build them side by side, so the
+        // state trie's sequential inserts overlap the receipts' hashing.
+        let imp = self.derive_sha;
+        let (receipts_root, state_root) = rayon::join(
+            || {
+                let encoded: Vec<Vec<u8>> = receipts.iter().map(rules::encode_receipt).collect();
+                let items: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+                derive_sha(imp, &items, backend)
+            },
+            || self.state_root(backend),
+        );
         BlockOutcome {
             faults,
             gas_used,
