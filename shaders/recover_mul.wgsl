@@ -1,10 +1,10 @@
 // recover_mul.wgsl: pass 2 of recovery. Q = k1*R + k2*phi(R) + u1*G in projective coordinates
-// with complete formulas: one Strauss-Shamir chain over signed 4-bit digits of the GLV halves
+// over the radix-2^13 field, with complete formulas: one Strauss-Shamir chain over signed 4-bit digits of the GLV halves
 // (4 doublings and 2 table additions per window), then 32 additions of affine entries of the G
 // table (no doubling). The schedule is the same for every input and table entries are picked
 // with selects, so the SIMD lanes of lavapipe never diverge. Code 4 when Q is at infinity.
 // Twin: src/gpu/twin/recover.rs (multiply).
-// import: layout field arith glv proj
+// import: layout field glv f13 proj
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> prep: array<PrepSlot>;
@@ -23,16 +23,18 @@ fn multiply(p: PrepSlot) -> ProjSlot {
     if (p.code != 0u) {
         return out;
     }
-    let ry = sel(p.ry, fe_neg(p.ry), p.neg1 != 0u);
+    let rx = f13_from(p.rx);
+    var ry = f13_from(p.ry);
+    ry = f13_sel(ry, f13_neg(ry), p.neg1 != 0u);
     let flip = p.neg1 != p.neg2;
     var t: array<Proj, 16>;
-    t[0] = Proj(p.rx, ry, ONE);
+    t[0] = Proj(rx, ry, F13_ONE);
     for (var i = 1u; i < opaque(TABLE_LEN); i++) {
-        t[i] = proj_add_affine(t[i - 1u], p.rx, ry);
+        t[i] = proj_add_affine(t[i - 1u], rx, ry);
     }
     for (var i = 0u; i < opaque(TABLE_LEN); i++) {
         let e = t[i];
-        t[TABLE_LEN + i] = Proj(fe_mul(e.x, BETA), sel(e.y, fe_neg(e.y), flip), e.z);
+        t[TABLE_LEN + i] = Proj(f13_mul(e.x, F13_BETA), f13_sel(e.y, f13_neg(e.y), flip), e.z);
     }
     let d1 = signed_digits(p.k1);
     let d2 = signed_digits(p.k2);
@@ -55,7 +57,7 @@ fn multiply(p: PrepSlot) -> ProjSlot {
             for (var j = 1u; j < TABLE_LEN; j++) {
                 q = sel_proj(q, t[TABLE_LEN * h + j], m == j + 1u);
             }
-            q.y = sel(q.y, fe_neg(q.y), dv < 8u);
+            q.y = f13_sel(q.y, f13_neg(q.y), dv < 8u);
             acc = sel_proj(proj_add(acc, q), acc, m == 0u);
         }
     }
@@ -64,15 +66,16 @@ fn multiply(p: PrepSlot) -> ProjSlot {
         let b = (p.u1[bit / 32u] >> (bit % 32u)) & 0xFFu;
         // Entry 0 (zeros) is read for a zero byte, and its sum thrown away.
         let e = g_table[w * G_ENTRIES + b];
-        acc = sel_proj(proj_add_affine(acc, e.x, e.y), acc, b == 0u);
+        acc = sel_proj(proj_add_affine(acc, f13_from(e.x), f13_from(e.y)), acc, b == 0u);
     }
-    if (is_zero(acc.z)) {
+    let z = f13_to(acc.z);
+    if (is_zero(z)) {
         out.code = 4u;
         return out;
     }
-    out.x = acc.x;
-    out.y = acc.y;
-    out.z = acc.z;
+    out.x = f13_to(acc.x);
+    out.y = f13_to(acc.y);
+    out.z = z;
     return out;
 }
 

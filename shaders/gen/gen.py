@@ -156,9 +156,184 @@ def keccak():
     out += ["        a[0] ^= rc_lo[round];", "        a[1] ^= rc_hi[round];", "    }", "    *s = a;", "}", ""]
     return "\n".join(out)
 
+# Field elements in radix 2^13 (recover_mul): 20 limbs, limbs 0..18 below 2^13 and limb 19 below
+# 2^14 ("loose": the value is below 2^261, not reduced). A product's columns then stay below
+# 2^30.2, so the 400 limb products are a plain multiply-add each, no carry handling.
+P_INT = 2**256 - 2**32 - 977
+F13_N = 20
+# 2^260 mod p = 16 * (2^32 + 977) = 7440 + 1 * 2^13 + 1024 * 2^26.
+FOLD = (7440, 1, 1024)
+
+
+def f13_limbs(v):
+    return [(v >> (13 * i)) & 0x1FFF for i in range(F13_N - 1)] + [v >> (13 * (F13_N - 1))]
+
+
+def f13_sub_const():
+    """64p as 20 limbs, each at least 2^14 (above any loose limb), for a - b = a + 64p - b."""
+    rem, out = 64 * P_INT, []
+    for _ in range(F13_N - 1):
+        c = rem % 8192 + 16384
+        out.append(c)
+        rem = (rem - c) // 8192
+    out.append(rem)
+    assert sum(c << (13 * i) for i, c in enumerate(out)) == 64 * P_INT
+    assert all(c >= 16384 for c in out)
+    return out
+
+
+def f13_const(name, limbs):
+    return f"const {name}: F13 = F13({', '.join(f'{x}u' for x in limbs)});"
+
+
+def carry_chain(src, dst, n, last_keep):
+    """dst[0..n) = src with carries propagated; the carry out of limb n-1 stays in it when
+    last_keep, else goes to dst[n]."""
+    out = ["    cy = 0u;"]
+    for k in range(n):
+        if k == n - 1 and last_keep:
+            out.append(f"    {dst}{k} = {src(k)} + cy;")
+        else:
+            out.append(f"    v = {src(k)} + cy; {dst}{k} = v & 0x1FFFu; cy = v >> 13u;")
+    if not last_keep:
+        out.append(f"    {dst}{n} = cy;")
+    return out
+
+
+def f13_reduce_tail():
+    """From columns c0..c38 (each below 2^31) to a loose element."""
+    out = []
+    out += carry_chain(lambda k: f"c{k}", "r", 39, False)
+    # Fold 1: r20..r39 times 2^260 = (7440, 1, 1024) into limbs 0..21.
+    h = lambda i: f"r{20 + i}" if 0 <= i < 20 else None
+    for k in range(22):
+        terms = [f"r{k}"] if k < 20 else []
+        if h(k): terms.append(f"{FOLD[0]}u * {h(k)}")
+        if h(k - 1): terms.append(h(k - 1))
+        if h(k - 2): terms.append(f"({h(k - 2)} << 10u)")
+        out.append(f"    d{k} = {' + '.join(terms)};")
+    out += carry_chain(lambda k: f"d{k}", "e", 22, False)
+    # Fold 2: e20..e22 (below 2^42 together) the same way, then one carry chain; limb 19 keeps
+    # the last carry (the value is then below 2^260 + 2^80).
+    g = {k: [f"e{k}"] for k in range(20)}
+    for i, name in enumerate(["e20", "e21", "e22"]):
+        g[i].append(f"{FOLD[0]}u * {name}")
+        g[i + 1].append(name)
+        g[i + 2].append(f"({name} << 10u)")
+    out += carry_chain(lambda k: " + ".join(g[k]), "o", 20, True)
+    out.append("    return F13(" + ", ".join(f"o{k}" for k in range(20)) + ");")
+    return out
+
+
+def f13_vars():
+    names = [f"r{k}" for k in range(40)] + [f"d{k}" for k in range(22)] + [f"e{k}" for k in range(23)] \
+        + [f"o{k}" for k in range(20)]
+    return ["    var v: u32;", "    var cy: u32;"] + [f"    var {n}: u32;" for n in names]
+
+
+def f13():
+    out = [HEADER,
+           "// shared/f13.wgsl: arithmetic modulo p on 20 limbs of 13 bits (radix 2^13), for the point",
+           "// formulas of recover_mul. Loose form: limbs 0..18 below 2^13, limb 19 below 2^14, value below",
+           "// 2^261 and not reduced; f13_to gives the reduced 8x32-bit limbs. Products need no carry",
+           "// handling (400 multiply-adds, columns below 2^30.2), which makes a multiplication about",
+           "// half the instructions of the 32-bit-limb one built from 16-bit halves.",
+           "// Twin: src/gpu/twin/f13.rs (same functions, same bounds).", "",
+           "alias F13 = array<u32, 20>;", "",
+           "// 64p with every limb at least 2^14: a - b = a + F13_SUB - b never goes below zero.",
+           f13_const("F13_SUB", f13_sub_const()),
+           f13_const("F13_ONE", f13_limbs(1)),
+           f13_const("F13_ZERO", f13_limbs(0)),
+           "// beta of the endomorphism (glv.wgsl's BETA).",
+           f13_const("F13_BETA", f13_limbs(0x7AE96A2B657C07106E64479EAC3434E99CF0497512F58995C1396C28719501EE)),
+           "",
+           "// a * b (twin: f13::mul).",
+           "fn f13_mul(a: F13, b: F13) -> F13 {"]
+    out += f13_vars()
+    for k in range(39):
+        terms = [f"a[{i}] * b[{k - i}]" for i in range(20) if 0 <= k - i < 20]
+        out.append(f"    let c{k} = {' + '.join(terms)};")
+    out += f13_reduce_tail()
+    out += ["}", "", "// a * a: cross products once, doubled (twin: f13::sqr).", "fn f13_sqr(a: F13) -> F13 {"]
+    out += f13_vars()
+    for k in range(39):
+        cross = [f"a[{i}] * a[{k - i}]" for i in range(20) if i < k - i < 20]
+        sq = f"a[{k // 2}] * a[{k // 2}]" if k % 2 == 0 and k // 2 < 20 else None
+        parts = []
+        if cross:
+            parts.append(f"(({' + '.join(cross)}) << 1u)")
+        if sq:
+            parts.append(sq)
+        out.append(f"    let c{k} = {' + '.join(parts)};")
+    out += f13_reduce_tail()
+    out += ["}", "",
+            "// Limbs below 2^31 to the loose form: a carry chain, the bits of limb 19 above 13 folded back",
+            "// (times 2^260 mod p), a second chain (twin: f13::norm).",
+            "fn f13_norm(s: F13) -> F13 {", "    var v: u32;", "    var cy: u32;"]
+    out += [f"    var n{k}: u32;" for k in range(20)] + [f"    var o{k}: u32;" for k in range(20)]
+    out += carry_chain(lambda k: f"s[{k}]", "n", 20, True)
+    out.append("    let t = n19 >> 13u;")
+    out.append("    n19 = n19 & 0x1FFFu;")
+    fold = {0: f" + {FOLD[0]}u * t", 1: " + t", 2: " + (t << 10u)"}
+    out += carry_chain(lambda k: f"n{k}" + fold.get(k, ""), "o", 20, True)
+    out.append("    return F13(" + ", ".join(f"o{k}" for k in range(20)) + ");")
+    out += ["}", ""]
+    out += f13_helpers()
+    return "\n".join(out)
+
+
+def f13_helpers():
+    """The limb-wise helpers, unrolled: drivers leave loops of 20 iterations rolled, and an
+    array indexed by a loop variable then lives in memory."""
+    all20 = lambda f: "F13(" + ", ".join(f(i) for i in range(F13_N)) + ")"
+    out = ["// b when c, else a (twin: f13 values are plain arrays; selects are ifs there).",
+           "fn f13_sel(a: F13, b: F13, c: bool) -> F13 {",
+           "    return " + all20(lambda i: f"select(a[{i}], b[{i}], c)") + ";", "}", "",
+           "// a + b (twin: f13::add).", "fn f13_add(a: F13, b: F13) -> F13 {",
+           "    return f13_norm(" + all20(lambda i: f"a[{i}] + b[{i}]") + ");", "}", "",
+           "// a - b as a + 64p - b (twin: f13::sub).", "fn f13_sub(a: F13, b: F13) -> F13 {",
+           "    return f13_norm(" + all20(lambda i: f"a[{i}] + F13_SUB[{i}] - b[{i}]") + ");", "}", "",
+           "fn f13_neg(a: F13) -> F13 {", "    return f13_sub(F13_ZERO, a);", "}", "",
+           "// 21 * a (= 3b), limb by limb below 2^19, then normalized (twin: f13::mul21).",
+           "fn f13_mul21(a: F13) -> F13 {",
+           "    return f13_norm(" + all20(lambda i: f"a[{i}] * 21u") + ");", "}", ""]
+    # from: bits 13i.. of the 256-bit value.
+    terms = []
+    for i in range(F13_N):
+        bit = 13 * i
+        w, off = bit // 32, bit % 32
+        e = f"(x[{w}] >> {off}u)" if off else f"x[{w}]"
+        if off > 19 and w < 7:
+            e = f"({e} | (x[{w + 1}] << {32 - off}u))"
+        terms.append(f"{e} & 0x1FFFu")
+    out += ["// A reduced 8x32-bit value in radix 2^13 (twin: f13::from_limbs).",
+            "fn f13_from(x: Limbs) -> F13 {",
+            "    return F13(" + ", ".join(terms) + ");", "}", ""]
+    words = {j: [] for j in range(9)}
+    for i in range(F13_N):
+        bit = 13 * i
+        j, off = bit // 32, bit % 32
+        words[j].append(f"(a[{i}] << {off}u)" if off else f"a[{i}]")
+        if off > 19:
+            words[j + 1].append(f"(a[{i}] >> {32 - off}u)")
+    out += ["// The reduced 8x32-bit limbs of a loose element (twin: f13::to_limbs): pack the 261 bits,",
+            "// fold bits 256.. back as 2^256 = 2^32 + 977 (twice, the second for a carry), subtract p",
+            "// once if needed.",
+            "fn f13_to(a: F13) -> Limbs {",
+            "    var r = Limbs(" + ", ".join(" | ".join(words[j]) for j in range(8)) + ");",
+            f"    var top = {' | '.join(words[8])};",
+            "    var f = add_carry(r, Limbs(top * 977u, top, 0u, 0u, 0u, 0u, 0u, 0u));",
+            "    top = f.borrow;",
+            "    f = add_carry(f.v, Limbs(top * 977u, top, 0u, 0u, 0u, 0u, 0u, 0u));",
+            "    let d = sub_borrow(f.v, P);",
+            "    return select_limbs(f.v, d.v, d.borrow == 0u);", "}", ""]
+    return out
+
 
 if __name__ == "__main__":
     with open(os.path.join(SHARED, "arith.wgsl"), "w") as f:
         f.write(arith())
     with open(os.path.join(SHARED, "keccak.wgsl"), "w") as f:
         f.write(keccak())
+    with open(os.path.join(SHARED, "f13.wgsl"), "w") as f:
+        f.write(f13())

@@ -143,3 +143,10 @@ fn limbs_eq(a: Limbs, b: Limbs) -> bool {
 fn fe_neg(a: Limbs) -> Limbs {
     return neg_mod(a, P);
 }
+
+// b when c, else a, limb by limb.
+fn select_limbs(a: Limbs, b: Limbs, c: bool) -> Limbs {
+    return Limbs(select(a[0], b[0], c), select(a[1], b[1], c), select(a[2], b[2], c),
+                 select(a[3], b[3], c), select(a[4], b[4], c), select(a[5], b[5], c),
+                 select(a[6], b[6], c), select(a[7], b[7], c));
+}

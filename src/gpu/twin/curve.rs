@@ -5,6 +5,7 @@
 //! every special case (either input at infinity, P + P, P + (−P)) by branching, because a wrong
 //! address is never acceptable even for crafted inputs.
 
+use super::f13::{self, F13};
 use super::field::{Limbs, ONE, ZERO, fe_add, fe_inv, fe_mul, fe_neg, fe_sqr, fe_sub, is_zero};
 use crate::gpu::layout::AffinePoint;
 
@@ -153,14 +154,75 @@ fn finish_add(u1: &Limbs, s1: &Limbs, h: &Limbs, r: &Limbs, z3: &Limbs) -> Jac {
     }
 }
 
+/// The field operations the projective formulas need: the reduced 32-bit limbs of `field.rs`
+/// (G table, tests) and the radix-2^13 elements of `f13.rs` (what `recover_mul` runs on).
+pub trait ProjField: Copy + PartialEq + std::fmt::Debug {
+    const ZERO: Self;
+    const ONE: Self;
+    fn mul(&self, o: &Self) -> Self;
+    fn sqr(&self) -> Self;
+    fn add(&self, o: &Self) -> Self;
+    fn sub(&self, o: &Self) -> Self;
+    /// 3b = 21 times self.
+    fn mul21(&self) -> Self;
+    /// The reduced 32-bit limbs of the value.
+    fn reduced(&self) -> Limbs;
+}
+
+impl ProjField for Limbs {
+    const ZERO: Self = ZERO;
+    const ONE: Self = ONE;
+    fn mul(&self, o: &Self) -> Self {
+        fe_mul(self, o)
+    }
+    fn sqr(&self) -> Self {
+        fe_sqr(self)
+    }
+    fn add(&self, o: &Self) -> Self {
+        fe_add(self, o)
+    }
+    fn sub(&self, o: &Self) -> Self {
+        fe_sub(self, o)
+    }
+    fn mul21(&self) -> Self {
+        fe_mul(self, &[21, 0, 0, 0, 0, 0, 0, 0])
+    }
+    fn reduced(&self) -> Limbs {
+        *self
+    }
+}
+
+impl ProjField for F13 {
+    const ZERO: Self = f13::ZERO;
+    const ONE: Self = f13::ONE;
+    fn mul(&self, o: &Self) -> Self {
+        f13::mul(self, o)
+    }
+    fn sqr(&self) -> Self {
+        f13::sqr(self)
+    }
+    fn add(&self, o: &Self) -> Self {
+        f13::add(self, o)
+    }
+    fn sub(&self, o: &Self) -> Self {
+        f13::sub(self, o)
+    }
+    fn mul21(&self) -> Self {
+        f13::mul21(self)
+    }
+    fn reduced(&self) -> Limbs {
+        f13::to_limbs(self)
+    }
+}
+
 /// A point in homogeneous projective coordinates (x = X/Z, y = Y/Z), the form `recover_mul`
 /// computes in: the complete formulas below have no special cases, so the kernel runs them
 /// without branches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Proj {
-    pub x: Limbs,
-    pub y: Limbs,
-    pub z: Limbs,
+pub struct Proj<F = Limbs> {
+    pub x: F,
+    pub y: F,
+    pub z: F,
 }
 
 /// The point at infinity in projective coordinates, (0 : 1 : 0).
@@ -170,113 +232,103 @@ pub const PROJ_INFINITY: Proj = Proj {
     z: ZERO,
 };
 
-impl Proj {
+impl<F: ProjField> Proj<F> {
+    /// (0 : 1 : 0).
+    pub fn infinity() -> Proj<F> {
+        Proj {
+            x: F::ZERO,
+            y: F::ONE,
+            z: F::ZERO,
+        }
+    }
     /// An affine point with Z = 1.
-    pub fn from_affine(x: &Limbs, y: &Limbs) -> Proj {
+    pub fn from_affine(x: &F, y: &F) -> Proj<F> {
         Proj {
             x: *x,
             y: *y,
-            z: ONE,
+            z: F::ONE,
         }
     }
     /// True at infinity (the formulas keep Z = 0 exactly there).
     pub fn is_infinity(&self) -> bool {
-        is_zero(&self.z)
+        is_zero(&self.z.reduced())
     }
     /// −P.
-    pub fn neg(&self) -> Proj {
+    pub fn neg(&self) -> Proj<F> {
         Proj {
             x: self.x,
-            y: fe_neg(&self.y),
+            y: F::ZERO.sub(&self.y),
             z: self.z,
         }
     }
 }
 
-/// 3·b for y² = x³ + b (b = 7).
-const B3: Limbs = [21, 0, 0, 0, 0, 0, 0, 0];
-
 /// P + Q, complete (any P, Q, including P = Q, P = −Q and infinity): Renes–Costello–Batina
 /// 2016, algorithm 7 (a = 0), 12 multiplications and 2 by 3b.
-pub fn proj_add(p: &Proj, q: &Proj) -> Proj {
-    let t0 = fe_mul(&p.x, &q.x);
-    let t1 = fe_mul(&p.y, &q.y);
-    let t2 = fe_mul(&p.z, &q.z);
-    let t3 = fe_sub(
-        &fe_mul(&fe_add(&p.x, &p.y), &fe_add(&q.x, &q.y)),
-        &fe_add(&t0, &t1),
-    );
-    let t4 = fe_sub(
-        &fe_mul(&fe_add(&p.y, &p.z), &fe_add(&q.y, &q.z)),
-        &fe_add(&t1, &t2),
-    );
-    let y3 = fe_sub(
-        &fe_mul(&fe_add(&p.x, &p.z), &fe_add(&q.x, &q.z)),
-        &fe_add(&t0, &t2),
-    );
+pub fn proj_add<F: ProjField>(p: &Proj<F>, q: &Proj<F>) -> Proj<F> {
+    let t0 = p.x.mul(&q.x);
+    let t1 = p.y.mul(&q.y);
+    let t2 = p.z.mul(&q.z);
+    let t3 = p.x.add(&p.y).mul(&q.x.add(&q.y)).sub(&t0.add(&t1));
+    let t4 = p.y.add(&p.z).mul(&q.y.add(&q.z)).sub(&t1.add(&t2));
+    let y3 = p.x.add(&p.z).mul(&q.x.add(&q.z)).sub(&t0.add(&t2));
     add_tail(&t0, &t1, &t2, &t3, &t4, &y3)
 }
 
 /// P + (x, y) for an affine (x, y) (never infinity), complete in P: algorithm 8 of the same
 /// paper, 11 multiplications and 2 by 3b.
-pub fn proj_add_affine(p: &Proj, x: &Limbs, y: &Limbs) -> Proj {
-    let t0 = fe_mul(&p.x, x);
-    let t1 = fe_mul(&p.y, y);
-    let t3 = fe_sub(
-        &fe_mul(&fe_add(x, y), &fe_add(&p.x, &p.y)),
-        &fe_add(&t0, &t1),
-    );
-    let t4 = fe_add(&fe_mul(y, &p.z), &p.y);
-    let y3 = fe_add(&fe_mul(x, &p.z), &p.x);
+pub fn proj_add_affine<F: ProjField>(p: &Proj<F>, x: &F, y: &F) -> Proj<F> {
+    let t0 = p.x.mul(x);
+    let t1 = p.y.mul(y);
+    let t3 = x.add(y).mul(&p.x.add(&p.y)).sub(&t0.add(&t1));
+    let t4 = y.mul(&p.z).add(&p.y);
+    let y3 = x.mul(&p.z).add(&p.x);
     add_tail(&t0, &t1, &p.z, &t3, &t4, &y3)
 }
 
 /// The shared tail of both additions, from t0 = X1X2, t1 = Y1Y2, t2 = Z1Z2, t3 = X1Y2 + X2Y1,
 /// t4 = Y1Z2 + Y2Z1 and y3 = X1Z2 + X2Z1.
-fn add_tail(t0: &Limbs, t1: &Limbs, t2: &Limbs, t3: &Limbs, t4: &Limbs, y3: &Limbs) -> Proj {
-    let t0x3 = fe_add(&fe_add(t0, t0), t0);
-    let t2b = fe_mul(&B3, t2);
-    let z3 = fe_add(t1, &t2b);
-    let t1m = fe_sub(t1, &t2b);
-    let y3b = fe_mul(&B3, y3);
-    let x3 = fe_sub(&fe_mul(t3, &t1m), &fe_mul(t4, &y3b));
-    let y3 = fe_add(&fe_mul(&t1m, &z3), &fe_mul(&y3b, &t0x3));
-    let z3 = fe_add(&fe_mul(&z3, t4), &fe_mul(&t0x3, t3));
+fn add_tail<F: ProjField>(t0: &F, t1: &F, t2: &F, t3: &F, t4: &F, y3: &F) -> Proj<F> {
+    let t0x3 = t0.add(t0).add(t0);
+    let t2b = t2.mul21();
+    let z3 = t1.add(&t2b);
+    let t1m = t1.sub(&t2b);
+    let y3b = y3.mul21();
     Proj {
-        x: x3,
-        y: y3,
-        z: z3,
+        x: t3.mul(&t1m).sub(&t4.mul(&y3b)),
+        y: t1m.mul(&z3).add(&y3b.mul(&t0x3)),
+        z: z3.mul(t4).add(&t0x3.mul(t3)),
     }
 }
 
 /// 2P, complete: algorithm 9 of the same paper, 6 multiplications, 2 squarings, 1 by 3b.
-pub fn proj_dbl(p: &Proj) -> Proj {
-    let t0 = fe_sqr(&p.y);
-    let z8 = fe_add(&t0, &t0);
-    let z8 = fe_add(&z8, &z8);
-    let z8 = fe_add(&z8, &z8);
-    let t1 = fe_mul(&p.y, &p.z);
-    let t2 = fe_mul(&B3, &fe_sqr(&p.z));
-    let x3 = fe_mul(&t2, &z8);
-    let y3 = fe_add(&t0, &t2);
-    let z3 = fe_mul(&t1, &z8);
-    let t0 = fe_sub(&t0, &fe_add(&fe_add(&t2, &t2), &t2));
-    let y3 = fe_add(&x3, &fe_mul(&t0, &y3));
-    let x3 = fe_mul(&t0, &fe_mul(&p.x, &p.y));
+pub fn proj_dbl<F: ProjField>(p: &Proj<F>) -> Proj<F> {
+    let t0 = p.y.sqr();
+    let z8 = t0.add(&t0);
+    let z8 = z8.add(&z8);
+    let z8 = z8.add(&z8);
+    let t1 = p.y.mul(&p.z);
+    let t2 = p.z.sqr().mul21();
+    let x3 = t2.mul(&z8);
+    let y3 = t0.add(&t2);
+    let z3 = t1.mul(&z8);
+    let t0 = t0.sub(&t2.add(&t2).add(&t2));
+    let y3 = x3.add(&t0.mul(&y3));
+    let x3 = t0.mul(&p.x.mul(&p.y));
     Proj {
-        x: fe_add(&x3, &x3),
+        x: x3.add(&x3),
         y: y3,
         z: z3,
     }
 }
 
 /// Affine coordinates of a finite projective point, or None at infinity.
-pub fn proj_to_affine(p: &Proj) -> Option<(Limbs, Limbs)> {
+pub fn proj_to_affine<F: ProjField>(p: &Proj<F>) -> Option<(Limbs, Limbs)> {
     if p.is_infinity() {
         return None;
     }
-    let zi = fe_inv(&p.z);
-    Some((fe_mul(&p.x, &zi), fe_mul(&p.y, &zi)))
+    let zi = fe_inv(&p.z.reduced());
+    Some((fe_mul(&p.x.reduced(), &zi), fe_mul(&p.y.reduced(), &zi)))
 }
 
 /// Replaces every value by its inverse mod p with one inversion (Montgomery's trick). Zeros are

@@ -5,6 +5,7 @@
 //! between the twin and libsecp256k1 is an algorithm bug. Tests compare all three.
 
 pub mod curve;
+pub mod f13;
 pub mod field;
 pub mod glv;
 pub mod keccak;

@@ -9,9 +9,9 @@
 //! trick), keccak of x‖y, the last 20 bytes.
 
 use super::curve::{
-    G_ENTRIES, G_WINDOW_BITS, G_WINDOWS, PROJ_INFINITY, Proj, batch_inv, proj_add, proj_add_affine,
-    proj_dbl,
+    G_ENTRIES, G_WINDOW_BITS, G_WINDOWS, Proj, batch_inv, proj_add, proj_add_affine, proj_dbl,
 };
+use super::f13::{self, F13};
 use super::field::{
     Limbs, N, ONE, P, fe_add, fe_mul, fe_neg, fe_sqr, fe_sqrt, gte, is_zero, neg_mod, sc_inv,
     sc_mul, sub_raw,
@@ -130,7 +130,7 @@ fn batch_inv_n(xs: &mut [Limbs]) {
 pub const TABLE_LEN: usize = 8;
 
 /// acc + d·T₁ for a signed digit d, where `table[j]` = (j + 1)·T₁ (acc itself for d = 0).
-fn add_digit(acc: &Proj, table: &[Proj; TABLE_LEN], d: i32) -> Proj {
+fn add_digit(acc: &Proj<F13>, table: &[Proj<F13>; TABLE_LEN], d: i32) -> Proj<F13> {
     if d == 0 {
         return *acc;
     }
@@ -139,7 +139,7 @@ fn add_digit(acc: &Proj, table: &[Proj; TABLE_LEN], d: i32) -> Proj {
     proj_add(acc, &t)
 }
 
-/// The `recover_mul` pass for one item.
+/// The `recover_mul` pass for one item, over the radix-2^13 field like the kernel.
 pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> ProjSlot {
     let mut out = ProjSlot {
         code: prep.code,
@@ -149,26 +149,27 @@ pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> ProjSlot {
         return out;
     }
     // R signed by k1, and its multiples 1..8 by mixed additions; φ of them signed by k2.
-    let ry = if prep.neg1 != 0 {
-        fe_neg(&prep.ry)
-    } else {
-        prep.ry
-    };
-    let mut t1 = [Proj::from_affine(&prep.rx, &ry); TABLE_LEN];
+    let rx = f13::from_limbs(&prep.rx);
+    let mut ry = f13::from_limbs(&prep.ry);
+    if prep.neg1 != 0 {
+        ry = f13::sub(&f13::ZERO, &ry);
+    }
+    let mut t1 = [Proj::from_affine(&rx, &ry); TABLE_LEN];
     for i in 1..TABLE_LEN {
-        t1[i] = proj_add_affine(&t1[i - 1], &prep.rx, &ry);
+        t1[i] = proj_add_affine(&t1[i - 1], &rx, &ry);
     }
     let flip = prep.neg1 != prep.neg2;
+    let beta = f13::from_limbs(&BETA);
     let mut t2 = t1;
     for p in t2.iter_mut() {
-        p.x = fe_mul(&p.x, &BETA);
+        p.x = f13::mul(&p.x, &beta);
         if flip {
-            p.y = fe_neg(&p.y);
+            p.y = f13::sub(&f13::ZERO, &p.y);
         }
     }
     let d1 = signed_digits(&prep.k1);
     let d2 = signed_digits(&prep.k2);
-    let mut acc = PROJ_INFINITY;
+    let mut acc = Proj::<F13>::infinity();
     for w in (0..DIGITS).rev() {
         if w != DIGITS - 1 {
             for _ in 0..4 {
@@ -183,16 +184,17 @@ pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> ProjSlot {
         let b = (prep.u1[bit / 32] >> (bit % 32)) & 0xFF;
         if b != 0 {
             let e = &g_table[w * G_ENTRIES + b as usize];
-            acc = proj_add_affine(&acc, &e.x, &e.y);
+            acc = proj_add_affine(&acc, &f13::from_limbs(&e.x), &f13::from_limbs(&e.y));
         }
     }
-    if acc.is_infinity() {
+    let z = f13::to_limbs(&acc.z);
+    if is_zero(&z) {
         out.code = CODE_NO_POINT;
         return out;
     }
-    out.x = acc.x;
-    out.y = acc.y;
-    out.z = acc.z;
+    out.x = f13::to_limbs(&acc.x);
+    out.y = f13::to_limbs(&acc.y);
+    out.z = z;
     out
 }
 
