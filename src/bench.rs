@@ -312,6 +312,12 @@ pub struct EndToEndFigure {
     /// Signatures per second over the bare recovery limit: the share of the machine's recovery
     /// limit that end-to-end verification reaches.
     pub signature_ratio_to_recover_limit: f64,
+    /// The most transactions per second the bare recovery allows for this chain's mix, with
+    /// hashing, tries and replay free: the recovery limit over the signatures per transaction.
+    pub recover_ceiling_tx_per_s: f64,
+    /// That ceiling over the recovery limit (1 / signatures per transaction): no end-to-end ratio
+    /// can exceed it on this mix.
+    pub recover_ceiling_ratio: f64,
 }
 
 /// Why an end-to-end run could not be measured.
@@ -367,6 +373,7 @@ pub fn end_to_end(
         return Err(EndToEndError::Invalid(b));
     }
     let tx_per_s = summary.transactions as f64 / secs;
+    let sigs_per_tx = signatures as f64 / summary.transactions.max(1) as f64;
     Ok(EndToEndFigure {
         accounts: config.accounts,
         blocks: summary.blocks,
@@ -375,6 +382,8 @@ pub fn end_to_end(
         ratio_to_recover_limit: tx_per_s / recover_limit,
         signatures,
         signature_ratio_to_recover_limit: signatures as f64 / secs / recover_limit,
+        recover_ceiling_tx_per_s: recover_limit / sigs_per_tx.max(1.0),
+        recover_ceiling_ratio: 1.0 / sigs_per_tx.max(1.0),
     })
 }
 

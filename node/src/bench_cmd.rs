@@ -172,6 +172,11 @@ pub fn run(a: BenchArgs) -> Result<u8> {
             e2e.signatures as f64 / e2e.transactions.max(1) as f64,
             e2e.signature_ratio_to_recover_limit
         );
+        out!(
+            "         {:>12.0} tx/s ceiling for this mix if hashing, tries and replay were free (ratio {:.3})",
+            e2e.recover_ceiling_tx_per_s,
+            e2e.recover_ceiling_ratio
+        );
         if let Some(m) = &memory {
             out!(
                 "memory   peak RSS {} KiB verifying {} blocks, {} KiB verifying {} blocks ({:+.1}%)",
