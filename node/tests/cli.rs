@@ -195,18 +195,22 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
 
 #[test]
 fn run_verifies_a_live_devnet() {
-    let o = ranger(&[
-        "run",
-        "--blocks",
-        "4",
-        "--txs-per-block",
-        "20",
-        "--accounts",
-        "500",
-        "--backend",
-        "cpu",
-        "--json",
-    ]);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--blocks",
+            "4",
+            "--txs-per-block",
+            "20",
+            "--accounts",
+            "500",
+            "--backend",
+            "cpu",
+        ];
+        args.extend_from_slice(extra);
+        ranger(&args)
+    };
+    let o = run(&["--json"]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let last = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -216,19 +220,7 @@ fn run_verifies_a_live_devnet() {
     let j: Value = serde_json::from_str(&last).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(j["summary"]["valid"], 4);
     assert_eq!(j["summary"]["transactions"], 80);
-    let o = ranger(&[
-        "run",
-        "--blocks",
-        "4",
-        "--txs-per-block",
-        "20",
-        "--accounts",
-        "500",
-        "--backend",
-        "cpu",
-        "--fault",
-        "nonce-gap@2",
-    ]);
+    let o = run(&["--fault", "nonce-gap@2"]);
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stdout).contains("INVALID nonce-gap"));
 }
