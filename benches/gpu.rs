@@ -3,7 +3,8 @@
 //! criterion's own measurements.
 //!
 //! `RANGER_BENCH_SIZES=256,4096` picks the sizes (default 256,1024,4096); without a GPU adapter
-//! only the CPU is measured. Run: `cargo bench --bench gpu`.
+//! only the CPU is measured; `RANGER_BENCH_PASSES_ONLY=1` stops after the per-pass times of the
+//! recovery kernels. Run: `cargo bench --bench gpu`.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use ranger::crypto::{Backend, BackendKind, CpuBackend};
@@ -45,6 +46,9 @@ fn main() {
                 Err(e) => eprintln!("pass times: {e}"),
             }
         }
+    }
+    if std::env::var_os("RANGER_BENCH_PASSES_ONLY").is_some() {
+        return;
     }
     let mut kinds = vec![BackendKind::Cpu];
     if gpu.is_some() {

@@ -156,13 +156,84 @@ def keccak():
     out += ["        a[0] ^= rc_lo[round];", "        a[1] ^= rc_hi[round];", "    }", "    *s = a;", "}", ""]
     return "\n".join(out)
 
-# Field elements in radix 2^13 (recover_mul): 20 limbs, limbs 0..18 below 2^13 and limb 19 below
-# 2^14 ("loose": the value is below 2^261, not reduced). A product's columns then stay below
-# 2^30.2, so the 400 limb products are a plain multiply-add each, no carry handling.
+# Field elements in radix 2^13 (recover_mul): 20 limbs, each at most 2^13 ("loose": the value is
+# not reduced, and a limb may be exactly 2^13 where a short carry chain stopped). A product's
+# columns then stay below 2^30.4, so the 400 limb products are a plain multiply-add each, no
+# carry handling. Every bound below is checked by interval arithmetic when the file is generated.
 P_INT = 2**256 - 2**32 - 977
 F13_N = 20
 # 2^260 mod p = 16 * (2^32 + 977) = 7440 + 1 * 2^13 + 1024 * 2^26.
 FOLD = (7440, 1, 1024)
+# The largest loose limb, and the largest limb f13_norm takes (21 loose limbs, from f13_mul21).
+LOOSE = 2**13
+NORM_IN = 21 * LOOSE
+U32 = 2**32
+
+
+def chain_max(vals, keep):
+    """Upper bounds of a carry chain over limbs with bounds vals: (limb bounds, carry bound).
+    With keep, the last limb keeps its carry."""
+    out, cy = [], 0
+    for k, x in enumerate(vals):
+        v = x + cy
+        assert v < U32
+        if k == len(vals) - 1 and keep:
+            out.append(v)
+            return out, 0
+        out.append(min(v, 8191))
+        cy = v >> 13
+    return out, cy
+
+
+def short_chain_len(vals):
+    """Limbs a chain must cover after a fold into the low limbs: it stops at the first limb whose
+    incoming carry is at most 1, which then keeps it and stays at most 2^13."""
+    cy = 0
+    for k, x in enumerate(vals):
+        if cy <= 1 and x <= 8191:
+            return k + 1
+        cy = (x + cy) >> 13
+    raise AssertionError("no short chain")
+
+
+def fold_max(lo, hi):
+    """Bounds of lo + hi * 2^260 folded as (7440, 1, 1024) into limbs 0.., hi at limb 0."""
+    out = list(lo) + [0] * max(0, len(hi) + 2 - len(lo))
+    for i, h in enumerate(hi):
+        out[i] += FOLD[0] * h
+        out[i + 1] += h
+        out[i + 2] += h << 10
+    assert all(x < U32 for x in out)
+    return out
+
+
+def tail_plan():
+    """Chain lengths of the product reduction, checked: columns, chain over columns 20..38,
+    fold, full chain, fold, short chain."""
+    col = [sum(LOOSE * LOOSE for i in range(F13_N) if 0 <= k - i < F13_N) for k in range(39)]
+    assert max(col) < 2**31
+    hi, cy = chain_max(col[20:], False)
+    d = fold_max(col[:20], hi + [cy])
+    e, cy = chain_max(d, False)
+    o = fold_max(e[:20], e[20:] + [cy])[:20]
+    n = short_chain_len(o)
+    out, _ = chain_max(o[:n], True)
+    assert max(out + o[n:]) <= LOOSE
+    return n
+
+
+def norm_plan():
+    n, _ = chain_max([NORM_IN] * F13_N, True)
+    t = n[19] >> 13
+    o = fold_max(n[:19] + [8191], [t])[:20]
+    k = short_chain_len(o)
+    out, _ = chain_max(o[:k], True)
+    assert max(out + o[k:]) <= LOOSE
+    return k
+
+
+TAIL_CHAIN = tail_plan()
+NORM_CHAIN = norm_plan()
 
 
 def f13_limbs(v):
@@ -179,6 +250,7 @@ def f13_sub_const():
     out.append(rem)
     assert sum(c << (13 * i) for i, c in enumerate(out)) == 64 * P_INT
     assert all(c >= 16384 for c in out)
+    assert max(out) + LOOSE <= NORM_IN
     return out
 
 
@@ -186,11 +258,11 @@ def f13_const(name, limbs):
     return f"const {name}: F13 = F13({', '.join(f'{x}u' for x in limbs)});"
 
 
-def carry_chain(src, dst, n, last_keep):
-    """dst[0..n) = src with carries propagated; the carry out of limb n-1 stays in it when
+def carry_chain(src, dst, n, last_keep, first=0):
+    """dst[first..n) = src with carries propagated; the carry out of limb n-1 stays in it when
     last_keep, else goes to dst[n]."""
     out = ["    cy = 0u;"]
-    for k in range(n):
+    for k in range(first, n):
         if k == n - 1 and last_keep:
             out.append(f"    {dst}{k} = {src(k)} + cy;")
         else:
@@ -201,32 +273,32 @@ def carry_chain(src, dst, n, last_keep):
 
 
 def f13_reduce_tail():
-    """From columns c0..c38 (each below 2^31) to a loose element."""
+    """From columns c0..c38 to a loose element (twin: f13::reduce_columns)."""
     out = []
-    out += carry_chain(lambda k: f"c{k}", "r", 39, False)
+    # Columns 20..38 carried among themselves (r20..r39); columns 0..19 take the fold as they are.
+    out += carry_chain(lambda k: f"c{k}", "r", 39, False, first=20)
     # Fold 1: r20..r39 times 2^260 = (7440, 1, 1024) into limbs 0..21.
     h = lambda i: f"r{20 + i}" if 0 <= i < 20 else None
     for k in range(22):
-        terms = [f"r{k}"] if k < 20 else []
+        terms = [f"c{k}"] if k < 20 else []
         if h(k): terms.append(f"{FOLD[0]}u * {h(k)}")
         if h(k - 1): terms.append(h(k - 1))
         if h(k - 2): terms.append(f"({h(k - 2)} << 10u)")
         out.append(f"    d{k} = {' + '.join(terms)};")
     out += carry_chain(lambda k: f"d{k}", "e", 22, False)
-    # Fold 2: e20..e22 (below 2^42 together) the same way, then one carry chain; limb 19 keeps
-    # the last carry (the value is then below 2^260 + 2^80).
+    # Fold 2: e20..e22 the same way, then a chain only as far as the carry can reach.
     g = {k: [f"e{k}"] for k in range(20)}
     for i, name in enumerate(["e20", "e21", "e22"]):
         g[i].append(f"{FOLD[0]}u * {name}")
         g[i + 1].append(name)
         g[i + 2].append(f"({name} << 10u)")
-    out += carry_chain(lambda k: " + ".join(g[k]), "o", 20, True)
-    out.append("    return F13(" + ", ".join(f"o{k}" for k in range(20)) + ");")
+    out += carry_chain(lambda k: " + ".join(g[k]), "o", TAIL_CHAIN, True)
+    out.append("    return F13(" + ", ".join(f"o{k}" if k < TAIL_CHAIN else f"e{k}" for k in range(20)) + ");")
     return out
 
 
 def f13_vars():
-    names = [f"r{k}" for k in range(40)] + [f"d{k}" for k in range(22)] + [f"e{k}" for k in range(23)] \
+    names = [f"r{k}" for k in range(20, 40)] + [f"d{k}" for k in range(22)] + [f"e{k}" for k in range(23)] \
         + [f"o{k}" for k in range(20)]
     return ["    var v: u32;", "    var cy: u32;"] + [f"    var {n}: u32;" for n in names]
 
@@ -234,9 +306,9 @@ def f13_vars():
 def f13():
     out = [HEADER,
            "// shared/f13.wgsl: arithmetic modulo p on 20 limbs of 13 bits (radix 2^13), for the point",
-           "// formulas of recover_mul. Loose form: limbs 0..18 below 2^13, limb 19 below 2^14, value below",
-           "// 2^261 and not reduced; f13_to gives the reduced 8x32-bit limbs. Products need no carry",
-           "// handling (400 multiply-adds, columns below 2^30.2), which makes a multiplication about",
+           "// formulas of recover_mul. Loose form: every limb at most 2^13 (carry chains stop where the",
+           "// carry dies out), value not reduced; f13_to gives the reduced 8x32-bit limbs. Products need no",
+           "// carry handling (400 multiply-adds, columns below 2^30.4), which makes a multiplication about",
            "// half the instructions of the 32-bit-limb one built from 16-bit halves.",
            "// Twin: src/gpu/twin/f13.rs (same functions, same bounds).", "",
            "alias F13 = array<u32, 20>;", "",
@@ -267,14 +339,25 @@ def f13():
         out.append(f"    let c{k} = {' + '.join(parts)};")
     out += f13_reduce_tail()
     out += ["}", "",
-            "// Limbs below 2^31 to the loose form: a carry chain, the bits of limb 19 above 13 folded back",
-            "// (times 2^260 mod p), a second chain (twin: f13::norm).",
+            f"// Limbs up to {NORM_IN} to the loose form: a carry chain, the bits of limb 19 above 13",
+            f"// folded back (times 2^260 mod p), a chain over limbs 0..{NORM_CHAIN - 1} (as far as that carry",
+            "// reaches; twin: f13::norm).",
             "fn f13_norm(s: F13) -> F13 {", "    var v: u32;", "    var cy: u32;"]
     out += [f"    var n{k}: u32;" for k in range(20)] + [f"    var o{k}: u32;" for k in range(20)]
     out += carry_chain(lambda k: f"s[{k}]", "n", 20, True)
     out.append("    let t = n19 >> 13u;")
     out.append("    n19 = n19 & 0x1FFFu;")
     fold = {0: f" + {FOLD[0]}u * t", 1: " + t", 2: " + (t << 10u)"}
+    out += carry_chain(lambda k: f"n{k}" + fold.get(k, ""), "o", NORM_CHAIN, True)
+    out.append("    return F13(" + ", ".join(f"o{k}" if k < NORM_CHAIN else f"n{k}" for k in range(20)) + ");")
+    out += ["}", "",
+            "// A loose element with limbs 0..18 below 2^13 and limb 19 below 2^14, for packing: two",
+            "// full chains around the fold of limb 19's top bits (twin: f13::strict).",
+            "fn f13_strict(s: F13) -> F13 {", "    var v: u32;", "    var cy: u32;"]
+    out += [f"    var n{k}: u32;" for k in range(20)] + [f"    var o{k}: u32;" for k in range(20)]
+    out += carry_chain(lambda k: f"s[{k}]", "n", 20, True)
+    out.append("    let t = n19 >> 13u;")
+    out.append("    n19 = n19 & 0x1FFFu;")
     out += carry_chain(lambda k: f"n{k}" + fold.get(k, ""), "o", 20, True)
     out.append("    return F13(" + ", ".join(f"o{k}" for k in range(20)) + ");")
     out += ["}", ""]
@@ -316,10 +399,11 @@ def f13_helpers():
         words[j].append(f"(a[{i}] << {off}u)" if off else f"a[{i}]")
         if off > 19:
             words[j + 1].append(f"(a[{i}] >> {32 - off}u)")
-    out += ["// The reduced 8x32-bit limbs of a loose element (twin: f13::to_limbs): pack the 261 bits,",
+    out += ["// The reduced 8x32-bit limbs of a loose element (twin: f13::to_limbs): strict limbs, pack the 261 bits,",
             "// fold bits 256.. back as 2^256 = 2^32 + 977 (twice, the second for a carry), subtract p",
             "// once if needed.",
-            "fn f13_to(a: F13) -> Limbs {",
+            "fn f13_to(x: F13) -> Limbs {",
+            "    let a = f13_strict(x);",
             "    var r = Limbs(" + ", ".join(" | ".join(words[j]) for j in range(8)) + ");",
             f"    var top = {' | '.join(words[8])};",
             "    var f = add_carry(r, Limbs(top * 977u, top, 0u, 0u, 0u, 0u, 0u, 0u));",
