@@ -1,7 +1,7 @@
 // recover_mul.wgsl: pass 2 of recovery. Q = k1*R + k2*phi(R) + u1*G in projective coordinates
 // over the radix-2^13 field, with complete formulas: one Strauss-Shamir chain over signed 4-bit digits of the GLV halves
-// (4 doublings and 2 table additions per window), then 32 additions of affine entries of the G
-// table (no doubling). The schedule is the same for every input and table entries are picked
+// (4 doublings and 2 table additions per window), then 20 additions of affine entries of the G
+// table (signed 13-bit digits of u1, no doubling). The schedule is the same for every input and table entries are picked
 // with selects, so the SIMD lanes of lavapipe never diverge. Code 4 when Q is at infinity.
 // Twin: src/gpu/twin/recover.rs (multiply).
 // import: layout field glv f13 proj
@@ -11,9 +11,10 @@
 @group(0) @binding(2) var<storage, read> g_table: array<AffinePoint>;
 @group(0) @binding(3) var<storage, read_write> jac: array<ProjSlot>;
 
-// Entries per window of the G table (8-bit windows, 32 of them).
-const G_ENTRIES: u32 = 256u;
-const G_WINDOWS: u32 = 32u;
+// The G table: window w holds m * 2^(13w) * G for m = 1..4096 (twin: curve::g_table).
+const G_BITS: u32 = 13u;
+const G_ENTRIES: u32 = 4096u;
+const G_WINDOWS: u32 = 20u;
 // Multiples 1..8 of R (signed by k1) in t[0..8], of phi(R) (signed by k2) in t[8..16].
 const TABLE_LEN: u32 = 8u;
 
@@ -61,12 +62,27 @@ fn multiply(p: PrepSlot) -> ProjSlot {
             acc = sel_proj(proj_add(acc, q), acc, m == 0u);
         }
     }
+    // Signed digits of u1 (twin: curve::g_digits): a window above 4096 becomes negative and
+    // carries one into the next.
+    let u1 = p.u1;
+    var carry = 0u;
     for (var w = 0u; w < opaque(G_WINDOWS); w++) {
-        let bit = w * 8u;
-        let b = (p.u1[bit / 32u] >> (bit % 32u)) & 0xFFu;
-        // Entry 0 (zeros) is read for a zero byte, and its sum thrown away.
-        let e = g_table[w * G_ENTRIES + b];
-        acc = sel_proj(proj_add_affine(acc, f13_from(e.x), f13_from(e.y)), acc, b == 0u);
+        let bit = w * G_BITS;
+        let i = bit / 32u;
+        let off = bit % 32u;
+        var v = u1[i] >> off;
+        if (off > 32u - G_BITS && i < 7u) {
+            v = v | (u1[i + 1u] << (32u - off));
+        }
+        let raw = (v & 0x1FFFu) + carry;
+        let neg = raw > G_ENTRIES;
+        let m = select(raw, 8192u - raw, neg);
+        carry = select(0u, 1u, neg);
+        // Entry 0 is read for a zero digit, and its sum thrown away.
+        let e = g_table[w * G_ENTRIES + max(m, 1u) - 1u];
+        var y = f13_from(e.y);
+        y = f13_sel(y, f13_neg(y), neg);
+        acc = sel_proj(proj_add_affine(acc, f13_from(e.x), y), acc, m == 0u);
     }
     let z = f13_to(acc.z);
     if (is_zero(z)) {

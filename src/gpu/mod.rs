@@ -6,11 +6,12 @@
 //!
 //! Recovery is three passes over pooled device buffers: `recover_prepare` (range checks, R from r
 //! and the parity, u1 = −z/r and u2 = s/r mod n, GLV split of u2), `recover_mul` (k1·R + k2·φ(R)
-//! by Strauss–Shamir over signed 4-bit digits, then u1·G from a table of 8-bit windows of G, in
-//! projective coordinates with complete formulas over a radix-2^13 field (`twin::f13`: a product
-//! is 400 plain multiply-adds) and no branch on data, so lavapipe's SIMD lanes never diverge) and `recover_finish` (one inversion per 8 points by Montgomery's trick, keccak
-//! of x‖y). Only the raw inputs go up and addresses or failure codes come back. `recover_prepare`
-//! and `recover_finish` run their arithmetic through a small "field machine"
+//! by Strauss–Shamir over signed 4-bit digits, then u1·G from a table of signed 13-bit windows
+//! of G, in projective coordinates with complete formulas over a radix-2^13 field (`twin::f13`:
+//! a product is 300 plain multiply-adds by one level of Karatsuba) and no branch on data, so
+//! lavapipe's SIMD lanes never diverge) and `recover_finish` (one inversion per 8 points by
+//! Montgomery's trick, keccak of x‖y). Only the raw inputs go up and addresses or failure codes
+//! come back. `recover_prepare` and `recover_finish` run their arithmetic through a small "field machine"
 //! (`shaders/shared/vm.wgsl`): drivers inline every call, and one call site of the (generated,
 //! unrolled) 256-bit multiplication keeps lavapipe's compile time to seconds.
 //!

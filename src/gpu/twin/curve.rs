@@ -8,6 +8,7 @@
 use super::f13::{self, F13};
 use super::field::{Limbs, ONE, ZERO, fe_add, fe_inv, fe_mul, fe_neg, fe_sqr, fe_sub, is_zero};
 use crate::gpu::layout::AffinePoint;
+use rayon::prelude::*;
 
 /// A point in Jacobian coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +49,15 @@ pub const G: AffinePoint = AffinePoint {
     ],
 };
 
-/// Bits of u1 per window of the G table: 8, so u1·G is 32 table additions and no doubling.
-pub const G_WINDOW_BITS: usize = 8;
-/// Windows in the G table (256 / 8).
-pub const G_WINDOWS: usize = 32;
-/// Entries per window (entry 0 is unused: a zero byte adds nothing).
-pub const G_ENTRIES: usize = 1 << G_WINDOW_BITS;
+/// Bits of u1 per window of the G table: 13, read as signed digits in −4095..=4096, so u1·G is
+/// 20 table additions and no doubling (8-bit windows took 32). The table is 20·4096 affine
+/// points, 5.2 MB.
+pub const G_WINDOW_BITS: usize = 13;
+/// Windows in the G table: the top one holds bits 247..255 and the last carry, at most 512, so
+/// no carry leaves it.
+pub const G_WINDOWS: usize = 20;
+/// Entries per window: the multiples 1..=4096 (a digit 0 adds nothing, a negative one negates y).
+pub const G_ENTRIES: usize = 1 << (G_WINDOW_BITS - 1);
 
 impl Jac {
     /// An affine point with Z = 1.
@@ -362,34 +366,36 @@ pub fn to_affine(p: &Jac) -> Option<(Limbs, Limbs)> {
     Some((fe_mul(&p.x, &zi2), fe_mul(&p.y, &fe_mul(&zi2, &zi))))
 }
 
-/// The G table: entry `w·256 + b` is b·2^(8w)·G in affine coordinates (entry b = 0 is zeros and
-/// never read). Built with additions and one batch inversion.
+/// The G table: entry `w·4096 + m − 1` is m·2^(13w)·G in affine coordinates, m = 1..=4096.
+/// Each window is built with mixed additions and one batch inversion, windows in parallel.
 pub fn g_table() -> Vec<AffinePoint> {
-    let mut jac = Vec::with_capacity(G_WINDOWS * G_ENTRIES);
+    let mut bases = Vec::with_capacity(G_WINDOWS);
     let mut base = Jac::from_affine(&G.x, &G.y);
     for _ in 0..G_WINDOWS {
-        jac.push(INFINITY);
-        let mut acc = base;
-        jac.push(acc);
-        for _ in 2..G_ENTRIES {
-            acc = add(&acc, &base);
-            jac.push(acc);
-        }
+        bases.push(base);
         for _ in 0..G_WINDOW_BITS {
             base = dbl(&base);
         }
     }
-    let mut zs: Vec<Limbs> = jac
-        .iter()
-        .map(|p| if p.is_infinity() { ONE } else { p.z })
-        .collect();
+    bases.par_iter().map(g_window).collect::<Vec<_>>().concat()
+}
+
+/// The multiples 1..=[`G_ENTRIES`] of a finite point, affine.
+fn g_window(base: &Jac) -> Vec<AffinePoint> {
+    // 2^(13w)·G is never at infinity, so the multiples below n are finite too.
+    let (x, y) = to_affine(base).unwrap_or((ZERO, ZERO));
+    let mut jac = Vec::with_capacity(G_ENTRIES);
+    let mut acc = Jac::from_affine(&x, &y);
+    jac.push(acc);
+    for _ in 1..G_ENTRIES {
+        acc = add_affine(&acc, &x, &y);
+        jac.push(acc);
+    }
+    let mut zs: Vec<Limbs> = jac.iter().map(|p| p.z).collect();
     batch_inv(&mut zs);
     jac.iter()
         .zip(&zs)
         .map(|(p, zi)| {
-            if p.is_infinity() {
-                return AffinePoint { x: ZERO, y: ZERO };
-            }
             let zi2 = fe_sqr(zi);
             AffinePoint {
                 x: fe_mul(&p.x, &zi2),
@@ -399,10 +405,31 @@ pub fn g_table() -> Vec<AffinePoint> {
         .collect()
 }
 
+/// Signed digits of u1 for the G table, low window first: (|d|, d < 0) with u1 = Σ d·2^(13w),
+/// d in −4095..=4096 (the kernel computes the same inline).
+pub fn g_digits(u1: &Limbs) -> [(u32, bool); G_WINDOWS] {
+    let mut carry = 0u32;
+    std::array::from_fn(|w| {
+        let bit = w * G_WINDOW_BITS;
+        let (i, off) = (bit / 32, bit % 32);
+        let mut v = u1[i] >> off;
+        if off > 32 - G_WINDOW_BITS && i < 7 {
+            v |= u1[i + 1] << (32 - off);
+        }
+        let raw = (v & ((1 << G_WINDOW_BITS) - 1)) + carry;
+        let neg = raw > G_ENTRIES as u32;
+        carry = u32::from(neg);
+        (if neg { (1 << G_WINDOW_BITS) - raw } else { raw }, neg)
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::field::{from_be_bytes, to_be_bytes};
+    use super::super::field::{
+        N, add_mod, from_be_bytes, gte, sc_mul, sub_mod, sub_raw, to_be_bytes,
+    };
     use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
     use secp256k1::{PublicKey, SecretKey};
 
     fn lib_mul_g(k: &[u8; 32]) -> (Limbs, Limbs) {
@@ -419,20 +446,62 @@ mod tests {
     fn g_table_entries_match_libsecp256k1() {
         let table = g_table();
         assert_eq!(table.len(), G_WINDOWS * G_ENTRIES);
-        for (w, b) in [
-            (0usize, 1usize),
+        for (w, m) in [
+            (0usize, 1u32),
             (0, 2),
-            (0, 255),
+            (0, 4096),
             (1, 1),
-            (5, 77),
-            (31, 255),
-            (31, 128),
+            (5, 777),
+            (10, 4095),
+            (18, 4096),
+            (19, 1),
+            (19, 511),
         ] {
+            // m·2^(13w) as a big-endian scalar.
             let mut k = [0u8; 32];
-            k[31 - w] = b as u8;
+            let shift = G_WINDOW_BITS * w;
+            let wide = u64::from(m) << (shift % 8);
+            for (i, byte) in wide.to_le_bytes().iter().enumerate() {
+                let j = shift / 8 + i;
+                if j < 32 {
+                    k[31 - j] |= byte;
+                }
+            }
             let (x, y) = lib_mul_g(&k);
-            let e = table[w * G_ENTRIES + b];
-            assert_eq!((e.x, e.y), (x, y), "window {w} byte {b}");
+            let e = table[w * G_ENTRIES + m as usize - 1];
+            assert_eq!((e.x, e.y), (x, y), "window {w} multiple {m}");
+        }
+    }
+
+    #[test]
+    fn g_digits_rebuild_u1() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let n_minus_1 = sub_raw(&N, &ONE).0;
+        for i in 0..2_000 {
+            let u1: Limbs = match i {
+                0 => n_minus_1,
+                1 => ZERO,
+                2 => [0x1000 << 19, 0, 0, 0, 0, 0, 0, 0],
+                _ => {
+                    let x: Limbs = rng.random();
+                    if gte(&x, &N) { sub_raw(&x, &N).0 } else { x }
+                }
+            };
+            let mut sum = ZERO;
+            let mut pow = ONE;
+            let mut step = ZERO;
+            step[0] = 1 << G_WINDOW_BITS;
+            for (m, neg) in g_digits(&u1) {
+                assert!(m as usize <= G_ENTRIES);
+                let d = sc_mul(&pow, &[m, 0, 0, 0, 0, 0, 0, 0]);
+                sum = if neg {
+                    sub_mod(&sum, &d, &N)
+                } else {
+                    add_mod(&sum, &d, &N)
+                };
+                pow = sc_mul(&pow, &step);
+            }
+            assert_eq!(sum, u1);
         }
     }
 

@@ -4,13 +4,11 @@
 //! prepare: range checks, R from (r, parity), one inversion of r mod n per chunk of
 //! [`PREP_CHUNK`] items, u1 = −z/r and u2 = s/r mod n, GLV split of u2.
 //! mul: Q = k1·R + k2·φ(R) (Strauss–Shamir over signed 4-bit digits, one shared chain of
-//! doublings) + u1·G (32 additions from the G table), in projective coordinates with complete
-//! formulas. finish: affine Q by one inversion per chunk of [`FINISH_CHUNK`] items (Montgomery's
-//! trick), keccak of x‖y, the last 20 bytes.
+//! doublings) + u1·G (20 additions from the G table, signed 13-bit digits), in projective
+//! coordinates with complete formulas. finish: affine Q by one inversion per chunk of
+//! [`FINISH_CHUNK`] items (Montgomery's trick), keccak of x‖y, the last 20 bytes.
 
-use super::curve::{
-    G_ENTRIES, G_WINDOW_BITS, G_WINDOWS, Proj, batch_inv, proj_add, proj_add_affine, proj_dbl,
-};
+use super::curve::{G_ENTRIES, Proj, batch_inv, g_digits, proj_add, proj_add_affine, proj_dbl};
 use super::f13::{self, F13};
 use super::field::{
     Limbs, N, ONE, P, fe_add, fe_mul, fe_neg, fe_sqr, fe_sqrt, gte, is_zero, neg_mod, sc_inv,
@@ -179,12 +177,14 @@ pub fn multiply(prep: &PrepSlot, g_table: &[AffinePoint]) -> ProjSlot {
         acc = add_digit(&acc, &t1, d1[w]);
         acc = add_digit(&acc, &t2, d2[w]);
     }
-    for w in 0..G_WINDOWS {
-        let bit = w * G_WINDOW_BITS;
-        let b = (prep.u1[bit / 32] >> (bit % 32)) & 0xFF;
-        if b != 0 {
-            let e = &g_table[w * G_ENTRIES + b as usize];
-            acc = proj_add_affine(&acc, &f13::from_limbs(&e.x), &f13::from_limbs(&e.y));
+    for (w, (m, neg)) in g_digits(&prep.u1).into_iter().enumerate() {
+        if m != 0 {
+            let e = &g_table[w * G_ENTRIES + m as usize - 1];
+            let mut y = f13::from_limbs(&e.y);
+            if neg {
+                y = f13::sub(&f13::ZERO, &y);
+            }
+            acc = proj_add_affine(&acc, &f13::from_limbs(&e.x), &y);
         }
     }
     let z = f13::to_limbs(&acc.z);
