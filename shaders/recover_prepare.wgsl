@@ -1,8 +1,10 @@
-// recover_prepare.wgsl: pass 1 of recovery, PREP_CHUNK items per invocation. Range checks (codes
-// 1-3), R from r and the recovery id's parity (code 4 when r is not an x-coordinate), then one
+// recover_prepare.wgsl: pass 1 of recovery, PREP_CHUNK items per invocation. Per item: range
+// checks (codes 1-3) and R from r and the recovery id's parity (code 4 when r is not an
+// x-coordinate), the square root by an addition chain over the radix-2^13 field with the same
+// steps in every lane (a failed item takes r = 1 through them). Then, in the field machine, one
 // batch inversion of the chunk's r mod n, u1 = -z/r and u2 = s/r mod n, and the GLV split of u2.
 // Twin: src/gpu/twin/recover.rs (prepare_chunk).
-// import: layout field arith glv vm
+// import: layout field arith glv vm f13
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> inputs: array<RecoverInput>;
@@ -20,10 +22,6 @@ const PREP_CHUNK: u32 = 8u;
 // Field-machine registers: r of item i in r(i) (1 for an item that failed), prefix products in
 // r(8 + i), then these; the power table is r32-r47.
 const R_PREFIX: u32 = 8u;
-const R_RHS: u32 = 17u;    // r^3 + 7
-const R_Y: u32 = 18u;      // y of R
-const R_CHK: u32 = 19u;    // y^2
-const R_SEVEN: u32 = 20u;
 const R_INV: u32 = 21u;    // running inverse of the prefix product, mod n
 const R_RINV: u32 = 22u;   // 1/r of the current item
 const R_S: u32 = 23u;
@@ -46,9 +44,68 @@ const R_T3: u32 = 55u;
 // Steps per item of the back pass: 1/r, running inverse, load (control), 9 scalar operations,
 // write (control).
 const BACK_STEPS: u32 = 13u;
-// Steps per item of the front pass: load and r^2, r^3, r^3 + 7, the square root, y^2, check
-// (control).
-const FRONT_STEPS: u32 = 5u + POW_STEPS;
+
+// x^((p+1)/4), the square root for p = 3 mod 4, by an addition chain: per step, square the
+// accumulator (bits 0-7) times, multiply by slot (bits 8-15), store in slot (bits 16-23). Slot 0
+// is x, slot 7 is 1; the chain builds x^(2^k - 1) for k = 2, 3, 6, 9, 11, 22, 44, 88, 176, 220,
+// 223, then the exponent's low bits: 253 squarings and 14 multiplications, where the 4-bit
+// window power took 256 and 64 (twin: f13::SQRT_CHAIN).
+const SQRT_STEPS: u32 = 14u;
+const SQRT_CHAIN: array<u32, 14> = array<u32, 14>(
+    0x010001u, 0x020001u, 0x030203u, 0x030203u, 0x030102u, 0x04030Bu, 0x050416u,
+    0x06052Cu, 0x060658u, 0x06052Cu, 0x060203u, 0x060417u, 0x060106u, 0x060702u);
+
+fn f13_sqrt(x: F13) -> F13 {
+    var slot: array<F13, 8>;
+    slot[0] = x;
+    slot[7] = F13_ONE;
+    var chain = SQRT_CHAIN;
+    var acc = x;
+    for (var i = 0u; i < opaque(SQRT_STEPS); i++) {
+        let st = chain[i];
+        for (var j = 0u; j < (st & 0xFFu); j++) {
+            acc = f13_sqr(acc);
+        }
+        acc = f13_mul(acc, slot[(st >> 8u) & 0xFFu]);
+        slot[st >> 16u] = acc;
+    }
+    return acc;
+}
+
+// Range checks and R for one item (twin: recover::prepare_front); leaves r, or 1 for a failed
+// item, in register `item` for the batch inversion.
+fn prepare_front(item: u32, input: RecoverInput) -> PrepSlot {
+    let r = limbs_from_raw(input.r);
+    let s = limbs_from_raw(input.s);
+    var code = 0u;
+    if (input.recid > 1u) {
+        code = 1u;
+    } else if (is_zero(r) || gte(r, N)) {
+        code = 2u;
+    } else if (is_zero(s) || gte(s, N)) {
+        code = 3u;
+    }
+    // y^2 = r^3 + 7 (r < n < p), the same steps in every lane.
+    let x = select_limbs(ONE, r, code == 0u);
+    let xf = f13_from(x);
+    let rhs = f13_add(f13_mul(f13_sqr(xf), xf), F13_SEVEN);
+    let yf = f13_sqrt(rhs);
+    let is_root = limbs_eq(f13_to(f13_sqr(yf)), f13_to(rhs));
+    var y = f13_to(yf);
+    y = select_limbs(y, fe_neg(y), (y[0] & 1u) != input.recid);
+    if (code == 0u && !is_root) {
+        code = 4u;
+    }
+    var out = empty_prep(code);
+    if (code == 0u) {
+        out.rx = r;
+        out.ry = y;
+        reg[item] = r;
+    } else {
+        reg[item] = ONE;
+    }
+    return out;
+}
 
 @compute @workgroup_size(64)
 fn recover_prepare(@builtin(global_invocation_id) gid: vec3<u32>,
@@ -60,76 +117,21 @@ fn recover_prepare(@builtin(global_invocation_id) gid: vec3<u32>,
     let n = min(PREP_CHUNK, params.count - base);
     reg[R_ZERO] = ZERO;
     reg[R_ONE] = ONE;
-    reg[R_SEVEN] = Limbs(7u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
     reg[R_G1] = G1;
     reg[R_G2] = G2;
     reg[R_MB1] = MINUS_B1;
     reg[R_MB2] = MINUS_B2;
     reg[R_LAMBDA] = LAMBDA;
-    // Stages: 0 per item: checks, R (square root); 1 prefix products of r; 2 their inverse mod
-    // n; 3 per item, backwards: 1/r, u1, u2 and the GLV split.
-    var stage = 0u;
+    for (var item = 0u; item < n; item++) {
+        prep[base + item] = prepare_front(item, inputs[base + item]);
+    }
+    // Stages: 1 prefix products of r; 2 their inverse mod n; 3 per item, backwards: 1/r, u1, u2
+    // and the GLV split.
+    var stage = 1u;
     var k = 0u;
     loop {
         var i = OP_NOP;
-        if (stage == 0u) {
-            if (k >= n * FRONT_STEPS) {
-                stage = 1u;
-                k = 0u;
-                continue;
-            }
-            let item = k / FRONT_STEPS;
-            let sub = k % FRONT_STEPS;
-            if (sub == 0u) {
-                let input = inputs[base + item];
-                // Range checks; a failing item keeps r = 1 in the batch inversion.
-                reg[item] = ONE;
-                var code = 0u;
-                let r = limbs_from_raw(input.r);
-                let s = limbs_from_raw(input.s);
-                if (input.recid > 1u) {
-                    code = 1u;
-                } else if (is_zero(r) || gte(r, N)) {
-                    code = 2u;
-                } else if (is_zero(s) || gte(s, N)) {
-                    code = 3u;
-                }
-                if (code != 0u) {
-                    prep[base + item] = empty_prep(code);
-                    k = (item + 1u) * FRONT_STEPS;
-                    continue;
-                }
-                reg[item] = r;
-                i = ins(OP_SQR, R_RHS, item, item);
-            } else if (sub == 1u) {
-                i = ins(OP_MUL, R_RHS, R_RHS, item);
-            } else if (sub == 2u) {
-                i = ins(OP_ADD, R_RHS, R_RHS, R_SEVEN);
-            } else if (sub == 3u) {
-                pow_setup(R_Y, reg[R_RHS]);
-                i = pow_ins(0u, R_Y, P_SQRT_EXP, OP_MUL, OP_SQR);
-            } else if (sub < 3u + POW_STEPS) {
-                i = pow_ins(sub - 3u, R_Y, P_SQRT_EXP, OP_MUL, OP_SQR);
-            } else if (sub == 3u + POW_STEPS) {
-                i = ins(OP_SQR, R_CHK, R_Y, R_Y);
-            } else {
-                var out = empty_prep(0u);
-                if (!limbs_eq(reg[R_CHK], reg[R_RHS])) {
-                    out.code = 4u;
-                    reg[item] = ONE;
-                } else {
-                    var y = reg[R_Y];
-                    if ((y[0] & 1u) != inputs[base + item].recid) {
-                        y = fe_neg(y);
-                    }
-                    out.rx = reg[item];
-                    out.ry = y;
-                }
-                prep[base + item] = out;
-                k++;
-                continue;
-            }
-        } else if (stage == 1u) {
+        if (stage == 1u) {
             if (k < n) {
                 var prev = R_ONE;
                 if (k > 0u) {

@@ -338,6 +338,8 @@ def f13():
            f13_const("F13_SUB", f13_sub_const()),
            f13_const("F13_ONE", f13_limbs(1)),
            f13_const("F13_ZERO", f13_limbs(0)),
+           "// b = 7 of the curve (recover_prepare's r^3 + 7).",
+           f13_const("F13_SEVEN", f13_limbs(7)),
            "// beta of the endomorphism (glv.wgsl's BETA).",
            f13_const("F13_BETA", f13_limbs(0x7AE96A2B657C07106E64479EAC3434E99CF0497512F58995C1396C28719501EE)),
            "",

@@ -13,6 +13,8 @@ alias F13 = array<u32, 20>;
 const F13_SUB: F13 = F13(19392u, 24566u, 20477u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 24573u, 32765u);
 const F13_ONE: F13 = F13(1u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
 const F13_ZERO: F13 = F13(0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+// b = 7 of the curve (recover_prepare's r^3 + 7).
+const F13_SEVEN: F13 = F13(7u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
 // beta of the endomorphism (glv.wgsl's BETA).
 const F13_BETA: F13 = F13(494u, 3240u, 2588u, 4824u, 7187u, 1226u, 3030u, 3746u, 4169u, 3303u, 3386u, 6248u, 6634u, 4643u, 441u, 226u, 1404u, 4443u, 6746u, 245u);
 

@@ -1,8 +1,8 @@
 //! The three recovery passes, as `shaders/recover_prepare.wgsl`, `shaders/recover_mul.wgsl` and
 //! `shaders/recover_finish.wgsl` run them, slot for slot.
 //!
-//! prepare: range checks, R from (r, parity), one inversion of r mod n per chunk of
-//! [`PREP_CHUNK`] items, u1 = −z/r and u2 = s/r mod n, GLV split of u2.
+//! prepare: range checks, R from (r, parity) with the square root by an addition chain in
+//! radix 2^13 (`f13::sqrt_chain`), one inversion of r mod n per chunk of [`PREP_CHUNK`] items, u1 = −z/r and u2 = s/r mod n, GLV split of u2.
 //! mul: Q = k1·R + k2·φ(R) (Strauss–Shamir over signed 4-bit digits, one shared chain of
 //! doublings) + u1·G (20 additions from the G table, signed 13-bit digits), in projective
 //! coordinates with complete formulas. finish: affine Q by one inversion per chunk of
@@ -11,8 +11,8 @@
 use super::curve::{G_ENTRIES, Proj, batch_inv, g_digits, proj_add, proj_add_affine, proj_dbl};
 use super::f13::{self, F13};
 use super::field::{
-    Limbs, N, ONE, P, fe_add, fe_mul, fe_neg, fe_sqr, fe_sqrt, gte, is_zero, neg_mod, sc_inv,
-    sc_mul, sub_raw,
+    Limbs, N, ONE, P, fe_add, fe_mul, fe_neg, fe_sqr, gte, is_zero, neg_mod, sc_inv, sc_mul,
+    sub_raw,
 };
 use super::glv::{BETA, DIGITS, signed_digits, split};
 use super::keccak::keccak_f;
@@ -36,6 +36,9 @@ pub fn limbs_from_raw(w: &[u32; 8]) -> Limbs {
     }
     l
 }
+
+/// b = 7 of the curve.
+const SEVEN: Limbs = [7, 0, 0, 0, 0, 0, 0, 0];
 
 /// Items per invocation of `recover_prepare`: one inversion mod n serves all their 1/r.
 pub const PREP_CHUNK: usize = 8;
@@ -93,12 +96,16 @@ fn prepare_front(input: &RecoverInput) -> PrepSlot {
         out.code = CODE_S_RANGE;
         return out;
     }
-    // y² = r³ + 7 with y's parity from the recovery id (r < n < p).
-    let rhs = fe_add(&fe_mul(&fe_sqr(&r), &r), &[7, 0, 0, 0, 0, 0, 0, 0]);
-    let Some(mut y) = fe_sqrt(&rhs) else {
+    // y² = r³ + 7 with y's parity from the recovery id (r < n < p), over the radix-2^13 field
+    // like the kernel.
+    let rf = f13::from_limbs(&r);
+    let rhs = f13::add(&f13::mul(&f13::sqr(&rf), &rf), &f13::from_limbs(&SEVEN));
+    let yf = f13::sqrt_chain(&rhs);
+    if f13::to_limbs(&f13::sqr(&yf)) != f13::to_limbs(&rhs) {
         out.code = CODE_NO_POINT;
         return out;
-    };
+    }
+    let mut y = f13::to_limbs(&yf);
     if (y[0] & 1) != input.recid {
         y = fe_neg(&y);
     }
