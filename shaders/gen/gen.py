@@ -164,7 +164,7 @@ P_INT = 2**256 - 2**32 - 977
 F13_N = 20
 # 2^260 mod p = 16 * (2^32 + 977) = 7440 + 1 * 2^13 + 1024 * 2^26.
 FOLD = (7440, 1, 1024)
-# The largest loose limb, and the largest limb f13_norm takes (21 loose limbs, from f13_mul21).
+# The largest loose limb, and the largest limb f13_norm takes (21 loose limbs, from f13_muls).
 LOOSE = 2**13
 NORM_IN = 21 * LOOSE
 U32 = 2**32
@@ -401,9 +401,9 @@ def f13_helpers():
            "// a - b as a + 64p - b (twin: f13::sub).", "fn f13_sub(a: F13, b: F13) -> F13 {",
            "    return f13_norm(" + all20(lambda i: f"a[{i}] + F13_SUB[{i}] - b[{i}]") + ");", "}", "",
            "fn f13_neg(a: F13) -> F13 {", "    return f13_sub(F13_ZERO, a);", "}", "",
-           "// 21 * a (= 3b), limb by limb below 2^19, then normalized (twin: f13::mul21).",
-           "fn f13_mul21(a: F13) -> F13 {",
-           "    return f13_norm(" + all20(lambda i: f"a[{i}] * 21u") + ");", "}", ""]
+           "// k * a for k <= 21 (21 = 3b), limb by limb, then one normalization (twin: f13::muls).",
+           "fn f13_muls(a: F13, k: u32) -> F13 {",
+           "    return f13_norm(" + all20(lambda i: f"a[{i}] * k") + ");", "}", ""]
     # from: bits 13i.. of the 256-bit value.
     terms = []
     for i in range(F13_N):

@@ -698,9 +698,9 @@ fn f13_neg(a: F13) -> F13 {
     return f13_sub(F13_ZERO, a);
 }
 
-// 21 * a (= 3b), limb by limb below 2^19, then normalized (twin: f13::mul21).
-fn f13_mul21(a: F13) -> F13 {
-    return f13_norm(F13(a[0] * 21u, a[1] * 21u, a[2] * 21u, a[3] * 21u, a[4] * 21u, a[5] * 21u, a[6] * 21u, a[7] * 21u, a[8] * 21u, a[9] * 21u, a[10] * 21u, a[11] * 21u, a[12] * 21u, a[13] * 21u, a[14] * 21u, a[15] * 21u, a[16] * 21u, a[17] * 21u, a[18] * 21u, a[19] * 21u));
+// k * a for k <= 21 (21 = 3b), limb by limb, then one normalization (twin: f13::muls).
+fn f13_muls(a: F13, k: u32) -> F13 {
+    return f13_norm(F13(a[0] * k, a[1] * k, a[2] * k, a[3] * k, a[4] * k, a[5] * k, a[6] * k, a[7] * k, a[8] * k, a[9] * k, a[10] * k, a[11] * k, a[12] * k, a[13] * k, a[14] * k, a[15] * k, a[16] * k, a[17] * k, a[18] * k, a[19] * k));
 }
 
 // A reduced 8x32-bit value in radix 2^13 (twin: f13::from_limbs).

@@ -20,11 +20,11 @@ fn sel_proj(a: Proj, b: Proj, c: bool) -> Proj {
 // The common tail of both additions, from t0 = X1X2, t1 = Y1Y2, t2 = Z1Z2, t3 = X1Y2 + X2Y1,
 // t4 = Y1Z2 + Y2Z1, y3 = X1Z2 + X2Z1 (twin: curve::add_tail).
 fn add_tail(t0: F13, t1: F13, t2: F13, t3: F13, t4: F13, y3: F13) -> Proj {
-    let t0x3 = f13_add(f13_add(t0, t0), t0);
-    let t2b = f13_mul21(t2);
+    let t0x3 = f13_muls(t0, 3u);
+    let t2b = f13_muls(t2, 21u);
     let z3 = f13_add(t1, t2b);
     let t1m = f13_sub(t1, t2b);
-    let y3b = f13_mul21(y3);
+    let y3b = f13_muls(y3, 21u);
     let x = f13_sub(f13_mul(t3, t1m), f13_mul(t4, y3b));
     let y = f13_add(f13_mul(t1m, z3), f13_mul(y3b, t0x3));
     let z = f13_add(f13_mul(z3, t4), f13_mul(t0x3, t3));
@@ -56,15 +56,13 @@ fn proj_add_affine(p: Proj, x: F13, y: F13) -> Proj {
 // 2P, complete (algorithm 9; twin: curve::proj_dbl).
 fn proj_dbl(p: Proj) -> Proj {
     let t0 = f13_sqr(p.y);
-    var z8 = f13_add(t0, t0);
-    z8 = f13_add(z8, z8);
-    z8 = f13_add(z8, z8);
+    let z8 = f13_muls(t0, 8u);
     let t1 = f13_mul(p.y, p.z);
-    let t2 = f13_mul21(f13_sqr(p.z));
+    let t2 = f13_muls(f13_sqr(p.z), 21u);
     let x3 = f13_mul(t2, z8);
     let y3 = f13_add(t0, t2);
     let z3 = f13_mul(t1, z8);
-    let t0b = f13_sub(t0, f13_add(f13_add(t2, t2), t2));
+    let t0b = f13_sub(t0, f13_muls(t2, 3u));
     let y = f13_add(x3, f13_mul(t0b, y3));
     let x = f13_mul(t0b, f13_mul(p.x, p.y));
     return Proj(f13_add(x, x), y, z3);

@@ -167,8 +167,8 @@ pub trait ProjField: Copy + PartialEq + std::fmt::Debug {
     fn sqr(&self) -> Self;
     fn add(&self, o: &Self) -> Self;
     fn sub(&self, o: &Self) -> Self;
-    /// 3b = 21 times self.
-    fn mul21(&self) -> Self;
+    /// k·self for a small k (at most 21 = 3b).
+    fn muls(&self, k: u32) -> Self;
     /// The reduced 32-bit limbs of the value.
     fn reduced(&self) -> Limbs;
 }
@@ -188,8 +188,8 @@ impl ProjField for Limbs {
     fn sub(&self, o: &Self) -> Self {
         fe_sub(self, o)
     }
-    fn mul21(&self) -> Self {
-        fe_mul(self, &[21, 0, 0, 0, 0, 0, 0, 0])
+    fn muls(&self, k: u32) -> Self {
+        fe_mul(self, &[k, 0, 0, 0, 0, 0, 0, 0])
     }
     fn reduced(&self) -> Limbs {
         *self
@@ -211,8 +211,8 @@ impl ProjField for F13 {
     fn sub(&self, o: &Self) -> Self {
         f13::sub(self, o)
     }
-    fn mul21(&self) -> Self {
-        f13::mul21(self)
+    fn muls(&self, k: u32) -> Self {
+        f13::muls(self, k)
     }
     fn reduced(&self) -> Limbs {
         f13::to_limbs(self)
@@ -293,11 +293,11 @@ pub fn proj_add_affine<F: ProjField>(p: &Proj<F>, x: &F, y: &F) -> Proj<F> {
 /// The shared tail of both additions, from t0 = X1X2, t1 = Y1Y2, t2 = Z1Z2, t3 = X1Y2 + X2Y1,
 /// t4 = Y1Z2 + Y2Z1 and y3 = X1Z2 + X2Z1.
 fn add_tail<F: ProjField>(t0: &F, t1: &F, t2: &F, t3: &F, t4: &F, y3: &F) -> Proj<F> {
-    let t0x3 = t0.add(t0).add(t0);
-    let t2b = t2.mul21();
+    let t0x3 = t0.muls(3);
+    let t2b = t2.muls(21);
     let z3 = t1.add(&t2b);
     let t1m = t1.sub(&t2b);
-    let y3b = y3.mul21();
+    let y3b = y3.muls(21);
     Proj {
         x: t3.mul(&t1m).sub(&t4.mul(&y3b)),
         y: t1m.mul(&z3).add(&y3b.mul(&t0x3)),
@@ -308,15 +308,13 @@ fn add_tail<F: ProjField>(t0: &F, t1: &F, t2: &F, t3: &F, t4: &F, y3: &F) -> Pro
 /// 2P, complete: algorithm 9 of the same paper, 6 multiplications, 2 squarings, 1 by 3b.
 pub fn proj_dbl<F: ProjField>(p: &Proj<F>) -> Proj<F> {
     let t0 = p.y.sqr();
-    let z8 = t0.add(&t0);
-    let z8 = z8.add(&z8);
-    let z8 = z8.add(&z8);
+    let z8 = t0.muls(8);
     let t1 = p.y.mul(&p.z);
-    let t2 = p.z.sqr().mul21();
+    let t2 = p.z.sqr().muls(21);
     let x3 = t2.mul(&z8);
     let y3 = t0.add(&t2);
     let z3 = t1.mul(&z8);
-    let t0 = t0.sub(&t2.add(&t2).add(&t2));
+    let t0 = t0.sub(&t2.muls(3));
     let y3 = x3.add(&t0.mul(&y3));
     let x3 = t0.mul(&p.x.mul(&p.y));
     Proj {
