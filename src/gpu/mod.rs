@@ -5,15 +5,16 @@
 //! returns, including the failure variant.
 //!
 //! Recovery is three passes over pooled device buffers: `recover_prepare` (range checks, R from r
-//! and the parity, u1 = −z/r and u2 = s/r mod n, GLV split of u2), `recover_mul` (k1·R + k2·φ(R)
-//! by Strauss–Shamir over signed 4-bit digits, then u1·G from a table of signed 13-bit windows
-//! of G, in projective coordinates with complete formulas over a radix-2^13 field (`twin::f13`:
-//! a product is 300 plain multiply-adds by one level of Karatsuba) and no branch on data, so
-//! lavapipe's SIMD lanes never diverge) and `recover_finish` (one inversion per 8 points by
-//! Montgomery's trick, keccak of x‖y). Only the raw inputs go up and addresses or failure codes
-//! come back. `recover_prepare` and `recover_finish` run their arithmetic through a small "field machine"
-//! (`shaders/shared/vm.wgsl`): drivers inline every call, and one call site of the (generated,
-//! unrolled) 256-bit multiplication keeps lavapipe's compile time to seconds.
+//! and the parity with the square root by an addition chain over a radix-2^13 field, u1 = −z/r
+//! and u2 = s/r mod n with one inversion per 8 items, GLV split of u2), `recover_mul` (k1·R +
+//! k2·φ(R) by Strauss–Shamir over signed 4-bit digits, then u1·G from a table of signed 13-bit
+//! windows of G, in projective coordinates with complete formulas over the radix-2^13 field
+//! (`twin::f13`: a product is 300 plain multiply-adds by one level of Karatsuba) and no branch on
+//! data, so lavapipe's SIMD lanes never diverge) and `recover_finish` (one inversion per 8 points
+//! by Montgomery's trick, keccak of x‖y). Only the raw inputs go up and addresses or failure codes
+//! come back. The mod-n work of `recover_prepare` and all of `recover_finish` run through a small
+//! "field machine" (`shaders/shared/vm.wgsl`): drivers inline every call, and one call site of
+//! the (generated, unrolled) 256-bit multiplication keeps lavapipe's compile time to seconds.
 //!
 //! Environment: `WGPU_BACKEND` (e.g. `vulkan`, `gl`) and `WGPU_ADAPTER_NAME` pick the adapter;
 //! `RANGER_CACHE_DIR` (default `~/.cache/ranger`) holds the Vulkan pipeline cache;

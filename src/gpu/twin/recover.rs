@@ -2,7 +2,8 @@
 //! `shaders/recover_finish.wgsl` run them, slot for slot.
 //!
 //! prepare: range checks, R from (r, parity) with the square root by an addition chain in
-//! radix 2^13 (`f13::sqrt_chain`), one inversion of r mod n per chunk of [`PREP_CHUNK`] items, u1 = −z/r and u2 = s/r mod n, GLV split of u2.
+//! radix 2^13 (`f13::sqrt_chain`), one inversion of r mod n per chunk of [`PREP_CHUNK`] items,
+//! u1 = −z/r and u2 = s/r mod n, GLV split of u2.
 //! mul: Q = k1·R + k2·φ(R) (Strauss–Shamir over signed 4-bit digits, one shared chain of
 //! doublings) + u1·G (20 additions from the G table, signed 13-bit digits), in projective
 //! coordinates with complete formulas. finish: affine Q by one inversion per chunk of
