@@ -297,25 +297,46 @@ def f13_reduce_tail():
     return out
 
 
-def f13_karatsuba():
-    """Columns c0..c38 of a * b: lo = a0 b0, hi = a1 b1, mid = (a0 + a1)(b0 + b1) - lo - hi."""
-    h = F13_N // 2
-    assert h * (2 * LOOSE) ** 2 < U32
-    out = []
+# Levels of Karatsuba in f13_mul: 20 limbs -> halves of 10 -> quarters of 5, 225 limb products.
+KARATSUBA_LEVELS = 2
+
+
+def karatsuba(out, a, b, pre, levels):
+    """Appends lets for the columns of a * b (lists of limb expressions); returns their names.
+    Middle products are formed as (a0 + a1)(b0 + b1) - lo - hi in wrapping u32 arithmetic: a
+    partial sum may wrap, but each result is a sum of limb products below 2^32, so it is exact."""
+    n = len(a)
+    if levels == 0 or n % 2:
+        names = []
+        for k in range(2 * n - 1):
+            terms = [f"{a[i]} * {b[k - i]}" for i in range(n) if 0 <= k - i < n]
+            out.append(f"    let {pre}{k} = {' + '.join(terms)};")
+            names.append(f"{pre}{k}")
+        return names
+    h = n // 2
     for i in range(h):
-        out.append(f"    let sa{i} = a[{i}] + a[{i + h}];")
-        out.append(f"    let sb{i} = b[{i}] + b[{i + h}];")
-    for k in range(2 * h - 1):
-        idx = [i for i in range(h) if 0 <= k - i < h]
-        out.append(f"    let l{k} = {' + '.join(f'a[{i}] * b[{k - i}]' for i in idx)};")
-        out.append(f"    let h{k} = {' + '.join(f'a[{i + h}] * b[{k - i + h}]' for i in idx)};")
-        out.append(f"    let m{k} = {' + '.join(f'sa{i} * sb{k - i}' for i in idx)} - l{k} - h{k};")
-    for k in range(39):
+        out.append(f"    let {pre}sa{i} = {a[i]} + {a[i + h]};")
+        out.append(f"    let {pre}sb{i} = {b[i]} + {b[i + h]};")
+    lo = karatsuba(out, a[:h], b[:h], pre + "l", levels - 1)
+    hi = karatsuba(out, a[h:], b[h:], pre + "h", levels - 1)
+    mid = karatsuba(out, [f"{pre}sa{i}" for i in range(h)], [f"{pre}sb{i}" for i in range(h)],
+                    pre + "m", levels - 1)
+    names = []
+    for k in range(2 * n - 1):
         terms = []
-        if k < 2 * h - 1: terms.append(f"l{k}")
-        if 0 <= k - h < 2 * h - 1: terms.append(f"m{k - h}")
-        if 0 <= k - 2 * h < 2 * h - 1: terms.append(f"h{k - 2 * h}")
-        out.append(f"    let c{k} = {' + '.join(terms)};")
+        if k < 2 * h - 1: terms.append(lo[k])
+        if 0 <= k - h < 2 * h - 1: terms.append(f"({mid[k - h]} - {lo[k - h]} - {hi[k - h]})")
+        if 0 <= k - 2 * h < 2 * h - 1: terms.append(hi[k - 2 * h])
+        out.append(f"    let {pre}{k} = {' + '.join(terms)};")
+        names.append(f"{pre}{k}")
+    return names
+
+
+def f13_karatsuba():
+    """Columns c0..c38 of a * b by KARATSUBA_LEVELS levels of Karatsuba."""
+    out = []
+    karatsuba(out, [f"a[{i}]" for i in range(F13_N)], [f"b[{i}]" for i in range(F13_N)], "c",
+              KARATSUBA_LEVELS)
     return out
 
 
@@ -330,7 +351,7 @@ def f13():
            "// shared/f13.wgsl: arithmetic modulo p on 20 limbs of 13 bits (radix 2^13), for the point",
            "// formulas of recover_mul and the square root of recover_prepare. Loose form: every limb at",
            "// most 2^13 (carry chains stop where the carry dies out), value not reduced; f13_to gives the",
-           "// reduced 8x32-bit limbs. Products need no carry handling (300 multiply-adds by one level of",
+           "// reduced 8x32-bit limbs. Products need no carry handling (225 multiply-adds by two levels of",
            "// Karatsuba, columns below 2^30.4), which makes a multiplication well under half the",
            "// instructions of the 32-bit-limb one built from 16-bit halves.",
            "// Twin: src/gpu/twin/f13.rs (same functions, same bounds).", "",
@@ -344,9 +365,9 @@ def f13():
            "// beta of the endomorphism (glv.wgsl's BETA).",
            f13_const("F13_BETA", f13_limbs(0x7AE96A2B657C07106E64479EAC3434E99CF0497512F58995C1396C28719501EE)),
            "",
-           "// a * b, one level of Karatsuba on halves of 10 limbs: 300 limb products instead of 400.",
-           "// The columns are exactly the schoolbook ones; the middle product's columns (sums of limbs",
-           "// up to 2^14) stay below 2^31.4 (twin: f13::mul).",
+           "// a * b, two levels of Karatsuba (halves of 10 limbs, quarters of 5): 225 limb products",
+           "// instead of 400. The columns are exactly the schoolbook ones; partial sums of the middle",
+           "// products may wrap, their results are exact (twin: f13::mul).",
            "fn f13_mul(a: F13, b: F13) -> F13 {"]
     out += f13_vars()
     out += f13_karatsuba()

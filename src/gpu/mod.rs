@@ -9,7 +9,7 @@
 //! and u2 = s/r mod n with one inversion per 8 items, GLV split of u2), `recover_mul` (k1·R +
 //! k2·φ(R) by Strauss–Shamir over signed 4-bit digits, then u1·G from a table of signed 13-bit
 //! windows of G, in projective coordinates with complete formulas over the radix-2^13 field
-//! (`twin::f13`: a product is 300 plain multiply-adds by one level of Karatsuba) and no branch on
+//! (`twin::f13`: a product is 225 plain multiply-adds by two levels of Karatsuba) and no branch on
 //! data, so lavapipe's SIMD lanes never diverge) and `recover_finish` (one inversion per 8 points
 //! by Montgomery's trick, keccak of x‖y). Only the raw inputs go up and addresses or failure codes
 //! come back. The mod-n work of `recover_prepare` and all of `recover_finish` run through a small
