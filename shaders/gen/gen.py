@@ -332,6 +332,37 @@ def karatsuba(out, a, b, pre, levels):
     return names
 
 
+def karatsuba_sqr(out, a, pre, levels):
+    """karatsuba() for a * a: the three products are squares, the smallest by cross products
+    once, doubled (a doubling may wrap too; the results are exact)."""
+    n = len(a)
+    if levels == 0 or n % 2:
+        names = []
+        for k in range(2 * n - 1):
+            cross = [f"{a[i]} * {a[k - i]}" for i in range(n) if i < k - i < n]
+            parts = [f"(({' + '.join(cross)}) << 1u)"] if cross else []
+            if k % 2 == 0 and k // 2 < n:
+                parts.append(f"{a[k // 2]} * {a[k // 2]}")
+            out.append(f"    let {pre}{k} = {' + '.join(parts)};")
+            names.append(f"{pre}{k}")
+        return names
+    h = n // 2
+    for i in range(h):
+        out.append(f"    let {pre}sa{i} = {a[i]} + {a[i + h]};")
+    lo = karatsuba_sqr(out, a[:h], pre + "l", levels - 1)
+    hi = karatsuba_sqr(out, a[h:], pre + "h", levels - 1)
+    mid = karatsuba_sqr(out, [f"{pre}sa{i}" for i in range(h)], pre + "m", levels - 1)
+    names = []
+    for k in range(2 * n - 1):
+        terms = []
+        if k < 2 * h - 1: terms.append(lo[k])
+        if 0 <= k - h < 2 * h - 1: terms.append(f"({mid[k - h]} - {lo[k - h]} - {hi[k - h]})")
+        if 0 <= k - 2 * h < 2 * h - 1: terms.append(hi[k - 2 * h])
+        out.append(f"    let {pre}{k} = {' + '.join(terms)};")
+        names.append(f"{pre}{k}")
+    return names
+
+
 def f13_karatsuba():
     """Columns c0..c38 of a * b by KARATSUBA_LEVELS levels of Karatsuba."""
     out = []
@@ -372,17 +403,12 @@ def f13():
     out += f13_vars()
     out += f13_karatsuba()
     out += f13_reduce_tail()
-    out += ["}", "", "// a * a: cross products once, doubled (twin: f13::sqr).", "fn f13_sqr(a: F13) -> F13 {"]
+    out += ["}", "",
+            "// a * a by the same levels of Karatsuba, squaring the halves, quarters of 5 limbs with",
+            "// cross products once, doubled: 135 limb products (twin: f13::sqr).",
+            "fn f13_sqr(a: F13) -> F13 {"]
     out += f13_vars()
-    for k in range(39):
-        cross = [f"a[{i}] * a[{k - i}]" for i in range(20) if i < k - i < 20]
-        sq = f"a[{k // 2}] * a[{k // 2}]" if k % 2 == 0 and k // 2 < 20 else None
-        parts = []
-        if cross:
-            parts.append(f"(({' + '.join(cross)}) << 1u)")
-        if sq:
-            parts.append(sq)
-        out.append(f"    let c{k} = {' + '.join(parts)};")
+    karatsuba_sqr(out, [f"a[{i}]" for i in range(F13_N)], "c", KARATSUBA_LEVELS)
     out += f13_reduce_tail()
     out += ["}", "",
             f"// Limbs up to {NORM_IN} to the loose form: a carry chain, the bits of limb 19 above 13",

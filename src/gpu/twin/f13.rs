@@ -113,21 +113,42 @@ fn karatsuba(a: &[u32], b: &[u32], levels: u32) -> Vec<u32> {
     c
 }
 
-/// a²: cross products once, doubled.
+/// a² by the same levels of Karatsuba as [`mul`], squaring the parts; the smallest by cross
+/// products once, doubled (135 limb products).
 pub fn sqr(a: &F13) -> F13 {
-    let mut c = [0u32; 39];
-    for i in 0..20 {
-        for j in i + 1..20 {
-            c[i + j] += a[i] * a[j];
+    let c = karatsuba_sqr(a, KARATSUBA_LEVELS);
+    reduce_columns(&std::array::from_fn(|k| c[k]))
+}
+
+/// The 2n − 1 columns of a², wrapping like [`karatsuba`].
+fn karatsuba_sqr(a: &[u32], levels: u32) -> Vec<u32> {
+    let n = a.len();
+    let mut c = vec![0u32; 2 * n - 1];
+    if levels == 0 || n % 2 == 1 {
+        for i in 0..n {
+            for j in i + 1..n {
+                c[i + j] = c[i + j].wrapping_add(a[i].wrapping_mul(a[j]));
+            }
         }
-    }
-    for (k, x) in c.iter_mut().enumerate() {
-        *x <<= 1;
-        if k % 2 == 0 && k / 2 < 20 {
-            *x += a[k / 2] * a[k / 2];
+        for (k, x) in c.iter_mut().enumerate() {
+            *x = x.wrapping_shl(1);
+            if k % 2 == 0 {
+                *x = x.wrapping_add(a[k / 2].wrapping_mul(a[k / 2]));
+            }
         }
+        return c;
     }
-    reduce_columns(&c)
+    let h = n / 2;
+    let sa: Vec<u32> = (0..h).map(|i| a[i].wrapping_add(a[i + h])).collect();
+    let lo = karatsuba_sqr(&a[..h], levels - 1);
+    let hi = karatsuba_sqr(&a[h..], levels - 1);
+    let mid = karatsuba_sqr(&sa, levels - 1);
+    for k in 0..2 * h - 1 {
+        c[k] = c[k].wrapping_add(lo[k]);
+        c[k + h] = c[k + h].wrapping_add(mid[k].wrapping_sub(lo[k]).wrapping_sub(hi[k]));
+        c[k + 2 * h] = c[k + 2 * h].wrapping_add(hi[k]);
+    }
+    c
 }
 
 /// Limbs up to 21·2^13 to the loose form: a chain, the bits of limb 19 above 13 folded back, a
