@@ -298,6 +298,9 @@ pub fn mainnet_shape_headers_per_s(
     })
 }
 
+/// Rounds of the end-to-end run; the figure is the fastest.
+pub const END_TO_END_ROUNDS: u32 = 3;
+
 /// The end-to-end figure: full verification (signatures, roots, state replay) of a devnet chain.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct EndToEndFigure {
@@ -342,36 +345,50 @@ pub fn end_to_end(
     recover_limit: f64,
 ) -> Result<EndToEndFigure, EndToEndError> {
     use crate::pipeline::replay::ReplayHook;
-    use crate::pipeline::{Anchor, BlockHook, Input, Mode, Pipeline, PipelineConfig, Verdict};
+    use crate::pipeline::{
+        Anchor, BlockHook, Input, Mode, Pipeline, PipelineConfig, Summary, Verdict,
+    };
     let (spec, blocks) = crate::devnet::generate_in_memory(config, &**backend)?;
     let genesis = crate::devnet::genesis_header(&spec, &**backend)?;
-    let (mut cfg, keys) = PipelineConfig::from_spec(&spec, Mode::Full)?;
-    cfg.anchor = Some(Anchor::of(&genesis));
-    let mut replay = ReplayHook::for_spec(&spec, backend.clone())?
-        .ok_or_else(|| EndToEndError::Invalid("the devnet genesis has no state".into()))?;
-    let mut pipeline = Pipeline::new(cfg, keys, backend.clone());
-    let mut bad = None;
-    let mut signatures = 0u64;
-    let start = Instant::now();
-    let summary = pipeline.run(
-        blocks.into_iter().map(|b| Ok(Input::Rlp(b))),
-        Some(&mut replay as &mut dyn BlockHook),
-        |r| {
-            if r.verdict != Verdict::Valid && bad.is_none() {
-                bad = Some(format!("block {:?}: {:?}", r.block, r.faults.first()));
-            }
-            signatures += r
-                .transactions
-                .iter()
-                .map(|t| t.signers.len().max(1) as u64 + u64::from(t.fee_payer_signer.is_some()))
-                .sum::<u64>();
-            true
-        },
-    )?;
-    let secs = start.elapsed().as_secs_f64();
-    if let Some(b) = bad {
-        return Err(EndToEndError::Invalid(b));
+    // Best of a few rounds, like the paired rates: a moment of load elsewhere slows one round.
+    let mut best: Option<(f64, Summary, u64)> = None;
+    for _ in 0..END_TO_END_ROUNDS {
+        let (mut cfg, keys) = PipelineConfig::from_spec(&spec, Mode::Full)?;
+        cfg.anchor = Some(Anchor::of(&genesis));
+        let mut replay = ReplayHook::for_spec(&spec, backend.clone())?
+            .ok_or_else(|| EndToEndError::Invalid("the devnet genesis has no state".into()))?;
+        let mut pipeline = Pipeline::new(cfg, keys, backend.clone());
+        let mut bad = None;
+        let mut signatures = 0u64;
+        let start = Instant::now();
+        let summary = pipeline.run(
+            blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))),
+            Some(&mut replay as &mut dyn BlockHook),
+            |r| {
+                if r.verdict != Verdict::Valid && bad.is_none() {
+                    bad = Some(format!("block {:?}: {:?}", r.block, r.faults.first()));
+                }
+                signatures += r
+                    .transactions
+                    .iter()
+                    .map(|t| {
+                        t.signers.len().max(1) as u64 + u64::from(t.fee_payer_signer.is_some())
+                    })
+                    .sum::<u64>();
+                true
+            },
+        )?;
+        let secs = start.elapsed().as_secs_f64();
+        if let Some(b) = bad {
+            return Err(EndToEndError::Invalid(b));
+        }
+        if best.as_ref().is_none_or(|(s, _, _)| secs < *s) {
+            best = Some((secs, summary, signatures));
+        }
     }
+    let Some((secs, summary, signatures)) = best else {
+        return Err(EndToEndError::Invalid("no round ran".into()));
+    };
     let tx_per_s = summary.transactions as f64 / secs;
     let sigs_per_tx = signatures as f64 / summary.transactions.max(1) as f64;
     Ok(EndToEndFigure {
