@@ -3,8 +3,8 @@
 //! pipeline over mainnet-shape headers and over a devnet chain with transactions.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ranger::bench::{keccak_inputs, mainnet_shape_chain, recover_inputs};
-use ranger::crypto::bls::{self, BlsSecretKey, SignatureSet};
+use ranger::bench::{bls_inputs, keccak_inputs, mainnet_shape_chain, recover_inputs};
+use ranger::crypto::bls::{self, SignatureSet};
 use ranger::crypto::secp::recover_address;
 use ranger::crypto::{Backend, CpuBackend, keccak256};
 use ranger::pipeline::{Input, Mode, Pipeline, PipelineConfig};
@@ -42,12 +42,7 @@ fn crypto(c: &mut Criterion) {
     });
     g.finish();
 
-    let keys: Vec<BlsSecretKey> = (0..64u8)
-        .map(|i| BlsSecretKey::from_seed(&[i; 32]))
-        .collect();
-    let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
-    let msgs: Vec<[u8; 32]> = (0..64).map(bls::randao_msg).collect();
-    let sigs: Vec<[u8; 96]> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+    let (pks, msgs, sigs) = bls_inputs(64);
     let sets: Vec<SignatureSet<'_>> = (0..64)
         .map(|i| SignatureSet {
             pk: &pks[i],

@@ -157,15 +157,27 @@ pub struct HeadersFigure {
     pub crypto_ceiling_per_s: f64,
 }
 
+/// Seeded randao reveals: `n` proposers' public keys, the messages of blocks `0..n`, and each
+/// proposer's reveal of its block.
+pub fn bls_inputs(
+    n: u8,
+) -> (
+    Vec<crate::crypto::bls::BlsPublicKey>,
+    Vec<[u8; 32]>,
+    Vec<[u8; 96]>,
+) {
+    use crate::crypto::bls::{BlsSecretKey, randao_msg};
+    let keys: Vec<BlsSecretKey> = (0..n).map(|i| BlsSecretKey::from_seed(&[i; 32])).collect();
+    let pks = keys.iter().map(|k| k.public_key()).collect();
+    let msgs: Vec<[u8; 32]> = (0..u64::from(n)).map(randao_msg).collect();
+    let sigs = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+    (pks, msgs, sigs)
+}
+
 /// Randao reveals verified per second through the BLS batch of 64.
 pub fn bls_rate(min: Duration) -> f64 {
-    use crate::crypto::bls::{BlsSecretKey, SignatureSet, randao_msg, verify_batch};
-    let keys: Vec<BlsSecretKey> = (0..64u8)
-        .map(|i| BlsSecretKey::from_seed(&[i; 32]))
-        .collect();
-    let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
-    let msgs: Vec<[u8; 32]> = (0..64).map(randao_msg).collect();
-    let sigs: Vec<[u8; 96]> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+    use crate::crypto::bls::{SignatureSet, verify_batch};
+    let (pks, msgs, sigs) = bls_inputs(64);
     let sets: Vec<SignatureSet<'_>> = (0..64)
         .map(|i| SignatureSet {
             pk: &pks[i],
