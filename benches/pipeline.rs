@@ -3,8 +3,8 @@
 //! pipeline over mainnet-shape headers and over a devnet chain with transactions.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ranger::bench::{bls_inputs, keccak_inputs, mainnet_shape_chain, recover_inputs};
-use ranger::crypto::bls::{self, SignatureSet};
+use ranger::bench::{BlsInputs, keccak_inputs, mainnet_shape_chain, recover_inputs};
+use ranger::crypto::bls;
 use ranger::crypto::secp::recover_address;
 use ranger::crypto::{Backend, CpuBackend, keccak256};
 use ranger::pipeline::{Input, Mode, Pipeline, PipelineConfig};
@@ -42,14 +42,8 @@ fn crypto(c: &mut Criterion) {
     });
     g.finish();
 
-    let (pks, msgs, sigs) = bls_inputs(64);
-    let sets: Vec<SignatureSet<'_>> = (0..64)
-        .map(|i| SignatureSet {
-            pk: &pks[i],
-            msg: &msgs[i],
-            sig: &sigs[i],
-        })
-        .collect();
+    let inputs = BlsInputs::new(64);
+    let sets = inputs.sets();
     let mut g = c.benchmark_group("bls_randao");
     for n in [1usize, 64] {
         g.throughput(Throughput::Elements(n as u64));

@@ -86,17 +86,7 @@ impl Checker {
         if h.time < self.parent.time + self.spec.block_period {
             faults.push(FaultKind::EarlyTimestamp);
         }
-        let present = 14
-            + [
-                h.base_fee.is_some(),
-                h.random_reveal.is_some(),
-                h.mix_hash.is_some(),
-                h.blob_gas_used.is_some(),
-                h.excess_blob_gas.is_some(),
-            ]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let present = h.field_count();
         let wanted = self.spec.forks.header_fields(h.number);
         if present > wanted {
             faults.push(FaultKind::TailFieldBeforeFork);

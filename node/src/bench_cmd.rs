@@ -86,7 +86,14 @@ fn verify_peak_kib(exe: &std::path::Path, dir: &std::path::Path, blocks: u64) ->
         .last()
         .map(str::to_string)
         .unwrap_or_default();
-    let v: serde_json::Value = serde_json::from_str(&last)?;
+    let v: serde_json::Value = serde_json::from_str(&last).map_err(|e| {
+        anyhow::anyhow!(
+            "`ranger verify` over {} ({}) printed no JSON summary ({e}): {}",
+            dir.display(),
+            o.status,
+            String::from_utf8_lossy(&o.stderr).trim()
+        )
+    })?;
     if v["summary"]["invalid"].as_u64() != Some(0) {
         anyhow::bail!("the generated chain of {blocks} blocks did not verify: {last}");
     }

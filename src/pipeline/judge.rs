@@ -11,7 +11,7 @@ use crate::codec::DecodeError;
 use crate::consensus::council::Council;
 use crate::consensus::randao::next_mix_hash;
 use crate::consensus::{Fault, FaultKind};
-use crate::primitives::{Block, Header, TxBody, TxType};
+use crate::primitives::{Block, TxBody, TxType};
 use alloy_primitives::B256;
 
 /// What the judge remembers of the previous block.
@@ -28,19 +28,6 @@ struct Parent {
 pub struct Judge {
     council: Option<Council>,
     parent: Option<Parent>,
-}
-
-fn tail_count(h: &Header) -> usize {
-    14 + [
-        h.base_fee.is_some(),
-        h.random_reveal.is_some(),
-        h.mix_hash.is_some(),
-        h.blob_gas_used.is_some(),
-        h.excess_blob_gas.is_some(),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count()
 }
 
 impl Judge {
@@ -130,7 +117,7 @@ impl Judge {
             }
         }
         let want = cfg.forks.header_fields(h.number);
-        let have = tail_count(h);
+        let have = h.field_count();
         if !cfg.check_fork_fields {
             // No fork schedule given (inspect without --chain): any tail is taken as it is.
         } else if have > want {

@@ -34,6 +34,22 @@ pub struct Header {
     pub excess_blob_gas: Option<u64>,
 }
 
+impl Header {
+    /// Fields of the header's RLP list: the 14 every header has, plus each tail field it carries.
+    pub fn field_count(&self) -> usize {
+        14 + [
+            self.base_fee.is_some(),
+            self.random_reveal.is_some(),
+            self.mix_hash.is_some(),
+            self.blob_gas_used.is_some(),
+            self.excess_blob_gas.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count()
+    }
+}
+
 /// The Istanbul part of `Header::extra`: `vanity (32 bytes, byte 31 = round) || RLP([validators,
 /// seal, committed seals])`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
