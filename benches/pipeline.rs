@@ -7,7 +7,7 @@ use ranger::bench::{BlsInputs, keccak_inputs, mainnet_shape_chain, recover_input
 use ranger::crypto::bls;
 use ranger::crypto::secp::recover_address;
 use ranger::crypto::{Backend, CpuBackend, keccak256};
-use ranger::pipeline::{Input, Mode, Pipeline, PipelineConfig};
+use ranger::pipeline::{Input, Mode, Verifier};
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -57,17 +57,20 @@ fn crypto(c: &mut Criterion) {
 fn pipeline(c: &mut Criterion) {
     let n = 256;
     let (spec, blocks) = mainnet_shape_chain(n, 7);
-    let (cfg, keys) =
-        PipelineConfig::from_spec(&spec, Mode::Headers).unwrap_or_else(|e| panic!("{e}"));
     let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
+    let verifier = Verifier::builder(&spec)
+        .mode(Mode::Headers)
+        .backend(backend)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut g = c.benchmark_group("pipeline");
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("mainnet_shape_headers", |b| {
         b.iter(|| {
-            let mut p = Pipeline::new(cfg.clone(), keys.clone(), backend.clone());
+            let mut v = verifier.fresh();
             let inputs = blocks.iter().map(|b| Ok(Input::Rlp(b.clone())));
-            p.run(inputs, None, |r| {
+            v.run(inputs, |r| {
                 black_box(r);
                 true
             })

@@ -239,7 +239,8 @@ pub fn mainnet_shape_chain(n: usize, seed: u64) -> (crate::consensus::ChainSpec,
         block_period: 1,
         epoch: 604_800,
         committee_size: Some(50),
-        derive_sha: "orig".into(),
+        kind: crate::consensus::chain::ChainKind::Live,
+        derive_sha: crate::trie::DeriveShaImpl::Orig,
         council: keys
             .iter()
             .zip(&bls)
@@ -293,16 +294,20 @@ pub fn mainnet_shape_headers_per_s(
     min: Duration,
     recover_limit: f64,
 ) -> Result<HeadersFigure, HeadersError> {
-    use crate::pipeline::{Input, Mode, Pipeline, PipelineConfig};
+    use crate::pipeline::{Input, Mode, Verifier};
     let (spec, blocks) = mainnet_shape_chain(n, 7);
-    let (cfg, keys) = PipelineConfig::from_spec(&spec, Mode::Headers)?;
     // A figure over blocks that did not verify would measure the wrong work: count them.
     let mut invalid = 0u64;
+    // Built once (each proof of possession checked once), started afresh for every round.
+    let built = Verifier::builder(&spec)
+        .mode(Mode::Headers)
+        .backend(backend.clone())
+        .build()?;
     let per_s = rate(min, n, || {
-        let mut p = Pipeline::new(cfg.clone(), keys.clone(), backend.clone());
+        let mut v = built.fresh();
         let inputs = blocks.iter().map(|b| Ok(Input::Rlp(b.clone())));
-        let verdicts = p.run(inputs, None, |_| true);
-        invalid += verdicts.map_or(n as u64, |s| s.invalid);
+        let verdicts = v.run(inputs, |_| true);
+        invalid += verdicts.map_or(n as u64, |s| s.invalid + s.undecided);
     });
     if invalid > 0 {
         return Err(HeadersError::Invalid(invalid));
@@ -364,42 +369,29 @@ pub fn end_to_end(
     config: &crate::devnet::DevnetConfig,
     recover_limit: f64,
 ) -> Result<EndToEndFigure, EndToEndError> {
-    use crate::pipeline::replay::ReplayHook;
-    use crate::pipeline::{
-        Anchor, BlockHook, Input, Mode, Pipeline, PipelineConfig, Summary, Verdict,
-    };
+    use crate::pipeline::{Input, Summary, Verdict, Verifier};
     let (spec, blocks) = crate::devnet::generate_in_memory(config, &**backend)?;
-    let genesis = crate::devnet::genesis_header(&spec, &**backend)?;
     // Best of a few rounds, like the paired rates: a moment of load elsewhere slows one round.
     let mut best: Option<(f64, Summary, u64)> = None;
     for _ in 0..END_TO_END_ROUNDS {
-        let (mut cfg, keys) = PipelineConfig::from_spec(&spec, Mode::Full)?;
-        cfg.anchor = Some(Anchor::of(&genesis));
-        let mut replay = ReplayHook::for_spec(&spec, backend.clone())?
-            .ok_or_else(|| EndToEndError::Invalid("the devnet genesis has no state".into()))?;
-        let mut pipeline = Pipeline::new(cfg, keys, backend.clone());
+        // A fresh verifier each round: a fresh genesis state for the replay.
+        let mut verifier = Verifier::builder(&spec).backend(backend.clone()).build()?;
         let mut bad = None;
         let mut signatures = 0u64;
         // The chain's bytes are copied for this round before the clock starts.
         let inputs: Vec<Vec<u8>> = blocks.clone();
         let start = Instant::now();
-        let summary = pipeline.run(
-            inputs.into_iter().map(|b| Ok(Input::Rlp(b))),
-            Some(&mut replay as &mut dyn BlockHook),
-            |r| {
-                if r.verdict != Verdict::Valid && bad.is_none() {
-                    bad = Some(format!("block {:?}: {:?}", r.block, r.faults.first()));
-                }
-                signatures += r
-                    .transactions
-                    .iter()
-                    .map(|t| {
-                        t.signers.len().max(1) as u64 + u64::from(t.fee_payer_signer.is_some())
-                    })
-                    .sum::<u64>();
-                true
-            },
-        )?;
+        let summary = verifier.run(inputs.into_iter().map(|b| Ok(Input::Rlp(b))), |r| {
+            if r.verdict != Verdict::Valid && bad.is_none() {
+                bad = Some(format!("block {:?}: {:?}", r.block, r.faults.first()));
+            }
+            signatures += r
+                .transactions
+                .iter()
+                .map(|t| t.signers.len().max(1) as u64 + u64::from(t.fee_payer_signer.is_some()))
+                .sum::<u64>();
+            true
+        })?;
         let secs = start.elapsed().as_secs_f64();
         if let Some(b) = bad {
             return Err(EndToEndError::Invalid(b));

@@ -159,11 +159,7 @@ impl Checker {
             }
         }
         let raws: Vec<&[u8]> = block.transactions.iter().map(|t| t.raw.as_ref()).collect();
-        let imp = self
-            .spec
-            .derive_sha
-            .parse()
-            .unwrap_or_else(|e| panic!("devnet genesis names an unknown DeriveSha impl: {e}"));
+        let imp = self.spec.derive_sha;
         if derive_sha(imp, &raws, &CpuBackend) != h.tx_root {
             faults.push(FaultKind::WrongTxRoot);
         }

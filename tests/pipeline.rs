@@ -10,7 +10,7 @@ use ranger::consensus::istanbul::{block_hash, seal_header};
 use ranger::consensus::{ChainSpec, FaultKind};
 use ranger::crypto::secp::{SigningKey, to_high_s};
 use ranger::crypto::{CpuBackend, keccak256};
-use ranger::pipeline::{BlockReport, Input, Mode, Pipeline, PipelineConfig, Verdict};
+use ranger::pipeline::{BlockReport, Input, Mode, Verdict, Verifier};
 use ranger::primitives::{Block, KaiaFields, Transaction, TxBody, TxSig, TxType};
 use ranger::trie::{DeriveShaImpl, derive_sha};
 use std::sync::Arc;
@@ -19,17 +19,16 @@ const SEED: u64 = 3;
 const COUNCIL: usize = 31;
 
 fn verify(spec: &ChainSpec, mode: Mode, blocks: &[Vec<u8>]) -> Vec<BlockReport> {
-    let (cfg, keys) = PipelineConfig::from_spec(spec, mode).unwrap_or_else(|e| panic!("{e}"));
-    let mut p = Pipeline::new(cfg, keys, Arc::new(CpuBackend));
+    let mut v = Verifier::builder(spec)
+        .mode(mode)
+        .backend(Arc::new(CpuBackend))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
-    p.run(
-        blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))),
-        None,
-        |r| {
-            out.push(r);
-            true
-        },
-    )
+    v.run(blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))), |r| {
+        out.push(r);
+        true
+    })
     .unwrap_or_else(|e| panic!("{e}"));
     out
 }

@@ -7,13 +7,13 @@ use crate::output;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use ranger::codec::block::{BlockOrHeader, decode_block_or_header};
-use ranger::codec::tx::{
-    decode_tx, fee_payer_sig_preimage, sender_tx_hash_preimage, sig_preimage, tx_hash_preimage,
-};
+use ranger::codec::tx::decode_tx;
 use ranger::consensus::ChainSpec;
-use ranger::consensus::txsig::{SigRole, check_tx_sig, claimed_chain_id};
-use ranger::crypto::{CpuBackend, keccak256, secp::recover_address};
-use ranger::pipeline::{BlockReport, Input, Pipeline, PipelineConfig, Verdict};
+use ranger::consensus::txjudge::TxContext;
+use ranger::crypto::CpuBackend;
+use ranger::pipeline::judge::tx_report;
+use ranger::pipeline::stages::recover_transaction;
+use ranger::pipeline::{BlockReport, Input, Verdict, Verifier};
 use ranger::primitives::{Block, TxBody};
 use serde_json::json;
 use std::sync::Arc;
@@ -59,20 +59,20 @@ pub fn run(cmd: InspectCommand) -> Result<u8> {
 
 fn inspect_block(a: BlockArgs) -> Result<u8> {
     let spec = a.chain.as_deref().map(ChainSpec::load).transpose()?;
-    let mut cfg = PipelineConfig::inspect(spec.as_ref());
+    let mut check_transactions = true;
     let (block, claims) = match sniff(read_source(&a.file)?)? {
         Sniffed::Json(text) => {
             let forks = spec.as_ref().map(|s| s.forks.clone()).unwrap_or_default();
             let jb = ranger::codec::json::parse_block_json(&text, &forks)?;
             if !jb.has_transactions {
-                cfg.check_transactions = false;
+                check_transactions = false;
             }
             (jb.block, Some(jb.claims))
         }
         Sniffed::Binary(bytes) => match decode_block_or_header(&bytes) {
             Ok(BlockOrHeader::Block(b)) => (b, None),
             Ok(BlockOrHeader::Header(header)) => {
-                cfg.check_transactions = false;
+                check_transactions = false;
                 (
                     Block {
                         header,
@@ -84,16 +84,13 @@ fn inspect_block(a: BlockArgs) -> Result<u8> {
             Err(e) => bail!("not a Kaia block or header: {e}"),
         },
     };
-    let mut pipeline = Pipeline::new(cfg, Default::default(), Arc::new(CpuBackend));
+    let mut verifier =
+        Verifier::for_lone_block(spec.as_ref(), check_transactions, Arc::new(CpuBackend));
     let mut report = None;
-    pipeline.run(
-        std::iter::once(Ok(Input::Block(Box::new(block)))),
-        None,
-        |r| {
-            report = Some(r);
-            false
-        },
-    )?;
+    verifier.run(std::iter::once(Ok(Input::Block(Box::new(block)))), |r| {
+        report = Some(r);
+        false
+    })?;
     let Some(report) = report else {
         bail!("the pipeline produced no report")
     };
@@ -113,71 +110,31 @@ fn inspect_block(a: BlockArgs) -> Result<u8> {
 }
 
 fn exit_code(r: &BlockReport, claims: &[String]) -> u8 {
-    if r.verdict == Verdict::Invalid || !claims.is_empty() {
-        1
-    } else {
-        0
+    match r.verdict {
+        Verdict::Invalid => 1,
+        _ if !claims.is_empty() => 1,
+        Verdict::Undecided => 2,
+        Verdict::Valid => 0,
     }
 }
 
 fn inspect_tx(a: TxArgs) -> Result<u8> {
     let raw = tx_bytes(&a.raw)?;
     let tx = decode_tx(&raw)?;
-    let chain_id = a.chain_id.or_else(|| claimed_chain_id(&tx));
-    let c = chain_id.unwrap_or(0);
-    let sig_hash = keccak256(&sig_preimage(&tx, c));
-    let fp_hash = fee_payer_sig_preimage(&tx, c).map(|p| keccak256(&p));
-    let tx_hash = keccak256(tx_hash_preimage(&tx));
-    let sender_tx_hash = sender_tx_hash_preimage(&tx).map_or(tx_hash, |p| keccak256(&p));
-    let mut failures = Vec::new();
-    let mut senders = Vec::new();
-    for (i, s) in tx.signatures.iter().enumerate() {
-        match check_tx_sig(&tx, s, c, SigRole::Sender) {
-            Ok(sig) => match recover_address(&sig_hash, &sig) {
-                Ok(a) => senders.push(a),
-                Err(e) => failures.push(format!("bad-tx-signature: sender signature {i}: {e}")),
-            },
-            Err(f) => failures.push(format!("{}: sender signature {i}: {}", f.kind, f.detail)),
-        }
-    }
-    if tx.signatures.is_empty() {
-        failures.push("bad-tx-signature: no sender signature".into());
-    }
-    let mut fee_payer_signers = Vec::new();
-    if let Some(h) = fp_hash {
-        if tx.fee_payer_signatures.is_empty() {
-            failures.push("bad-fee-payer-signature: no fee-payer signature".into());
-        }
-        for (i, s) in tx.fee_payer_signatures.iter().enumerate() {
-            match check_tx_sig(&tx, s, c, SigRole::FeePayer) {
-                Ok(sig) => match recover_address(&h, &sig) {
-                    Ok(a) => fee_payer_signers.push(a),
-                    Err(e) => failures.push(format!("bad-fee-payer-signature: signature {i}: {e}")),
-                },
-                Err(f) => {
-                    failures.push(format!("{}: fee-payer signature {i}: {}", f.kind, f.detail))
-                }
-            }
-        }
-    }
-    if let Some(reason) = ranger::pipeline::judge::field_rule_violation(&tx) {
-        failures.push(format!("malformed-tx: {reason}"));
-    }
-    let mut notes = Vec::new();
-    if let (Some(from), Some(s)) = (tx.from_field(), senders.first())
-        && from != *s
-    {
-        notes.push(format!(
-            "from {from:#x} is not the signer {s:#x}: valid only if {from:#x} has a decoupled or multisig key (needs chain state)"
-        ));
-    }
-    if let (Some(fp), Some(s)) = (tx.fee_payer, fee_payer_signers.first())
-        && fp != *s
-    {
-        notes.push(format!(
-            "fee payer {fp:#x} is not the fee-payer signer {s:#x}: valid only with a decoupled key (needs chain state)"
-        ));
-    }
+    // One transaction through the same hash, recover and judge code as a block's.
+    let t = recover_transaction(&tx, a.chain_id, &CpuBackend)?;
+    let ctx = TxContext {
+        number: 0,
+        forks: None,
+        legacy_keys_only: false,
+    };
+    let (report, faults) = tx_report(0, &tx, &t, ctx);
+    let failures: Vec<String> = faults
+        .iter()
+        .map(|f| format!("{}: {}", f.kind, f.detail))
+        .collect();
+    let senders: Vec<_> = t.senders.iter().flatten().collect();
+    let notes = report.notes;
     let fields = match &tx.body {
         TxBody::Legacy(l) => {
             json!({"nonce": l.nonce, "gasPrice": l.gas_price.to_string(), "gas": l.gas,
@@ -195,16 +152,16 @@ fn inspect_tx(a: TxArgs) -> Result<u8> {
     let out = json!({
         "type": tx.tx_type.to_string(),
         "type_name": tx.tx_type.name(),
-        "chain_id": chain_id,
+        "chain_id": t.hashes.chain_id,
         "fields": fields,
-        "sig_hash": sig_hash,
-        "fee_payer_sig_hash": fp_hash,
-        "hash": tx_hash,
-        "sender_tx_hash": sender_tx_hash,
+        "sig_hash": t.hashes.sig_hash,
+        "fee_payer_sig_hash": t.hashes.fee_payer_sig_hash,
+        "hash": t.hashes.tx_hash,
+        "sender_tx_hash": t.hashes.sender_tx_hash,
         "senders": senders,
-        "sender": senders.first(),
+        "sender": report.sender,
         "fee_payer": tx.fee_payer,
-        "fee_payer_signer": fee_payer_signers.first(),
+        "fee_payer_signer": report.fee_payer_signer,
         "ok": failures.is_empty(),
         "errors": failures,
         "notes": notes,

@@ -7,8 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use ranger::crypto::{BackendKind, CpuBackend};
 use ranger::devnet::{DevnetConfig, FaultAt, Producer};
-use ranger::pipeline::replay::ReplayHook;
-use ranger::pipeline::{Anchor, BlockHook, Input, Mode, Pipeline, PipelineConfig};
+use ranger::pipeline::{Anchor, Input, Verifier};
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -53,9 +52,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let mut producer = Producer::new(config, &CpuBackend)?;
     let spec = producer.spec().clone();
     let backend = ranger::gpu::open_backend(a.backend)?;
-    let (mut cfg, keys) = PipelineConfig::from_spec(&spec, Mode::Full)?;
-    cfg.anchor = Some(Anchor::of(producer.genesis()));
-    let mut replay = ReplayHook::for_spec(&spec, backend.clone())?;
+    let mut verifier = Verifier::builder(&spec)
+        .backend(backend.clone())
+        .anchor(Anchor::of(producer.genesis()))
+        .build()?;
     if !a.json {
         eprintln!(
             "devnet: chain id {}, {} validators, {} accounts; ranger verifying on the {} backend",
@@ -70,31 +70,29 @@ pub fn run(a: RunArgs) -> Result<u8> {
         Ok(None) => None,
         Err(e) => Some(Err(format!("devnet producer failed: {e}"))),
     });
-    let mut pipeline = Pipeline::new(cfg, keys, backend);
     let start = Instant::now();
     let json = a.json;
-    let summary = pipeline.run(
-        inputs,
-        replay.as_mut().map(|r| r as &mut dyn BlockHook),
-        |r| {
-            print_verdict(&r, json, false);
-            true
-        },
-    )?;
+    let summary = verifier.run(inputs, |r| {
+        print_verdict(&r, json, false);
+        true
+    })?;
     let secs = start.elapsed().as_secs_f64();
     let line = serde_json::json!({"summary": {"blocks": summary.blocks, "valid": summary.valid,
-        "invalid": summary.invalid, "transactions": summary.transactions, "seconds": secs}});
+        "invalid": summary.invalid, "undecided": summary.undecided,
+        "descends_from_invalid": summary.descends_from_invalid,
+        "transactions": summary.transactions, "seconds": secs}});
     if json {
         out!("{line}");
     } else {
         out!(
-            "{} blocks, {} transactions: {} valid, {} invalid ({:.1}s for production and verification together)",
+            "{} blocks, {} transactions: {} valid, {} invalid, {} undecided ({:.1}s for production and verification together)",
             summary.blocks,
             summary.transactions,
             summary.valid,
             summary.invalid,
+            summary.undecided,
             secs
         );
     }
-    Ok(if summary.invalid > 0 { 1 } else { 0 })
+    Ok(summary.exit_code())
 }

@@ -6,7 +6,7 @@ use clap::Args;
 use ranger::codec::chainfile::ChainReader;
 use ranger::consensus::ChainSpec;
 use ranger::crypto::BackendKind;
-use ranger::pipeline::{BlockReport, Input, Mode, Pipeline, PipelineConfig, Verdict};
+use ranger::pipeline::{BlockReport, Input, Mode, Verdict, Verifier};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -51,61 +51,44 @@ pub fn resolve(path: &Path, chain: Option<&str>) -> Result<(PathBuf, ChainSpec)>
 pub fn run(a: VerifyArgs) -> Result<u8> {
     let (file, spec) = resolve(&a.path, a.chain.as_deref())?;
     let backend = ranger::gpu::open_backend(a.backend)?;
-    let (mut cfg, keys) = PipelineConfig::from_spec(&spec, a.mode)?;
+    let mut verifier = Verifier::builder(&spec)
+        .mode(a.mode)
+        .backend(backend)
+        .build()?;
     let reader = ChainReader::new(std::io::BufReader::new(
         std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?,
     ))?;
     let inputs = reader.map(|f| f.map(Input::Rlp).map_err(|e| e.to_string()));
-    let mut replay = match a.mode {
-        Mode::Full => ranger::pipeline::replay::ReplayHook::for_spec(&spec, backend.clone())?,
-        Mode::Headers => None,
-    };
-    // A devnet genesis (funded accounts, fixed base fee) defines block 0: anchor the chain on it,
-    // reusing the replay's genesis state root when there is one.
-    if spec.base_fee.is_some() {
-        let genesis = match replay.as_mut() {
-            Some(r) => {
-                ranger::devnet::genesis_header_with_state_root(&spec, r.state_root(), &*backend)?
-            }
-            None => ranger::devnet::genesis_header(&spec, &*backend)?,
-        };
-        cfg.anchor = Some(ranger::pipeline::Anchor::of(&genesis));
-    }
-    let mut pipeline = Pipeline::new(cfg, keys, backend);
     let mut first_invalid = None;
     let (json_out, quiet) = (a.json, a.quiet);
-    let result = pipeline.run(
-        inputs,
-        replay
-            .as_mut()
-            .map(|r| r as &mut dyn ranger::pipeline::BlockHook),
-        |r| {
-            if r.verdict == Verdict::Invalid && first_invalid.is_none() {
-                first_invalid = r.block.or(Some(r.position));
-            }
-            print_verdict(&r, json_out, quiet);
-            true
-        },
-    );
+    let result = verifier.run(inputs, |r| {
+        if r.verdict == Verdict::Invalid && first_invalid.is_none() {
+            first_invalid = r.block.or(Some(r.position));
+        }
+        print_verdict(&r, json_out, quiet);
+        true
+    });
     match result {
         Ok(s) => {
             if json_out {
                 out!(
                     "{}",
                     json!({"summary": {"blocks": s.blocks, "valid": s.valid, "invalid": s.invalid,
+                        "undecided": s.undecided, "descends_from_invalid": s.descends_from_invalid,
                         "transactions": s.transactions, "first_invalid": first_invalid,
                         "peak_rss_kib": ranger::bench::peak_rss_kib()}})
                 );
             } else {
                 out!(
-                    "{} blocks, {} transactions: {} valid, {} invalid",
+                    "{} blocks, {} transactions: {} valid, {} invalid, {} undecided",
                     s.blocks,
                     s.transactions,
                     s.valid,
-                    s.invalid
+                    s.invalid,
+                    s.undecided
                 );
             }
-            Ok(if s.invalid > 0 { 1 } else { 0 })
+            Ok(s.exit_code())
         }
         Err(e) => {
             // Blocks before the failure were judged and printed; the rest cannot be.
@@ -130,6 +113,14 @@ pub fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
     if json_out {
         let mut v = json!({"block": r.block, "number": r.number, "position": r.position, "hash": r.hash, "verdict": r.verdict,
             "transactions": r.transactions.len()});
+        if let Some(o) = v.as_object_mut() {
+            if let Some(d) = r.descends_from_invalid {
+                o.insert("descends_from_invalid".into(), json!(d));
+            }
+            if let Some(why) = &r.undecided {
+                o.insert("reason".into(), json!(why));
+            }
+        }
         if let (Some(f), Some(o)) = (r.first_fault(), v.as_object_mut()) {
             o.insert("kind".into(), json!(f.kind));
             o.insert("detail".into(), json!(f.detail));
@@ -142,8 +133,19 @@ pub fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
         return;
     }
     let hash = r.hash.map(|h| h.to_string()).unwrap_or_else(|| "-".into());
+    let ancestry = r
+        .descends_from_invalid
+        .map(|d| format!(" (descends from invalid block {d})"))
+        .unwrap_or_default();
     match r.first_fault() {
-        None => out!("block {block} {hash} valid ({} txs)", r.transactions.len()),
+        None if r.verdict == Verdict::Undecided => out!(
+            "block {block} {hash} UNDECIDED: {}{ancestry}",
+            r.undecided.as_deref().unwrap_or("no reason given")
+        ),
+        None => out!(
+            "block {block} {hash} valid ({} txs){ancestry}",
+            r.transactions.len()
+        ),
         Some(f) => {
             let tx = f.tx_index.map(|i| format!(" tx {i}:")).unwrap_or_default();
             let eg = match (&f.expected, &f.got) {
@@ -151,7 +153,7 @@ pub fn print_verdict(r: &BlockReport, json_out: bool, quiet: bool) {
                 _ => String::new(),
             };
             out!(
-                "block {block} {hash} INVALID {}:{tx} {}{eg}",
+                "block {block} {hash} INVALID {}:{tx} {}{eg}{ancestry}",
                 f.kind,
                 f.detail
             );

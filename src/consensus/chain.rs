@@ -2,6 +2,7 @@
 //! known), committee size, epoch, block period and DeriveSha impl. Built in for Kaia mainnet and
 //! Kairos (fork blocks from KAIA.md), or read from a genesis JSON file (the devnet writes one).
 
+use crate::trie::DeriveShaImpl;
 use alloy_primitives::{Address, Bytes, U256};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -91,10 +92,24 @@ pub struct GenesisAccount {
     pub balance: U256,
 }
 
+/// What kind of chain a spec describes: it decides what a verifier can check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainKind {
+    /// A chain whose genesis ranger holds in full (a devnet): block 0 is rebuilt from the spec
+    /// (`consensus::genesis`), the first block must extend it, and the state is replayed.
+    Devnet,
+    /// A live Kaia network (mainnet, Kairos, or a genesis naming only its context): ranger does
+    /// not hold its state, so the state transition is not replayed.
+    Live,
+}
+
 /// The context of a chain: everything a verifier knows before it reads a block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainSpec {
     pub name: String,
+    /// Devnet (genesis and state held) or live.
+    pub kind: ChainKind,
     pub chain_id: u64,
     pub forks: ForkSchedule,
     /// Minimum seconds between a block and its parent (`parent.Time + period <= Time`).
@@ -106,9 +121,9 @@ pub struct ChainSpec {
     /// `istanbul.committeesize`; `None` = unbounded.
     #[serde(default)]
     pub committee_size: Option<u64>,
-    /// DeriveSha impl name ("orig", "simple", "concat").
-    #[serde(default = "default_derive_sha")]
-    pub derive_sha: String,
+    /// DeriveSha impl ("orig", "simple", "concat").
+    #[serde(default)]
+    pub derive_sha: DeriveShaImpl,
     /// The council at genesis; empty = take each chain's first block's Validators as its council.
     #[serde(default)]
     pub council: Vec<CouncilMember>,
@@ -129,9 +144,6 @@ fn default_period() -> u64 {
 }
 fn default_epoch() -> u64 {
     604_800
-}
-fn default_derive_sha() -> String {
-    "orig".into()
 }
 
 /// Why a chain spec could not be loaded.
@@ -156,6 +168,7 @@ impl ChainSpec {
     pub fn mainnet() -> Self {
         Self {
             name: "mainnet".into(),
+            kind: ChainKind::Live,
             chain_id: 8217,
             forks: ForkSchedule {
                 eth_tx_type: Some(86_816_005),
@@ -167,7 +180,7 @@ impl ChainSpec {
             block_period: 1,
             epoch: 604_800,
             committee_size: Some(50),
-            derive_sha: "orig".into(),
+            derive_sha: DeriveShaImpl::Orig,
             council: Vec::new(),
             base_fee: None,
             accounts: Vec::new(),

@@ -24,15 +24,14 @@ pub mod workload;
 pub use producer::{ProducedBlock, Producer};
 
 use crate::codec::chainfile::ChainWriter;
-use crate::codec::header::encode_extra_parts;
 use crate::consensus::chain::{ChainSpec, ForkSchedule};
 use crate::consensus::istanbul::block_hash;
 use crate::consensus::{FaultKind, istanbul};
 use crate::crypto::Backend;
 use crate::primitives::Header;
 use crate::state::{StateError, StateReplayer};
-use crate::trie::{DeriveShaImpl, derive_sha};
-use alloy_primitives::{B256, Bytes, U256};
+use crate::trie::DeriveShaImpl;
+use alloy_primitives::{B256, U256};
 use std::io::Write;
 use std::path::Path;
 
@@ -42,8 +41,8 @@ pub const DEFAULT_CHAIN_ID: u64 = 2026;
 pub const BASE_FEE: u64 = 25_000_000_000;
 /// Balance of every funded account: 10^9 KAIA (10^27 kei), so that no workload runs dry.
 pub const FUNDING_KEI: u128 = 1_000_000_000_000_000_000_000_000_000;
-/// Timestamp of the genesis block (2026-01-01T00:00:00Z); block times follow from it.
-pub const GENESIS_TIME: u64 = 1_767_225_600;
+/// Timestamp of the genesis block; block times follow from it.
+pub use crate::consensus::genesis::GENESIS_TIME;
 /// Governance epoch of generated devnets: short, so a 200-block chain crosses several epochs.
 pub const EPOCH: u64 = 30;
 /// Seconds between blocks.
@@ -213,7 +212,8 @@ impl DevnetConfig {
             block_period: BLOCK_PERIOD,
             epoch: EPOCH,
             committee_size: self.committee_size,
-            derive_sha: self.derive_sha.as_str().into(),
+            kind: crate::consensus::chain::ChainKind::Devnet,
+            derive_sha: self.derive_sha,
             council: keys.council_members(),
             base_fee: Some(U256::from(BASE_FEE)),
             accounts: keys
@@ -229,41 +229,12 @@ impl DevnetConfig {
     }
 }
 
-/// The genesis block's header, rebuilt from the genesis: number 0, the council in its extra, the
-/// funded accounts' state root, empty transaction and receipt roots. Block 1's parent hash is its
-/// hash.
+/// The genesis block's header (`consensus::genesis`), with the genesis state's root computed here.
 pub fn genesis_header(spec: &ChainSpec, backend: &dyn Backend) -> Result<Header, DevnetError> {
     let state_root = StateReplayer::from_genesis(spec)?.state_root(backend);
-    genesis_header_with_state_root(spec, state_root, backend)
-}
-
-/// `genesis_header` for a caller that already holds the genesis state root (a verifier that
-/// built the genesis state for replay need not build it twice).
-pub fn genesis_header_with_state_root(
-    spec: &ChainSpec,
-    state_root: B256,
-    backend: &dyn Backend,
-) -> Result<Header, DevnetError> {
-    let imp = spec
-        .derive_sha
-        .parse::<DeriveShaImpl>()
-        .map_err(|_| DevnetError::State(StateError::UnknownDeriveSha(spec.derive_sha.clone())))?;
-    let empty = derive_sha(imp, &[], backend);
-    let council: Vec<_> = spec.council.iter().map(|m| m.address).collect();
-    let randao = spec.forks.is_randao(0);
-    Ok(Header {
-        state_root,
-        tx_root: empty,
-        receipts_root: empty,
-        block_score: U256::from(1),
-        number: 0,
-        time: GENESIS_TIME,
-        extra: Bytes::from(encode_extra_parts(&[0u8; 32], &council, &[], &[])),
-        base_fee: (spec.forks.header_fields(0) >= 15).then_some(spec.base_fee.unwrap_or_default()),
-        random_reveal: randao.then(Bytes::new),
-        mix_hash: randao.then(|| Bytes::copy_from_slice(B256::ZERO.as_slice())),
-        ..Default::default()
-    })
+    Ok(crate::consensus::genesis::genesis_header(
+        spec, state_root, backend,
+    ))
 }
 
 /// The hash of `genesis_header`.

@@ -4,19 +4,24 @@
 //! so verdicts come out in block order, and at most a few windows are in flight, so memory stays
 //! flat for any chain length.
 
+pub mod checked;
 pub mod judge;
 pub mod replay;
 pub mod report;
 pub mod stages;
 
-use crate::consensus::chain::{ChainSpec, ForkSchedule};
+use crate::consensus::chain::{ChainKind, ChainSpec, ForkSchedule};
 use crate::crypto::Backend;
 use crate::crypto::bls::{BlsPublicKey, verify_pop};
+use crate::state::StateError;
 use crate::trie::DeriveShaImpl;
 use alloy_primitives::Address;
+pub use checked::{CheckedBackend, Undecided};
 use judge::Judge;
+use replay::Replay;
 pub use report::{BlockReport, Verdict};
 pub use stages::Input;
+use stages::{StageConfig, Window};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -44,6 +49,16 @@ pub enum Mode {
     Full,
 }
 
+impl Mode {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Headers => "headers",
+            Mode::Full => "full",
+        }
+    }
+}
+
 impl std::str::FromStr for Mode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -55,7 +70,7 @@ impl std::str::FromStr for Mode {
     }
 }
 
-/// The pipeline's view of the chain context.
+/// The judge's view of the chain context (built by `Verifier`).
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     /// The signer chain id; `None` takes each transaction's claimed chain id (inspect).
@@ -113,76 +128,12 @@ pub enum ConfigError {
     BadPop(Address),
     #[error("council member {0} has a BLS key but no proof of possession")]
     MissingPop(Address),
-    #[error("unknown DeriveSha impl {0:?}")]
-    DeriveSha(String),
-}
-
-impl PipelineConfig {
-    /// The context of `spec`, with its BLS keys (each proof of possession checked once).
-    pub fn from_spec(
-        spec: &ChainSpec,
-        mode: Mode,
-    ) -> Result<(Self, HashMap<Address, BlsPublicKey>), ConfigError> {
-        let mut keys = HashMap::new();
-        for m in &spec.council {
-            let Some(pk) = &m.bls_public_key else {
-                continue;
-            };
-            let key =
-                BlsPublicKey::from_bytes(pk).map_err(|e| ConfigError::BadBlsKey(m.address, e))?;
-            let pop = m
-                .bls_pop
-                .as_ref()
-                .ok_or(ConfigError::MissingPop(m.address))?;
-            verify_pop(&key, pop).map_err(|_| ConfigError::BadPop(m.address))?;
-            keys.insert(m.address, key);
-        }
-        let real_chain = spec.council.is_empty();
-        let derive_sha: DeriveShaImpl = spec
-            .derive_sha
-            .parse()
-            .map_err(|_| ConfigError::DeriveSha(spec.derive_sha.clone()))?;
-        let cfg = PipelineConfig {
-            chain_id: Some(spec.chain_id),
-            forks: spec.forks.clone(),
-            block_period: spec.block_period,
-            epoch: spec.epoch,
-            committee_size: spec.committee_size,
-            council: spec.council.iter().map(|m| m.address).collect(),
-            derive_sha,
-            try_every_derive_sha: real_chain,
-            legacy_keys_only: spec.legacy_keys_only,
-            check_transactions: mode == Mode::Full,
-            has_bls_keys: !keys.is_empty(),
-            seal_bound: spec.council.len(),
-            check_fork_fields: true,
-            anchor: None,
-        };
-        Ok((cfg, keys))
-    }
-
-    /// The context `inspect` uses for a lone block: the block's own Extra validators as council,
-    /// unbounded committee, any DeriveSha impl; chain id and forks from `spec` when given.
-    pub fn inspect(spec: Option<&ChainSpec>) -> Self {
-        PipelineConfig {
-            chain_id: spec.map(|s| s.chain_id),
-            forks: spec.map(|s| s.forks.clone()).unwrap_or_default(),
-            block_period: 0,
-            epoch: 1,
-            committee_size: None,
-            council: Vec::new(),
-            derive_sha: spec
-                .and_then(|s| s.derive_sha.parse().ok())
-                .unwrap_or(DeriveShaImpl::Orig),
-            try_every_derive_sha: true,
-            legacy_keys_only: spec.is_some_and(|s| s.legacy_keys_only),
-            check_transactions: true,
-            has_bls_keys: false,
-            seal_bound: 0,
-            check_fork_fields: spec.is_some(),
-            anchor: None,
-        }
-    }
+    #[error("cannot build the genesis state: {0}")]
+    State(#[from] StateError),
+    #[error("the backend failed while hashing the genesis: {0}")]
+    Backend(Undecided),
+    #[error("chain {0:?} is not a devnet in full mode: ranger holds no state to replay")]
+    NoReplay(String),
 }
 
 /// Why the pipeline stopped before the end of its input.
@@ -198,30 +149,158 @@ pub struct Summary {
     pub blocks: u64,
     pub valid: u64,
     pub invalid: u64,
+    pub undecided: u64,
+    /// Blocks (of any verdict) that descend from an invalid block.
+    pub descends_from_invalid: u64,
     pub transactions: u64,
 }
 
-/// Something that judges a decoded, signature-checked block further (state replay).
-pub trait BlockHook: Send {
-    /// Extra faults of `block` given its report so far (called in block order).
-    fn check(
-        &mut self,
-        block: &crate::primitives::Block,
-        report: &BlockReport,
-    ) -> Vec<crate::consensus::Fault>;
+impl Summary {
+    /// The exit code a command reports: 1 when the council was caught in a fault (a claim about
+    /// the council wins), else 2 when the node could not decide something, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.invalid > 0 {
+            1
+        } else if self.undecided > 0 {
+            2
+        } else {
+            0
+        }
+    }
+
+    fn count(&mut self, r: &BlockReport) {
+        self.blocks += 1;
+        self.transactions += r.transactions.len() as u64;
+        match r.verdict {
+            Verdict::Valid => self.valid += 1,
+            Verdict::Invalid => self.invalid += 1,
+            Verdict::Undecided => self.undecided += 1,
+        }
+        self.descends_from_invalid += u64::from(r.descends_from_invalid.is_some());
+    }
 }
 
-/// The pipeline: configuration, keys, backend and the judge's running state.
+/// Builds a `Verifier` from a chain spec: what to check, on which backend, from which anchor, and
+/// whether to replay the state.
 #[derive(Debug)]
-pub struct Pipeline {
+pub struct VerifierBuilder<'a> {
+    spec: &'a ChainSpec,
+    mode: Mode,
+    backend: Option<Arc<dyn Backend>>,
+    anchor: Option<Anchor>,
+    replay: Option<bool>,
+}
+
+impl VerifierBuilder<'_> {
+    /// What to check (default: `Full`).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Where batches run (default: the CPU).
+    pub fn backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+    /// The trusted block the first input extends (default: a devnet's genesis block, rebuilt from
+    /// the spec; none for a live chain, whose first block is taken as it is).
+    pub fn anchor(mut self, anchor: Anchor) -> Self {
+        self.anchor = Some(anchor);
+        self
+    }
+    /// Replay the state transition (default: in full mode on a devnet, the only chains whose
+    /// state ranger holds; asking for it elsewhere is refused by `build`).
+    pub fn replay(mut self, replay: bool) -> Self {
+        self.replay = Some(replay);
+        self
+    }
+
+    /// The verifier. Checks every council member's BLS proof of possession once.
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        let spec = self.spec;
+        let backend = self
+            .backend
+            .unwrap_or_else(|| Arc::new(crate::crypto::CpuBackend));
+        let mut keys = HashMap::new();
+        for m in &spec.council {
+            let Some(pk) = &m.bls_public_key else {
+                continue;
+            };
+            let key =
+                BlsPublicKey::from_bytes(pk).map_err(|e| ConfigError::BadBlsKey(m.address, e))?;
+            let pop = m
+                .bls_pop
+                .as_ref()
+                .ok_or(ConfigError::MissingPop(m.address))?;
+            verify_pop(&key, pop).map_err(|_| ConfigError::BadPop(m.address))?;
+            keys.insert(m.address, key);
+        }
+        let devnet = spec.kind == ChainKind::Devnet;
+        let full = self.mode == Mode::Full;
+        let replay_wanted = self.replay.unwrap_or(devnet && full);
+        if replay_wanted && !(devnet && full) {
+            return Err(ConfigError::NoReplay(spec.name.clone()));
+        }
+        let mut replay = replay_wanted.then(|| Replay::new(spec)).transpose()?;
+        // The genesis state is hashed once now (so the first block pays only for what it
+        // touches), through the same answer checks as every batch.
+        let checked = CheckedBackend::new(&*backend);
+        let root = match replay.as_mut() {
+            Some(r) => Some(r.state_root(&checked)),
+            None if devnet && self.anchor.is_none() => {
+                Some(crate::state::StateReplayer::from_genesis(spec)?.state_root(&checked))
+            }
+            None => None,
+        };
+        let anchor = match (self.anchor, root) {
+            (Some(a), _) => Some(a),
+            (None, Some(root)) => Some(Anchor::of(&crate::consensus::genesis::genesis_header(
+                spec, root, &checked,
+            ))),
+            (None, None) => None,
+        };
+        if let Some(e) = checked.take_failure() {
+            return Err(ConfigError::Backend(e));
+        }
+        let cfg = PipelineConfig {
+            chain_id: Some(spec.chain_id),
+            forks: spec.forks.clone(),
+            block_period: spec.block_period,
+            epoch: spec.epoch,
+            committee_size: spec.committee_size,
+            council: spec.council.iter().map(|m| m.address).collect(),
+            derive_sha: spec.derive_sha,
+            // Live chains change DeriveSha by governance, which ranger does not track.
+            try_every_derive_sha: !devnet,
+            legacy_keys_only: spec.legacy_keys_only,
+            check_transactions: full,
+            has_bls_keys: !keys.is_empty(),
+            seal_bound: spec.council.len(),
+            check_fork_fields: true,
+            anchor,
+        };
+        Ok(Verifier::from_parts(cfg, keys, backend, replay))
+    }
+}
+
+/// The one way to verify blocks: built from a `ChainSpec` (or for one lone block), run over a
+/// source (an iterator of inputs) into a sink (a closure), in block order. Every command, the
+/// benchmarks and the tests use it.
+#[derive(Debug)]
+pub struct Verifier {
     cfg: PipelineConfig,
     bls_keys: HashMap<Address, BlsPublicKey>,
     backend: Arc<dyn Backend>,
     judge: Judge,
+    replay: Option<Replay>,
+    /// The height of the most recent invalid block.
+    last_invalid: Option<u64>,
+    /// Why the replay cannot go on (a block it could not replay), once it cannot.
+    state_lost: Option<String>,
 }
 
-enum Msg {
-    Window(Vec<stages::Work>),
+enum Msg<T> {
+    Window(Window<T>),
     Failed(PipelineError),
 }
 
@@ -232,12 +311,50 @@ fn input_weight(i: &Input) -> usize {
     }
 }
 
-impl Pipeline {
-    /// A pipeline over `backend`.
-    pub fn new(
+impl Verifier {
+    /// A builder for `spec`.
+    pub fn builder(spec: &ChainSpec) -> VerifierBuilder<'_> {
+        VerifierBuilder {
+            spec,
+            mode: Mode::Full,
+            backend: None,
+            anchor: None,
+            replay: None,
+        }
+    }
+
+    /// A verifier for one lone block (`inspect`): the block's own Extra validators as council,
+    /// unbounded committee, any DeriveSha impl; chain id and forks from `spec` when given, else
+    /// each transaction's claimed chain id and no fork checks.
+    pub fn for_lone_block(
+        spec: Option<&ChainSpec>,
+        check_transactions: bool,
+        backend: Arc<dyn Backend>,
+    ) -> Self {
+        let cfg = PipelineConfig {
+            chain_id: spec.map(|s| s.chain_id),
+            forks: spec.map(|s| s.forks.clone()).unwrap_or_default(),
+            block_period: 0,
+            epoch: 1,
+            committee_size: None,
+            council: Vec::new(),
+            derive_sha: spec.map(|s| s.derive_sha).unwrap_or_default(),
+            try_every_derive_sha: true,
+            legacy_keys_only: spec.is_some_and(|s| s.legacy_keys_only),
+            check_transactions,
+            has_bls_keys: false,
+            seal_bound: 0,
+            check_fork_fields: spec.is_some(),
+            anchor: None,
+        };
+        Self::from_parts(cfg, HashMap::new(), backend, None)
+    }
+
+    fn from_parts(
         cfg: PipelineConfig,
         bls_keys: HashMap<Address, BlsPublicKey>,
         backend: Arc<dyn Backend>,
+        replay: Option<Replay>,
     ) -> Self {
         let judge = Judge::new(&cfg);
         Self {
@@ -245,12 +362,42 @@ impl Pipeline {
             bls_keys,
             backend,
             judge,
+            replay,
+            last_invalid: None,
+            state_lost: None,
         }
     }
 
-    /// The configuration.
+    /// A verifier with the same context and keys that starts again from the anchor, without the
+    /// state replay (benchmarks that verify one chain many times; build a new verifier to replay
+    /// again from genesis).
+    pub fn fresh(&self) -> Verifier {
+        Self::from_parts(
+            self.cfg.clone(),
+            self.bls_keys.clone(),
+            self.backend.clone(),
+            None,
+        )
+    }
+
+    /// The judge's configuration.
     pub fn config(&self) -> &PipelineConfig {
         &self.cfg
+    }
+
+    /// The backend batches run on.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// True when the state transition is replayed.
+    pub fn replays(&self) -> bool {
+        self.replay.is_some()
+    }
+
+    /// The replayed state, when the state is replayed.
+    pub fn replay_state(&self) -> Option<&crate::state::StateReplayer> {
+        self.replay.as_ref().map(Replay::state)
     }
 
     /// Verifies `inputs` in order, handing each report to `sink` (return `false` to stop early).
@@ -258,19 +405,31 @@ impl Pipeline {
     pub fn run<I>(
         &mut self,
         inputs: I,
-        mut hook: Option<&mut dyn BlockHook>,
         mut sink: impl FnMut(BlockReport) -> bool,
     ) -> Result<Summary, PipelineError>
     where
         I: Iterator<Item = Result<Input, String>> + Send,
     {
-        let (to_hash, hash_rx) = crossbeam_channel::bounded::<Msg>(CHANNEL_WINDOWS);
-        let (to_recover, recover_rx) = crossbeam_channel::bounded::<Msg>(CHANNEL_WINDOWS);
-        let (to_judge, judge_rx) = crossbeam_channel::bounded::<Msg>(CHANNEL_WINDOWS);
+        let (to_hash, hash_rx) =
+            crossbeam_channel::bounded::<Msg<stages::Decoded>>(CHANNEL_WINDOWS);
+        let (to_recover, recover_rx) =
+            crossbeam_channel::bounded::<Msg<stages::Hashed>>(CHANNEL_WINDOWS);
+        let (to_judge, judge_rx) =
+            crossbeam_channel::bounded::<Msg<stages::Recovered>>(CHANNEL_WINDOWS);
         let cfg = &self.cfg;
+        let stage_cfg = StageConfig {
+            chain_id: cfg.chain_id,
+            check_transactions: cfg.check_transactions,
+            derive_sha: cfg.derive_sha,
+            try_every_derive_sha: cfg.try_every_derive_sha,
+            seal_bound: cfg.seal_bound,
+        };
         let keys = &self.bls_keys;
         let backend = &*self.backend;
         let judge = &mut self.judge;
+        let replay = &mut self.replay;
+        let last_invalid = &mut self.last_invalid;
+        let state_lost = &mut self.state_lost;
         let mut summary = Summary::default();
         let mut failure = None;
         std::thread::scope(|s| {
@@ -315,13 +474,13 @@ impl Pipeline {
                 flush(&mut pending);
             });
             s.spawn(move || {
+                let _span =
+                    tracing::debug_span!(target: "ranger::pipeline::hash", "hash").entered();
+                let checked = CheckedBackend::new(backend);
                 for msg in hash_rx {
                     let out = match msg {
-                        Msg::Window(mut w) => {
-                            stages::hash_window(&mut w, cfg, backend);
-                            Msg::Window(w)
-                        }
-                        f => f,
+                        Msg::Window(w) => Msg::Window(stages::hash_window(w, &stage_cfg, &checked)),
+                        Msg::Failed(e) => Msg::Failed(e),
                     };
                     if to_recover.send(out).is_err() {
                         return;
@@ -329,19 +488,23 @@ impl Pipeline {
                 }
             });
             s.spawn(move || {
+                let _span =
+                    tracing::debug_span!(target: "ranger::pipeline::recover", "recover").entered();
+                let checked = CheckedBackend::new(backend);
+                let randao = |n: u64| cfg.forks.is_randao(n);
                 for msg in recover_rx {
                     let out = match msg {
-                        Msg::Window(mut w) => {
-                            stages::recover_window(&mut w, cfg, keys, backend);
-                            Msg::Window(w)
-                        }
-                        f => f,
+                        Msg::Window(w) => Msg::Window(stages::recover_window(
+                            w, &stage_cfg, keys, randao, &checked,
+                        )),
+                        Msg::Failed(e) => Msg::Failed(e),
                     };
                     if to_judge.send(out).is_err() {
                         return;
                     }
                 }
             });
+            let checked = CheckedBackend::new(backend);
             'outer: for msg in judge_rx.iter() {
                 match msg {
                     Msg::Failed(e) => {
@@ -349,22 +512,17 @@ impl Pipeline {
                         break;
                     }
                     Msg::Window(ws) => {
-                        for w in ws {
-                            let (mut report, block) = judge.judge(w, cfg);
-                            if let (Some(h), Some(b)) = (hook.as_deref_mut(), &block) {
-                                let extra = h.check(b, &report);
-                                if !extra.is_empty() {
-                                    report.faults.extend(extra);
-                                    report.verdict = Verdict::Invalid;
-                                }
+                        for item in ws {
+                            let (mut report, block) = judge.judge(item, cfg);
+                            if let Some(r) = replay.as_mut() {
+                                follow_state(r, block.as_ref(), &mut report, state_lost, &checked);
                             }
-                            summary.blocks += 1;
-                            summary.transactions +=
-                                block.map_or(0, |b| b.transactions.len() as u64);
-                            match report.verdict {
-                                Verdict::Valid => summary.valid += 1,
-                                Verdict::Invalid => summary.invalid += 1,
+                            report.descends_from_invalid = *last_invalid;
+                            report.settle();
+                            if report.verdict == Verdict::Invalid {
+                                *last_invalid = report.block.or(Some(report.position));
                             }
+                            summary.count(&report);
                             if !sink(report) {
                                 break 'outer;
                             }
@@ -378,6 +536,44 @@ impl Pipeline {
         match failure {
             Some(e) => Err(e),
             None => Ok(summary),
+        }
+    }
+}
+
+/// Replays `block` when the state is known, and says why not when it is not.
+fn follow_state(
+    replay: &mut Replay,
+    block: Option<&crate::primitives::Block>,
+    report: &mut BlockReport,
+    state_lost: &mut Option<String>,
+    backend: &CheckedBackend<'_>,
+) {
+    if let Some(why) = state_lost.as_ref() {
+        report
+            .undecided
+            .get_or_insert_with(|| Undecided::StateUnknown(why.clone()).to_string());
+        return;
+    }
+    let height = report.block.unwrap_or(report.position);
+    match block {
+        Some(b) if report.undecided.is_none() => {
+            let faults = replay.check(b, report, backend);
+            match backend.take_failure() {
+                // The checked backend answered from the CPU after the mismatch, so the state
+                // itself is right; only this block's verdict is the node's to withhold.
+                Some(e) => report.undecided = Some(e.to_string()),
+                None => report.faults.extend(faults),
+            }
+        }
+        Some(_) => {
+            *state_lost = Some(format!(
+                "block {height} could not be judged, so not replayed"
+            ));
+        }
+        None => {
+            *state_lost = Some(format!(
+                "block {height} does not decode, so it cannot be replayed"
+            ));
         }
     }
 }

@@ -2,35 +2,31 @@
 //! are replayed against the devnet state rules (`crate::state`) and the header's gasUsed,
 //! receiptsRoot and stateRoot are checked. Runs in block order on the judge's thread; the trie
 //! hashing inside goes through the same batch backend as the rest of the pipeline.
+//!
+//! The replay follows every block it can, on its own merits: a block invalid for its header or
+//! seals is still replayed (its transactions are the chain's), and a transaction whose signature
+//! or rules failed is left out, as the devnet's rules reject it (a rejected transaction changes
+//! nothing). So one lie does not make every later block's state look wrong.
 
-use super::{BlockHook, BlockReport};
+use super::report::BlockReport;
 use crate::consensus::{ChainSpec, Fault};
 use crate::crypto::Backend;
 use crate::primitives::Block;
 use crate::state::{StateError, StateReplayer, TxParties};
-use std::sync::Arc;
+use alloy_primitives::B256;
 
 /// Replays blocks on top of a genesis state.
 #[derive(Debug)]
-pub struct ReplayHook {
+pub struct Replay {
     state: StateReplayer,
-    backend: Arc<dyn Backend>,
 }
 
-impl ReplayHook {
-    /// A replayer for `spec`'s genesis, or `None` for a chain whose state ranger does not hold
-    /// (a spec without the devnet's fixed base fee and funded accounts, such as mainnet).
-    pub fn for_spec(
-        spec: &ChainSpec,
-        backend: Arc<dyn Backend>,
-    ) -> Result<Option<Self>, StateError> {
-        if spec.base_fee.is_none() {
-            return Ok(None);
-        }
-        let mut state = StateReplayer::from_genesis(spec)?;
-        // Hash the genesis state once now, so the first block pays only for what it touches.
-        state.state_root(&*backend);
-        Ok(Some(Self { state, backend }))
+impl Replay {
+    /// A replayer for `spec`'s genesis state (funded accounts, fixed base fee).
+    pub fn new(spec: &ChainSpec) -> Result<Self, StateError> {
+        Ok(Self {
+            state: StateReplayer::from_genesis(spec)?,
+        })
     }
 
     /// The state.
@@ -39,35 +35,42 @@ impl ReplayHook {
     }
 
     /// The root of the current state.
-    pub fn state_root(&mut self) -> alloy_primitives::B256 {
-        self.state.state_root(&*self.backend)
+    pub fn state_root(&mut self, backend: &dyn Backend) -> B256 {
+        self.state.state_root(backend)
     }
-}
 
-impl BlockHook for ReplayHook {
-    fn check(&mut self, block: &Block, report: &BlockReport) -> Vec<Fault> {
-        // A block already found invalid is not replayed: its parties are not all known, and its
-        // state effects are not the chain's. Later blocks are then judged against the state
-        // before it, so their roots will not match either — the first verdict is the one that
-        // counts.
-        if !report.faults.is_empty() {
-            return Vec::new();
-        }
-        let parties: Option<Vec<TxParties>> = report
+    /// Replays `block` (judged in `report`) and returns the state faults it has.
+    pub fn check(
+        &mut self,
+        block: &Block,
+        report: &BlockReport,
+        backend: &dyn Backend,
+    ) -> Vec<Fault> {
+        let parties: Vec<Option<TxParties>> = block
             .transactions
             .iter()
-            .map(|t| {
-                t.sender.map(|sender| TxParties {
-                    sender,
+            .enumerate()
+            .map(|(i, _)| {
+                let t = report.transactions.get(i)?;
+                if !t.ok {
+                    return None;
+                }
+                Some(TxParties {
+                    sender: t.sender?,
                     fee_payer: t.fee_payer,
                 })
             })
             .collect();
-        match parties {
-            Some(p) if p.len() == block.transactions.len() => {
-                self.state.apply_block(block, &p, &*self.backend)
-            }
-            _ => Vec::new(),
+        if parties.iter().all(Option::is_some) {
+            let p: Vec<TxParties> = parties.into_iter().flatten().collect();
+            return self.state.apply_block(block, &p, backend);
         }
+        let (txs, p): (Vec<_>, Vec<_>) = block
+            .transactions
+            .iter()
+            .zip(parties)
+            .filter_map(|(tx, p)| p.map(|p| (tx.clone(), p)))
+            .unzip();
+        self.state.apply_txs(&block.header, &txs, &p, backend)
     }
 }

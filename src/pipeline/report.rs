@@ -5,12 +5,15 @@ use crate::consensus::Fault;
 use alloy_primitives::{Address, B256};
 use serde::Serialize;
 
-/// Valid, or invalid with at least one fault.
+/// What the node says about a block. `Invalid` is a claim about the council, proven by the
+/// faults; `Undecided` is the node admitting it could not tell (a backend, a source, a parameter
+/// it does not know), and is never reported as the council's fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Valid,
     Invalid,
+    Undecided,
 }
 
 /// The quorum check of a block.
@@ -78,9 +81,51 @@ pub struct BlockReport {
     pub tx_root: Option<TxRootReport>,
     pub verdict: Verdict,
     pub faults: Vec<Fault>,
+    /// Why the node could not decide (with verdict `undecided`; also kept beside proven faults
+    /// when a block is invalid but a part of it could not be checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undecided: Option<String>,
+    /// The height of the nearest invalid block this one descends from: its own verdict is on its
+    /// own merits, and this says its ancestry is not the council's honest chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub descends_from_invalid: Option<u64>,
 }
 
 impl BlockReport {
+    /// An empty report of the block at `position`, placed at `block` when known.
+    pub fn new(position: u64, block: Option<u64>) -> Self {
+        Self {
+            position,
+            block,
+            number: None,
+            hash: None,
+            sig_hash: None,
+            round: None,
+            proposer: None,
+            committers: Vec::new(),
+            validators: Vec::new(),
+            quorum: None,
+            transactions: Vec::new(),
+            tx_root: None,
+            verdict: Verdict::Valid,
+            faults: Vec::new(),
+            undecided: None,
+            descends_from_invalid: None,
+        }
+    }
+
+    /// Sets the verdict from what was found: any proven fault makes the block invalid; otherwise
+    /// a part that could not be checked makes it undecided.
+    pub fn settle(&mut self) {
+        self.verdict = if !self.faults.is_empty() {
+            Verdict::Invalid
+        } else if self.undecided.is_some() {
+            Verdict::Undecided
+        } else {
+            Verdict::Valid
+        };
+    }
+
     /// The first fault: the one a verdict names.
     pub fn first_fault(&self) -> Option<&Fault> {
         self.faults.first()

@@ -1,9 +1,13 @@
 //! The data-parallel stages of the pipeline, each a plain function over a window of blocks so it
-//! can be tested alone: decode, hash (every preimage of the window in two keccak batches) and
-//! recover (every seal and transaction signature of the window in one recovery batch, plus one BLS
-//! batch for the randao reveals).
+//! can be tested alone: decode → `Decoded`, hash → `Hashed` (every preimage of the window in two
+//! keccak batches, and the tx roots), recover → `Recovered` (every seal and transaction signature
+//! of the window in one recovery batch, plus one BLS batch for the randao reveals).
+//!
+//! Progress shows in types: a stage builds its output from the answers it got, and a batch whose
+//! answer is not what was asked for (count) turns the window's blocks into `Item::Undecided`, so a
+//! value that was never computed cannot become a verdict.
 
-use super::PipelineConfig;
+use super::checked::{CheckedBackend, Undecided};
 use crate::codec::DecodeError;
 use crate::codec::block::decode_block;
 use crate::codec::header::decode_extra;
@@ -16,7 +20,7 @@ use crate::consensus::{Fault, FaultKind};
 use crate::crypto::bls::{self, BlsError, BlsPublicKey, SignatureSet};
 use crate::crypto::secp::{RecoverError, RecoverItem, Signature65};
 use crate::crypto::{Backend, MessageBatch};
-use crate::primitives::{Block, IstanbulExtra};
+use crate::primitives::{Block, IstanbulExtra, Transaction};
 use crate::trie::{DeriveShaImpl, derive_sha};
 use alloy_primitives::{Address, B256};
 use rayon::prelude::*;
@@ -31,23 +35,87 @@ pub enum Input {
     Block(Box<Block>),
 }
 
-/// A signature's recovery result, or the rule it broke before recovery.
-pub type Recovered = Result<Address, Fault>;
+/// One block on its way through the stages: the stage's output, or why it stopped.
+#[derive(Debug)]
+pub enum Item<T> {
+    Ready(T),
+    /// The bytes are not a block: a fault of the council's at this position.
+    Malformed {
+        position: u64,
+        error: DecodeError,
+    },
+    /// The node could not finish this block's stage (never a fault).
+    Undecided {
+        position: u64,
+        block: Option<Box<Block>>,
+        reason: Undecided,
+    },
+}
 
-/// Per-transaction work.
-#[derive(Debug, Clone)]
-pub struct TxWork {
+/// What a stage hands on: a window of items.
+pub type Window<T> = Vec<Item<T>>;
+
+/// Where a stage's item came from (for `Item::Undecided`).
+pub trait Staged {
+    fn position(&self) -> u64;
+    fn into_block(self) -> Block;
+}
+
+fn undecided_all<T: Staged, U>(window: Window<T>, reason: &Undecided) -> Window<U> {
+    window
+        .into_iter()
+        .map(|item| match item {
+            Item::Ready(t) => Item::Undecided {
+                position: t.position(),
+                block: Some(Box::new(t.into_block())),
+                reason: reason.clone(),
+            },
+            Item::Malformed { position, error } => Item::Malformed { position, error },
+            Item::Undecided {
+                position,
+                block,
+                reason,
+            } => Item::Undecided {
+                position,
+                block,
+                reason,
+            },
+        })
+        .collect()
+}
+
+/// A decoded block.
+#[derive(Debug)]
+pub struct Decoded {
+    pub position: u64,
+    pub block: Block,
+}
+
+/// The hashes of one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxHashes {
     pub tx_hash: B256,
     pub sender_tx_hash: B256,
+    /// The chain id the signatures are checked under (the chain's, or the tx's claim).
     pub chain_id: Option<u64>,
-    /// One per sender signature.
-    pub senders: Vec<Recovered>,
-    pub fee_payer_signer: Option<Recovered>,
-    /// Sig hashes (sender, fee payer), kept for reports.
     pub sig_hash: B256,
     pub fee_payer_sig_hash: Option<B256>,
-    pending: Vec<(usize, Option<Signature65>)>,
-    pending_fp: Option<Signature65>,
+}
+
+/// One transaction after hashing: its signatures in recoverable form, or the rule each broke.
+#[derive(Debug, Clone)]
+pub struct TxHashed {
+    pub hashes: TxHashes,
+    senders: Vec<Result<Signature65, Fault>>,
+    fee_payers: Vec<Result<Signature65, Fault>>,
+}
+
+/// One transaction after recovery: every sender and fee-payer signature's signer, or its fault.
+#[derive(Debug, Clone)]
+pub struct TxRecovered {
+    pub hashes: TxHashes,
+    pub senders: Vec<Result<Address, Fault>>,
+    pub fee_payers: Vec<Result<Address, Fault>>,
 }
 
 /// The tx-root computations of a block.
@@ -57,64 +125,103 @@ pub struct TxRootWork {
     pub roots: Vec<(DeriveShaImpl, B256)>,
 }
 
-/// A block on its way through the stages.
+/// A block after hashing.
 #[derive(Debug)]
-pub struct Work {
+pub struct Hashed {
     pub position: u64,
-    pub block: Result<Block, DecodeError>,
+    pub block: Block,
     pub hash: B256,
     pub sig_hash: Option<B256>,
     pub extra: Result<IstanbulExtra, DecodeError>,
-    pub proposer: Option<Result<Address, String>>,
-    /// `None` when the seals were not recovered (more than the recovery bound).
-    pub committers: Option<Vec<Result<Address, String>>>,
-    pub reveal: Option<Result<(), BlsError>>,
-    pub txs: Vec<TxWork>,
+    /// `None` when transactions are not checked (headers mode).
+    pub txs: Option<Vec<TxHashed>>,
     pub tx_root: Option<TxRootWork>,
     proposer_msg: B256,
     commit_msg: B256,
 }
 
-impl Work {
-    fn new(position: u64, block: Result<Block, DecodeError>) -> Self {
-        Work {
-            position,
-            block,
-            hash: B256::ZERO,
-            sig_hash: None,
-            extra: Err(DecodeError::invalid("extraData", "not decoded")),
-            proposer: None,
-            committers: None,
-            reveal: None,
-            txs: Vec::new(),
-            tx_root: None,
-            proposer_msg: B256::ZERO,
-            commit_msg: B256::ZERO,
-        }
+/// The seals of a block, recovered.
+#[derive(Debug)]
+pub struct Seals {
+    pub extra: IstanbulExtra,
+    pub proposer: Result<Address, String>,
+    /// `None` when there were more seals than the recovery bound (none was recovered).
+    pub committers: Option<Vec<Result<Address, String>>>,
+}
+
+/// A block after recovery: everything the judge needs.
+#[derive(Debug)]
+pub struct Recovered {
+    pub position: u64,
+    pub block: Block,
+    pub hash: B256,
+    pub sig_hash: Option<B256>,
+    pub seals: Result<Seals, DecodeError>,
+    /// The randao reveal's BLS check, when the proposer's key is known.
+    pub reveal: Option<Result<(), BlsError>>,
+    pub txs: Option<Vec<TxRecovered>>,
+    pub tx_root: Option<TxRootWork>,
+}
+
+impl Staged for Decoded {
+    fn position(&self) -> u64 {
+        self.position
+    }
+    fn into_block(self) -> Block {
+        self.block
     }
 }
 
+impl Staged for Recovered {
+    fn position(&self) -> u64 {
+        self.position
+    }
+    fn into_block(self) -> Block {
+        self.block
+    }
+}
+
+impl Staged for Hashed {
+    fn position(&self) -> u64 {
+        self.position
+    }
+    fn into_block(self) -> Block {
+        self.block
+    }
+}
+
+/// What the hash and recover stages need of the chain context.
+#[derive(Debug, Clone, Copy)]
+pub struct StageConfig {
+    /// The signer chain id; `None` takes each transaction's claimed chain id (inspect).
+    pub chain_id: Option<u64>,
+    pub check_transactions: bool,
+    pub derive_sha: DeriveShaImpl,
+    /// Also compute the tx root under the other impls when the configured one does not match.
+    pub try_every_derive_sha: bool,
+    /// The most committed seals a header may make us recover.
+    pub seal_bound: usize,
+}
+
 /// Decodes a window of inputs in parallel.
-pub fn decode_window(inputs: Vec<(u64, Input)>) -> Vec<Work> {
+pub fn decode_window(inputs: Vec<(u64, Input)>) -> Window<Decoded> {
     inputs
         .into_par_iter()
-        .map(|(pos, input)| {
+        .map(|(position, input)| {
             let block = match input {
                 Input::Rlp(bytes) => decode_block(&bytes),
                 Input::Block(b) => Ok(*b),
             };
-            Work::new(pos, block)
+            match block {
+                Ok(block) => Item::Ready(Decoded { position, block }),
+                Err(error) => Item::Malformed { position, error },
+            }
         })
         .collect()
 }
 
-/// Where each hash of a window sits in the keccak batch.
-struct HashSlots {
-    block: usize,
-    sig: Option<usize>,
-    txs: Vec<TxSlots>,
-}
-
+/// Where one transaction's preimages sit in a keccak batch.
+#[derive(Debug, Clone, Copy)]
 struct TxSlots {
     tx: usize,
     sender_tx: Option<usize>,
@@ -122,271 +229,449 @@ struct TxSlots {
     fee_payer_sig: Option<usize>,
 }
 
+fn push_tx_preimages(batch: &mut MessageBatch, tx: &Transaction, chain_id: u64) -> TxSlots {
+    TxSlots {
+        tx: batch.push(tx_hash_preimage(tx)),
+        sender_tx: sender_tx_hash_preimage(tx).map(|p| batch.push(&p)),
+        sig: batch.push(&sig_preimage(tx, chain_id)),
+        fee_payer_sig: fee_payer_sig_preimage(tx, chain_id).map(|p| batch.push(&p)),
+    }
+}
+
+fn tx_hashed(tx: &Transaction, s: TxSlots, hashes: &[B256], chain_id: Option<u64>) -> TxHashed {
+    let tx_hash = hashes[s.tx];
+    let c = chain_id.unwrap_or(0);
+    TxHashed {
+        hashes: TxHashes {
+            tx_hash,
+            sender_tx_hash: s.sender_tx.map_or(tx_hash, |i| hashes[i]),
+            chain_id,
+            sig_hash: hashes[s.sig],
+            fee_payer_sig_hash: s.fee_payer_sig.map(|i| hashes[i]),
+        },
+        senders: tx
+            .signatures
+            .iter()
+            .map(|sig| check_tx_sig(tx, sig, c, SigRole::Sender))
+            .collect(),
+        fee_payers: if s.fee_payer_sig.is_some() {
+            tx.fee_payer_signatures
+                .iter()
+                .map(|sig| check_tx_sig(tx, sig, c, SigRole::FeePayer))
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn tx_chain_id(cfg: &StageConfig, tx: &Transaction) -> Option<u64> {
+    cfg.chain_id.or_else(|| claimed_chain_id(tx))
+}
+
+/// Where each hash of a block sits in the keccak batch.
+struct BlockSlots {
+    block: usize,
+    sig: Option<usize>,
+    txs: Option<Vec<TxSlots>>,
+}
+
 /// The hash stage: block hashes, sigHashes, tx hashes and sig hashes of the window in one keccak
 /// batch, the seal messages in a second, and the transaction roots.
-pub fn hash_window(window: &mut [Work], cfg: &PipelineConfig, backend: &dyn Backend) {
+pub fn hash_window(
+    window: Window<Decoded>,
+    cfg: &StageConfig,
+    backend: &CheckedBackend<'_>,
+) -> Window<Hashed> {
     let mut batch = MessageBatch::new();
     let mut slots = Vec::with_capacity(window.len());
-    for w in window.iter_mut() {
-        let Ok(block) = &w.block else {
+    let mut extras = Vec::with_capacity(window.len());
+    for item in &window {
+        let Item::Ready(d) = item else {
             slots.push(None);
+            extras.push(None);
             continue;
         };
-        w.extra = decode_extra(&block.header.extra);
-        let (block_pre, sig_pre) = hash_preimages(&block.header, w.extra.as_ref());
+        let block = &d.block;
+        let extra = decode_extra(&block.header.extra);
+        let (block_pre, sig_pre) = hash_preimages(&block.header, extra.as_ref());
         let bslot = batch.push(&block_pre);
         let sslot = sig_pre.map(|p| batch.push(&p));
-        let mut txs = Vec::new();
-        if cfg.check_transactions {
-            for tx in &block.transactions {
-                let chain_id = cfg.chain_id.or_else(|| claimed_chain_id(tx)).unwrap_or(0);
-                txs.push(TxSlots {
-                    tx: batch.push(tx_hash_preimage(tx)),
-                    sender_tx: sender_tx_hash_preimage(tx).map(|p| batch.push(&p)),
-                    sig: batch.push(&sig_preimage(tx, chain_id)),
-                    fee_payer_sig: fee_payer_sig_preimage(tx, chain_id).map(|p| batch.push(&p)),
-                });
-            }
-        }
-        slots.push(Some(HashSlots {
+        let txs = cfg.check_transactions.then(|| {
+            block
+                .transactions
+                .iter()
+                .map(|tx| push_tx_preimages(&mut batch, tx, tx_chain_id(cfg, tx).unwrap_or(0)))
+                .collect()
+        });
+        slots.push(Some(BlockSlots {
             block: bslot,
             sig: sslot,
             txs,
         }));
+        extras.push(Some(extra));
     }
-    let hashes = backend.keccak_batch(&batch);
-
+    let hashes = match backend.keccak(&batch) {
+        Ok(h) => h,
+        Err(e) => return undecided_all(window, &e),
+    };
     let mut seal_msgs = MessageBatch::new();
-    for (w, s) in window.iter_mut().zip(&slots) {
-        let Some(s) = s else { continue };
-        w.hash = hashes[s.block];
-        w.sig_hash = s.sig.map(|i| hashes[i]);
-        seal_msgs.push(w.sig_hash.unwrap_or_default().as_slice());
+    for s in slots.iter().flatten() {
+        seal_msgs.push(s.sig.map_or(B256::ZERO, |i| hashes[i]).as_slice());
         let mut commit = [0u8; 33];
-        commit[..32].copy_from_slice(w.hash.as_slice());
+        commit[..32].copy_from_slice(hashes[s.block].as_slice());
         commit[32] = MSG_COMMIT;
         seal_msgs.push(&commit);
-        let Ok(block) = &w.block else { continue };
-        w.txs = block
-            .transactions
-            .iter()
-            .zip(&s.txs)
-            .map(|(tx, ts)| {
-                let tx_hash = hashes[ts.tx];
-                let chain_id = cfg.chain_id.or_else(|| claimed_chain_id(tx));
-                let c = chain_id.unwrap_or(0);
-                let pending = tx
-                    .signatures
-                    .iter()
-                    .enumerate()
-                    .map(|(i, sig)| (i, check_tx_sig(tx, sig, c, SigRole::Sender)))
-                    .collect::<Vec<_>>();
-                let senders = pending
-                    .iter()
-                    .map(|(_, r)| match r {
-                        Ok(_) => Err(Fault::new(FaultKind::BadTxSignature, "not recovered")),
-                        Err(f) => Err(f.clone()),
-                    })
-                    .collect();
-                let fp = tx
-                    .fee_payer_signatures
-                    .first()
-                    .map(|sig| check_tx_sig(tx, sig, c, SigRole::FeePayer));
-                TxWork {
-                    tx_hash,
-                    sender_tx_hash: ts.sender_tx.map_or(tx_hash, |i| hashes[i]),
-                    chain_id,
-                    senders,
-                    fee_payer_signer: fp.as_ref().map(|r| match r {
-                        Ok(_) => Err(Fault::new(FaultKind::BadFeePayerSignature, "not recovered")),
-                        Err(f) => Err(f.clone()),
-                    }),
-                    sig_hash: hashes[ts.sig],
-                    fee_payer_sig_hash: ts.fee_payer_sig.map(|i| hashes[i]),
-                    pending: pending.into_iter().map(|(i, r)| (i, r.ok())).collect(),
-                    pending_fp: fp.and_then(Result::ok),
-                }
-            })
-            .collect();
     }
-    let seal_hashes = backend.keccak_batch(&seal_msgs);
+    let seal_hashes = match backend.keccak(&seal_msgs) {
+        Ok(h) => h,
+        Err(e) => return undecided_all(window, &e),
+    };
     let mut k = 0;
-    for (w, s) in window.iter_mut().zip(&slots) {
-        if s.is_none() {
-            continue;
-        }
-        w.proposer_msg = seal_hashes[k];
-        w.commit_msg = seal_hashes[k + 1];
-        k += 2;
-    }
+    let mut out: Window<Hashed> = window
+        .into_iter()
+        .zip(slots)
+        .zip(extras)
+        .map(|((item, s), extra)| match (item, s, extra) {
+            (Item::Ready(d), Some(s), Some(extra)) => {
+                let (proposer_msg, commit_msg) = (seal_hashes[k], seal_hashes[k + 1]);
+                k += 2;
+                let txs = s.txs.map(|ts| {
+                    d.block
+                        .transactions
+                        .iter()
+                        .zip(ts)
+                        .map(|(tx, t)| tx_hashed(tx, t, &hashes, tx_chain_id(cfg, tx)))
+                        .collect()
+                });
+                Item::Ready(Hashed {
+                    position: d.position,
+                    hash: hashes[s.block],
+                    sig_hash: s.sig.map(|i| hashes[i]),
+                    block: d.block,
+                    extra,
+                    txs,
+                    tx_root: None,
+                    proposer_msg,
+                    commit_msg,
+                })
+            }
+            (Item::Ready(d), _, _) => Item::Undecided {
+                position: d.position,
+                block: Some(Box::new(d.block)),
+                reason: Undecided::Internal("a block lost its hash slots".into()),
+            },
+            (Item::Malformed { position, error }, _, _) => Item::Malformed { position, error },
+            (
+                Item::Undecided {
+                    position,
+                    block,
+                    reason,
+                },
+                _,
+                _,
+            ) => Item::Undecided {
+                position,
+                block,
+                reason,
+            },
+        })
+        .collect();
 
     if cfg.check_transactions {
-        window.par_iter_mut().for_each(|w| {
-            let Ok(block) = &w.block else { return };
-            let items: Vec<&[u8]> = block.transactions.iter().map(|t| &t.raw[..]).collect();
-            let mut roots = vec![(cfg.derive_sha, derive_sha(cfg.derive_sha, &items, backend))];
-            if cfg.try_every_derive_sha && roots[0].1 != block.header.tx_root {
-                for imp in [
-                    DeriveShaImpl::Orig,
-                    DeriveShaImpl::Simple,
-                    DeriveShaImpl::Concat,
-                ] {
+        let be: &dyn Backend = backend;
+        out.par_iter_mut().for_each(|item| {
+            let Item::Ready(h) = item else { return };
+            let items: Vec<&[u8]> = h.block.transactions.iter().map(|t| &t.raw[..]).collect();
+            let mut roots = vec![(cfg.derive_sha, derive_sha(cfg.derive_sha, &items, be))];
+            if cfg.try_every_derive_sha && roots[0].1 != h.block.header.tx_root {
+                for imp in DeriveShaImpl::ALL {
                     if imp != cfg.derive_sha {
-                        roots.push((imp, derive_sha(imp, &items, backend)));
+                        roots.push((imp, derive_sha(imp, &items, be)));
                     }
                 }
             }
-            w.tx_root = Some(TxRootWork { roots });
+            h.tx_root = Some(TxRootWork { roots });
         });
+        // The tx roots went through the `Backend` interface: a mismatch there is kept, not
+        // returned, so ask for it now.
+        if let Some(e) = backend.take_failure() {
+            return undecided_all(out, &e);
+        }
     }
-}
-
-/// What a recovery slot belongs to.
-#[derive(Clone, Copy)]
-enum Slot {
-    Proposer(usize),
-    Committed(usize, usize),
-    Sender(usize, usize, usize),
-    FeePayer(usize, usize),
+    out
 }
 
 fn seal_sig(bytes: &[u8]) -> Option<Signature65> {
     bytes.try_into().ok().map(Signature65)
 }
 
-fn describe(e: RecoverError) -> String {
-    e.to_string()
+/// The recovery answers of a window, taken in the order their items were pushed. The batch was
+/// checked to hold one answer per item; `exact` then checks that the walk took exactly that many,
+/// and a window whose walk did not is undecided as a whole, so an answer that was never computed
+/// (the stand-in `next` returns past the end) cannot reach a verdict.
+struct Answers<I> {
+    iter: I,
+    overrun: bool,
+}
+
+impl<I: Iterator<Item = Result<Address, RecoverError>>> Answers<I> {
+    fn new(iter: I) -> Self {
+        Self {
+            iter,
+            overrun: false,
+        }
+    }
+    fn next(&mut self) -> Result<Address, RecoverError> {
+        self.iter.next().unwrap_or_else(|| {
+            self.overrun = true;
+            Err(RecoverError::NoPoint)
+        })
+    }
+    fn exact(self) -> Result<(), Undecided> {
+        let left = self.iter.count();
+        if self.overrun || left > 0 {
+            return Err(Undecided::Internal(format!(
+                "recovery answers and signatures out of step ({left} left over)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn push_tx_items(items: &mut Vec<RecoverItem>, t: &TxHashed) {
+    for sig in t.senders.iter().flatten() {
+        items.push(RecoverItem {
+            hash: t.hashes.sig_hash,
+            sig: *sig,
+        });
+    }
+    if let Some(h) = t.hashes.fee_payer_sig_hash {
+        for sig in t.fee_payers.iter().flatten() {
+            items.push(RecoverItem { hash: h, sig: *sig });
+        }
+    }
+}
+
+fn tx_recovered(
+    t: TxHashed,
+    answers: &mut Answers<impl Iterator<Item = Result<Address, RecoverError>>>,
+) -> TxRecovered {
+    let senders = t
+        .senders
+        .into_iter()
+        .map(|s| {
+            s.and_then(|_| {
+                answers.next().map_err(|e| {
+                    Fault::new(FaultKind::BadTxSignature, format!("sender signature: {e}"))
+                })
+            })
+        })
+        .collect();
+    let fee_payers = if t.hashes.fee_payer_sig_hash.is_some() {
+        t.fee_payers
+            .into_iter()
+            .map(|s| {
+                s.and_then(|_| {
+                    answers.next().map_err(|e| {
+                        Fault::new(
+                            FaultKind::BadFeePayerSignature,
+                            format!("fee payer signature: {e}"),
+                        )
+                    })
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    TxRecovered {
+        hashes: t.hashes,
+        senders,
+        fee_payers,
+    }
 }
 
 /// The recover stage: every seal and transaction signature of the window in one batch, then one
 /// BLS batch for the randao reveals of the proposers just recovered.
 pub fn recover_window(
-    window: &mut [Work],
-    cfg: &PipelineConfig,
+    window: Window<Hashed>,
+    cfg: &StageConfig,
     bls_keys: &HashMap<Address, BlsPublicKey>,
-    backend: &dyn Backend,
-) {
+    randao_active: impl Fn(u64) -> bool,
+    backend: &CheckedBackend<'_>,
+) -> Window<Recovered> {
     let mut items = Vec::new();
-    let mut slots = Vec::new();
-    for (wi, w) in window.iter_mut().enumerate() {
-        let Ok(extra) = &w.extra else { continue };
-        match seal_sig(&extra.seal) {
-            Some(sig) => {
+    for item in &window {
+        let Item::Ready(h) = item else { continue };
+        if let Ok(extra) = &h.extra {
+            if let Some(sig) = seal_sig(&extra.seal) {
                 items.push(RecoverItem {
-                    hash: w.proposer_msg,
+                    hash: h.proposer_msg,
                     sig,
                 });
-                slots.push(Slot::Proposer(wi));
             }
-            None => {
-                w.proposer = Some(Err(format!(
-                    "proposer seal is {} bytes, expected 65",
-                    extra.seal.len()
-                )))
-            }
-        }
-        let bound = cfg
-            .seal_bound
-            .max(extra.validators.len())
-            .min(super::MAX_COUNCIL);
-        if extra.committed_seals.len() <= bound {
-            let mut c = Vec::with_capacity(extra.committed_seals.len());
-            for (si, s) in extra.committed_seals.iter().enumerate() {
-                match seal_sig(s) {
-                    Some(sig) => {
-                        items.push(RecoverItem {
-                            hash: w.commit_msg,
-                            sig,
-                        });
-                        slots.push(Slot::Committed(wi, si));
-                        c.push(Err(String::new()));
-                    }
-                    None => c.push(Err(format!(
-                        "committed seal is {} bytes, expected 65",
-                        s.len()
-                    ))),
-                }
-            }
-            w.committers = Some(c);
-        }
-        for (ti, t) in w.txs.iter().enumerate() {
-            for (si, sig) in &t.pending {
-                if let Some(sig) = sig {
+            if extra.committed_seals.len() <= seal_bound(cfg, extra) {
+                for sig in extra.committed_seals.iter().filter_map(|s| seal_sig(s)) {
                     items.push(RecoverItem {
-                        hash: t.sig_hash,
-                        sig: *sig,
+                        hash: h.commit_msg,
+                        sig,
                     });
-                    slots.push(Slot::Sender(wi, ti, *si));
                 }
             }
-            if let (Some(sig), Some(h)) = (t.pending_fp, t.fee_payer_sig_hash) {
-                items.push(RecoverItem { hash: h, sig });
-                slots.push(Slot::FeePayer(wi, ti));
-            }
+        }
+        for t in h.txs.iter().flatten() {
+            push_tx_items(&mut items, t);
         }
     }
-    let results = backend.recover_batch(&items);
-    for (slot, res) in slots.into_iter().zip(results) {
-        match slot {
-            Slot::Proposer(wi) => window[wi].proposer = Some(res.map_err(describe)),
-            Slot::Committed(wi, si) => {
-                if let Some(c) = window[wi].committers.as_mut() {
-                    c[si] = res.map_err(describe);
-                }
-            }
-            Slot::Sender(wi, ti, si) => {
-                window[wi].txs[ti].senders[si] = res.map_err(|e| {
-                    Fault::new(FaultKind::BadTxSignature, format!("sender signature: {e}"))
-                });
-            }
-            Slot::FeePayer(wi, ti) => {
-                window[wi].txs[ti].fee_payer_signer = Some(res.map_err(|e| {
-                    Fault::new(
-                        FaultKind::BadFeePayerSignature,
-                        format!("fee payer signature: {e}"),
-                    )
-                }));
-            }
-        }
-    }
-    for t in window.iter_mut().flat_map(|w| w.txs.iter_mut()) {
-        t.pending = Vec::new();
-        t.pending_fp = None;
-    }
-
-    if bls_keys.is_empty() {
-        return;
-    }
-    let msgs: Vec<[u8; 32]> = window
-        .iter()
-        .map(|w| {
-            w.block
-                .as_ref()
-                .map_or([0u8; 32], |b| bls::randao_msg(b.header.number))
+    let results = match backend.recover(&items) {
+        Ok(r) => r,
+        Err(e) => return undecided_all(window, &e),
+    };
+    let mut answers = Answers::new(results.into_iter());
+    let mut out: Window<Recovered> = window
+        .into_iter()
+        .map(|item| match item {
+            Item::Ready(h) => Item::Ready(recovered(h, cfg, &mut answers)),
+            Item::Malformed { position, error } => Item::Malformed { position, error },
+            Item::Undecided {
+                position,
+                block,
+                reason,
+            } => Item::Undecided {
+                position,
+                block,
+                reason,
+            },
         })
         .collect();
-    let mut sets = Vec::new();
+    if let Err(e) = answers.exact() {
+        return undecided_all(out, &e);
+    }
+
+    if !bls_keys.is_empty() {
+        check_reveals(&mut out, bls_keys, randao_active);
+    }
+    out
+}
+
+fn seal_bound(cfg: &StageConfig, extra: &IstanbulExtra) -> usize {
+    cfg.seal_bound
+        .max(extra.validators.len())
+        .min(super::MAX_COUNCIL)
+}
+
+fn recovered(
+    h: Hashed,
+    cfg: &StageConfig,
+    answers: &mut Answers<impl Iterator<Item = Result<Address, RecoverError>>>,
+) -> Recovered {
+    let seals = h.extra.map(|extra| {
+        let proposer = match seal_sig(&extra.seal) {
+            Some(_) => answers.next().map_err(|e| e.to_string()),
+            None => Err(format!(
+                "proposer seal is {} bytes, expected 65",
+                extra.seal.len()
+            )),
+        };
+        let committers = (extra.committed_seals.len() <= seal_bound(cfg, &extra)).then(|| {
+            extra
+                .committed_seals
+                .iter()
+                .map(|s| match seal_sig(s) {
+                    Some(_) => answers.next().map_err(|e| e.to_string()),
+                    None => Err(format!("committed seal is {} bytes, expected 65", s.len())),
+                })
+                .collect()
+        });
+        Seals {
+            extra,
+            proposer,
+            committers,
+        }
+    });
+    let txs = h
+        .txs
+        .map(|ts| ts.into_iter().map(|t| tx_recovered(t, answers)).collect());
+    Recovered {
+        position: h.position,
+        block: h.block,
+        hash: h.hash,
+        sig_hash: h.sig_hash,
+        seals,
+        reveal: None,
+        txs,
+        tx_root: h.tx_root,
+    }
+}
+
+/// One BLS batch for the randao reveals of the window's recovered proposers.
+fn check_reveals(
+    window: &mut Window<Recovered>,
+    bls_keys: &HashMap<Address, BlsPublicKey>,
+    randao_active: impl Fn(u64) -> bool,
+) {
+    let mut msgs = Vec::new();
     let mut owners = Vec::new();
-    for (wi, w) in window.iter().enumerate() {
-        let Ok(b) = &w.block else { continue };
-        if !cfg.forks.is_randao(b.header.number) {
+    for (wi, item) in window.iter().enumerate() {
+        let Item::Ready(r) = item else { continue };
+        let number = r.block.header.number;
+        if !randao_active(number) || r.block.header.random_reveal.is_none() {
             continue;
         }
-        let (Some(reveal), Some(Ok(proposer))) = (&b.header.random_reveal, &w.proposer) else {
+        let Ok(Seals {
+            proposer: Ok(proposer),
+            ..
+        }) = &r.seals
+        else {
             continue;
         };
         let Some(pk) = bls_keys.get(proposer) else {
             continue;
         };
-        sets.push(SignatureSet {
-            pk,
-            msg: &msgs[wi],
-            sig: reveal,
-        });
-        owners.push(wi);
+        msgs.push(bls::randao_msg(number));
+        owners.push((wi, pk));
     }
-    let res = bls::verify_batch(&sets);
-    for (wi, r) in owners.into_iter().zip(res) {
-        window[wi].reveal = Some(r);
+    let sets: Vec<SignatureSet<'_>> = owners
+        .iter()
+        .zip(&msgs)
+        .filter_map(|((wi, pk), msg)| match &window[*wi] {
+            Item::Ready(r) => r
+                .block
+                .header
+                .random_reveal
+                .as_ref()
+                .map(|sig| SignatureSet { pk, msg, sig }),
+            _ => None,
+        })
+        .collect();
+    let results = bls::verify_batch(&sets);
+    drop(sets);
+    for ((wi, _), res) in owners.into_iter().zip(results) {
+        if let Item::Ready(r) = &mut window[wi] {
+            r.reveal = Some(res);
+        }
     }
+}
+
+/// One transaction through the same hash and recover code as a block's (`ranger inspect tx`,
+/// the offload API): its hashes and every signer, or why the node could not tell.
+pub fn recover_transaction(
+    tx: &Transaction,
+    chain_id: Option<u64>,
+    backend: &dyn Backend,
+) -> Result<TxRecovered, Undecided> {
+    let backend = CheckedBackend::new(backend);
+    let chain_id = chain_id.or_else(|| claimed_chain_id(tx));
+    let mut batch = MessageBatch::new();
+    let slots = push_tx_preimages(&mut batch, tx, chain_id.unwrap_or(0));
+    let hashes = backend.keccak(&batch)?;
+    let hashed = tx_hashed(tx, slots, &hashes, chain_id);
+    let mut items = Vec::new();
+    push_tx_items(&mut items, &hashed);
+    let results = backend.recover(&items)?;
+    let mut answers = Answers::new(results.into_iter());
+    let recovered = tx_recovered(hashed, &mut answers);
+    answers.exact()?;
+    Ok(recovered)
 }

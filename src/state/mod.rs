@@ -15,7 +15,7 @@ pub mod schedule;
 
 use crate::consensus::{ChainSpec, Fault, FaultKind};
 use crate::crypto::{Backend, MessageBatch};
-use crate::primitives::{Block, Receipt, Transaction};
+use crate::primitives::{Block, Header, Receipt, Transaction};
 use crate::trie::{DeriveShaImpl, MerklePatriciaTrie, derive_sha};
 use alloy_primitives::{Address, B256, U256};
 use rayon::prelude::*;
@@ -54,8 +54,6 @@ pub enum StateError {
     MissingBaseFee,
     #[error("genesis funds account {0} twice: each account may appear once")]
     DuplicateAccount(Address),
-    #[error("unknown derive_sha {0:?} in the chain spec: expected orig, simple or concat")]
-    UnknownDeriveSha(String),
 }
 
 /// How `execute` schedules a block's transactions.
@@ -112,10 +110,7 @@ impl StateReplayer {
     /// The state of a genesis: its funded accounts, nonce 0.
     pub fn from_genesis(spec: &ChainSpec) -> Result<Self, StateError> {
         let base_fee = spec.base_fee.ok_or(StateError::MissingBaseFee)?;
-        let derive_sha = spec
-            .derive_sha
-            .parse::<DeriveShaImpl>()
-            .map_err(|_| StateError::UnknownDeriveSha(spec.derive_sha.clone()))?;
+        let derive_sha = spec.derive_sha;
         let mut s = Self {
             index: HashMap::with_capacity(spec.accounts.len()),
             slots: Vec::with_capacity(spec.accounts.len()),
@@ -223,13 +218,21 @@ impl StateReplayer {
         parties: &[TxParties],
         backend: &dyn Backend,
     ) -> Vec<Fault> {
-        debug_assert_eq!(
-            block.transactions.len(),
-            parties.len(),
-            "one TxParties per transaction"
-        );
-        let h = &block.header;
-        let out = self.execute(&block.transactions, parties, h.rewardbase, backend);
+        self.apply_txs(&block.header, &block.transactions, parties, backend)
+    }
+
+    /// `apply_block` for the transactions of `h` that the block may apply (a verifier leaves out
+    /// those whose signatures or rules already failed: the devnet's rules reject them, and a
+    /// rejected transaction changes nothing). One `TxParties` per transaction.
+    pub fn apply_txs(
+        &mut self,
+        h: &Header,
+        txs: &[Transaction],
+        parties: &[TxParties],
+        backend: &dyn Backend,
+    ) -> Vec<Fault> {
+        debug_assert_eq!(txs.len(), parties.len(), "one TxParties per transaction");
+        let out = self.execute(txs, parties, h.rewardbase, backend);
         let mut faults = out.faults;
         if out.gas_used != h.gas_used {
             faults.push(

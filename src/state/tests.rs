@@ -24,7 +24,8 @@ fn spec(accounts: u64, balance: u64) -> ChainSpec {
         block_period: 1,
         epoch: 100,
         committee_size: None,
-        derive_sha: "orig".into(),
+        kind: crate::consensus::chain::ChainKind::Devnet,
+        derive_sha: crate::trie::DeriveShaImpl::Orig,
         council: Vec::new(),
         base_fee: Some(U256::from(BASE_FEE)),
         accounts: (0..accounts)

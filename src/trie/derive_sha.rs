@@ -23,7 +23,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Which DeriveSha a block uses (governance parameter `deriveshaimpl`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum DeriveShaImpl {
     /// Ethereum Merkle-Patricia trie keyed by RLP(index). Mainnet today.
     #[default]

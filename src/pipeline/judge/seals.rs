@@ -1,0 +1,107 @@
+//! Seals and quorum: the Istanbul extra, the proposer seal against the council, the committed
+//! seals (bound, signers in the council, distinct) and the quorum the council requires.
+
+use crate::consensus::council::Council;
+use crate::consensus::{Fault, FaultKind};
+use crate::pipeline::PipelineConfig;
+use crate::pipeline::report::{BlockReport, Quorum};
+use crate::pipeline::stages::{Recovered, Seals};
+use alloy_primitives::Address;
+
+/// Judges the seals of `r`; returns the proposer when its seal recovered.
+pub(super) fn judge(
+    council: &mut Option<Council>,
+    r: &Recovered,
+    cfg: &PipelineConfig,
+    report: &mut BlockReport,
+) -> Option<Address> {
+    let faults = &mut report.faults;
+    let seals = match &r.seals {
+        Err(e) => {
+            faults.push(Fault::new(FaultKind::BadExtra, e.to_string()));
+            return None;
+        }
+        Ok(s) => s,
+    };
+    let Seals {
+        extra,
+        proposer,
+        committers,
+    } = seals;
+    report.round = Some(extra.round());
+    report.validators = extra.validators.clone();
+    let council = council.get_or_insert_with(|| {
+        Council::new(extra.validators.clone(), cfg.committee_size, cfg.epoch)
+    });
+    let proposer = match proposer {
+        Ok(p) => {
+            report.proposer = Some(*p);
+            if !council.contains(p) {
+                faults.push(Fault::new(
+                    FaultKind::ProposerNotInCouncil,
+                    format!("proposer {p:#x} is not a council member"),
+                ));
+            }
+            Some(*p)
+        }
+        Err(e) => {
+            faults.push(Fault::new(FaultKind::BadProposerSeal, e.clone()));
+            None
+        }
+    };
+    let required = council.required_seals();
+    let n = extra.committed_seals.len();
+    let mut valid = Vec::new();
+    match committers {
+        Some(cs) if n <= council.members().len() => {
+            for (i, c) in cs.iter().enumerate() {
+                match c {
+                    Err(e) => faults.push(Fault::new(
+                        FaultKind::BadCommittedSeal,
+                        format!("committed seal {i}: {e}"),
+                    )),
+                    Ok(a) => {
+                        report.committers.push(*a);
+                        if !council.contains(a) {
+                            faults.push(Fault::new(
+                                FaultKind::NonCouncilSeal,
+                                format!("committed seal {i} is by {a:#x}, not a council member"),
+                            ));
+                        } else if valid.contains(a) {
+                            faults.push(Fault::new(
+                                FaultKind::DuplicateSeal,
+                                format!("committed seal {i} repeats signer {a:#x}"),
+                            ));
+                        } else {
+                            valid.push(*a);
+                        }
+                    }
+                }
+            }
+        }
+        _ => faults.push(
+            Fault::new(
+                FaultKind::TooManySeals,
+                "more committed seals than council members",
+            )
+            .expected_got(format!("<= {}", council.members().len()), n),
+        ),
+    }
+    let ok = valid.len() >= required;
+    if !ok {
+        faults.push(
+            Fault::new(
+                FaultKind::BelowQuorum,
+                "too few valid distinct committed seals",
+            )
+            .expected_got(format!(">= {required}"), valid.len()),
+        );
+    }
+    report.quorum = Some(Quorum {
+        council: council.members().len(),
+        required,
+        valid_distinct: valid.len(),
+        ok,
+    });
+    proposer
+}
