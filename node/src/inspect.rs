@@ -8,7 +8,8 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use ranger::codec::block::{BlockOrHeader, decode_block_or_header};
 use ranger::codec::tx::{
-    decode_tx, fee_payer_sig_preimage, sender_tx_hash_preimage, sig_preimage, tx_hash_preimage,
+    decode_standalone_tx, fee_payer_sig_preimage, sender_tx_hash_preimage, sig_preimage,
+    tx_hash_preimage,
 };
 use ranger::consensus::ChainSpec;
 use ranger::consensus::txsig::{SigRole, check_tx_sig, claimed_chain_id};
@@ -122,7 +123,7 @@ fn exit_code(r: &BlockReport, claims: &[String]) -> u8 {
 
 fn inspect_tx(a: TxArgs) -> Result<u8> {
     let raw = tx_bytes(&a.raw)?;
-    let tx = decode_tx(&raw)?;
+    let (tx, form) = decode_standalone_tx(&raw)?;
     let chain_id = a.chain_id.or_else(|| claimed_chain_id(&tx));
     let c = chain_id.unwrap_or(0);
     let sig_hash = keccak256(&sig_preimage(&tx, c));
@@ -160,10 +161,12 @@ fn inspect_tx(a: TxArgs) -> Result<u8> {
             }
         }
     }
-    if let Some(reason) = ranger::pipeline::judge::field_rule_violation(&tx) {
+    if let Some(reason) = ranger::consensus::txrules::field_rule_violation(&tx) {
         failures.push(format!("malformed-tx: {reason}"));
     }
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = ranger::consensus::txrules::pool_rule_note(&tx)
+        .into_iter()
+        .collect();
     if let (Some(from), Some(s)) = (tx.from_field(), senders.first())
         && from != *s
     {
@@ -195,6 +198,7 @@ fn inspect_tx(a: TxArgs) -> Result<u8> {
     let out = json!({
         "type": tx.tx_type.to_string(),
         "type_name": tx.tx_type.name(),
+        "form": form.as_str(),
         "chain_id": chain_id,
         "fields": fields,
         "sig_hash": sig_hash,

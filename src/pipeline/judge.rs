@@ -11,7 +11,7 @@ use crate::codec::DecodeError;
 use crate::consensus::council::Council;
 use crate::consensus::randao::next_mix_hash;
 use crate::consensus::{Fault, FaultKind};
-use crate::primitives::{Block, TxBody, TxType};
+use crate::primitives::Block;
 use alloy_primitives::B256;
 
 /// What the judge remembers of the previous block.
@@ -34,7 +34,7 @@ impl Judge {
     /// A judge whose council comes from `cfg` (or from the first block's Extra when `cfg` has none).
     pub fn new(cfg: &PipelineConfig) -> Self {
         let council = (!cfg.council.is_empty())
-            .then(|| Council::new(cfg.council.clone(), cfg.committee_size, cfg.epoch));
+            .then(|| Council::new(cfg.council.clone(), cfg.committee_size.clone(), cfg.epoch));
         let parent = cfg.anchor.map(|a| Parent {
             number: a.number,
             hash: Some(a.hash),
@@ -152,7 +152,11 @@ impl Judge {
                 report.round = Some(extra.round());
                 report.validators = extra.validators.clone();
                 let council = self.council.get_or_insert_with(|| {
-                    Council::new(extra.validators.clone(), cfg.committee_size, cfg.epoch)
+                    Council::new(
+                        extra.validators.clone(),
+                        cfg.committee_size.clone(),
+                        cfg.epoch,
+                    )
                 });
                 match &w.proposer {
                     Some(Ok(p)) => {
@@ -168,7 +172,7 @@ impl Judge {
                     Some(Err(e)) => faults.push(Fault::new(FaultKind::BadProposerSeal, e.clone())),
                     None => faults.push(Fault::new(FaultKind::BadProposerSeal, "no proposer seal")),
                 }
-                let required = council.required_seals();
+                let required = council.seals_needed_at(h.number).fewest_possible();
                 let n = extra.committed_seals.len();
                 let mut valid = Vec::new();
                 if n > council.members().len() || w.committers.is_none() {
@@ -339,9 +343,10 @@ impl Judge {
                     format!("type {} is not accepted at block {number}", tx.tx_type),
                 ));
             }
-            if let Some(reason) = field_rule_violation(tx) {
+            if let Some(reason) = crate::consensus::txrules::field_rule_violation(tx) {
                 tx_faults.push(Fault::new(FaultKind::MalformedTx, reason));
             }
+            notes.extend(crate::consensus::txrules::pool_rule_note(tx));
             if tx.signatures.is_empty() {
                 tx_faults.push(Fault::new(FaultKind::BadTxSignature, "no sender signature"));
             }
@@ -434,30 +439,4 @@ impl Judge {
             faults.extend(tx_faults.into_iter().map(|f| f.at_tx(i)));
         }
     }
-}
-
-/// Kaia's per-type field rules that decoding alone does not enforce.
-pub fn field_rule_violation(tx: &crate::primitives::Transaction) -> Option<String> {
-    let TxBody::Kaia(k) = &tx.body else {
-        return None;
-    };
-    let t = tx.tx_type.0;
-    if matches!(t, 0x28..=0x2a) {
-        if k.to.is_some() {
-            return Some("a contract deploy must have a nil recipient".into());
-        }
-        if k.human_readable {
-            return Some("humanReadable addresses are not supported".into());
-        }
-        if k.code_format != 0 {
-            return Some(format!("codeFormat {} is not EVM (0)", k.code_format));
-        }
-    }
-    if tx.tx_type.has_fee_ratio() && !(1..=99).contains(&k.fee_ratio) {
-        return Some(format!("feeRatio {} is outside 1..=99", k.fee_ratio));
-    }
-    if tx.tx_type == TxType::ACCOUNT_CREATION {
-        return Some("account creation is disabled".into());
-    }
-    None
 }

@@ -63,7 +63,8 @@ pub struct PipelineConfig {
     pub forks: ForkSchedule,
     pub block_period: u64,
     pub epoch: u64,
-    pub committee_size: Option<u64>,
+    /// `istanbul.committeesize` by height.
+    pub committee_size: crate::consensus::chain::CommitteeSizes,
     /// The starting council; empty = the first block's Extra validators.
     pub council: Vec<Address>,
     pub derive_sha: DeriveShaImpl,
@@ -147,7 +148,7 @@ impl PipelineConfig {
             forks: spec.forks.clone(),
             block_period: spec.block_period,
             epoch: spec.epoch,
-            committee_size: spec.committee_size,
+            committee_size: spec.committee_sizes(),
             council: spec.council.iter().map(|m| m.address).collect(),
             derive_sha,
             try_every_derive_sha: real_chain,
@@ -169,7 +170,7 @@ impl PipelineConfig {
             forks: spec.map(|s| s.forks.clone()).unwrap_or_default(),
             block_period: 0,
             epoch: 1,
-            committee_size: None,
+            committee_size: Default::default(),
             council: Vec::new(),
             derive_sha: spec
                 .and_then(|s| s.derive_sha.parse().ok())

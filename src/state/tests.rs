@@ -24,6 +24,8 @@ fn spec(accounts: u64, balance: u64) -> ChainSpec {
         block_period: 1,
         epoch: 100,
         committee_size: None,
+        committee_size_history: Vec::new(),
+        committee_size_known_until: None,
         derive_sha: "orig".into(),
         council: Vec::new(),
         base_fee: Some(U256::from(BASE_FEE)),
