@@ -239,6 +239,8 @@ pub fn mainnet_shape_chain(n: usize, seed: u64) -> (crate::consensus::ChainSpec,
         block_period: 1,
         epoch: 604_800,
         committee_size: Some(50),
+        committee_size_history: Vec::new(),
+        committee_size_known_until: None,
         kind: crate::consensus::chain::ChainKind::Live,
         derive_sha: crate::trie::DeriveShaImpl::Orig,
         council: keys

@@ -7,7 +7,7 @@ use crate::output;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use ranger::codec::block::{BlockOrHeader, decode_block_or_header};
-use ranger::codec::tx::decode_tx;
+use ranger::codec::tx::decode_standalone_tx;
 use ranger::consensus::ChainSpec;
 use ranger::consensus::txjudge::TxContext;
 use ranger::crypto::CpuBackend;
@@ -120,7 +120,7 @@ fn exit_code(r: &BlockReport, claims: &[String]) -> u8 {
 
 fn inspect_tx(a: TxArgs) -> Result<u8> {
     let raw = tx_bytes(&a.raw)?;
-    let tx = decode_tx(&raw)?;
+    let (tx, form) = decode_standalone_tx(&raw)?;
     // One transaction through the same hash, recover and judge code as a block's.
     let t = recover_transaction(&tx, a.chain_id, &CpuBackend)?;
     let ctx = TxContext {
@@ -152,6 +152,7 @@ fn inspect_tx(a: TxArgs) -> Result<u8> {
     let out = json!({
         "type": tx.tx_type.to_string(),
         "type_name": tx.tx_type.name(),
+        "form": form.as_str(),
         "chain_id": t.hashes.chain_id,
         "fields": fields,
         "sig_hash": t.hashes.sig_hash,

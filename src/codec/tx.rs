@@ -65,6 +65,64 @@ pub fn decode_tx(raw: &[u8]) -> Result<Transaction, DecodeError> {
     Ok(tx)
 }
 
+/// How a standalone raw transaction was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxForm {
+    /// Kaia's own form: a Kaia type byte, or `0x78 || ethType || RLP(...)` for Ethereum types.
+    Kaia,
+    /// Ethereum's EIP-2718 form `ethType || RLP(...)`, as wallets and `eth_getRawTransaction` give
+    /// an Ethereum-typed transaction.
+    Ethereum,
+    /// A legacy transaction: a bare RLP list, the same bytes in both forms.
+    Legacy,
+}
+
+impl TxForm {
+    /// The name used in output: `kaia`, `ethereum` or `legacy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxForm::Kaia => "kaia",
+            TxForm::Ethereum => "ethereum",
+            TxForm::Legacy => "legacy",
+        }
+    }
+}
+
+/// First bytes read as Ethereum's typed form. Kaia's `eth_sendRawTransaction` (kaiachain/kaia
+/// `api/api_eth.go`, `EthAPI.SendRawTransaction`) reads every first byte in `0x01..0x7f` that
+/// way, because that endpoint only takes Ethereum transactions; a standalone decoder must also
+/// take Kaia's own types, which start at 0x08 (ValueTransfer), so it keeps `0x01..=0x07`.
+const ETH_FORM_TYPES: std::ops::RangeInclusive<u8> = 0x01..=0x07;
+
+/// Decodes one standalone raw transaction written in either form: Kaia's (`decode_tx`) or
+/// Ethereum's EIP-2718 typed form, which is read as Kaia reads it, with the 0x78 envelope in front.
+///
+/// Both forms give the same `Transaction` (its `raw` is Kaia's form, as in a block), hence the
+/// same hashes: Kaia's tx hash and sig hash of an Ethereum-typed transaction are keccak over
+/// `ethType || RLP(...)` without the envelope (`EthTxHash`, `prefixedRlpHash` in
+/// `blockchain/types/tx_internal_data_ethereum_*.go`), i.e. Ethereum's own hashes.
+///
+/// A first byte in `ETH_FORM_TYPES` is Ethereum's form; a type Kaia does not know there
+/// (0x05..=0x07) is `UnknownTxType(0x7805..)`, named as Kaia would name it.
+pub fn decode_standalone_tx(raw: &[u8]) -> Result<(Transaction, TxForm), DecodeError> {
+    match raw.first() {
+        Some(b) if ETH_FORM_TYPES.contains(b) => {
+            if raw.len() > MAX_TX_BYTES {
+                return Err(DecodeError::TooLarge {
+                    len: raw.len(),
+                    max: MAX_TX_BYTES,
+                });
+            }
+            let mut enveloped = Vec::with_capacity(raw.len() + 1);
+            enveloped.push(ETH_ENVELOPE);
+            enveloped.extend_from_slice(raw);
+            Ok((decode_tx(&enveloped)?, TxForm::Ethereum))
+        }
+        Some(&b) if b >= 0xc0 => Ok((decode_tx(raw)?, TxForm::Legacy)),
+        _ => Ok((decode_tx(raw)?, TxForm::Kaia)),
+    }
+}
+
 /// Splits the next transaction off a block's transaction list, where a Kaia tx is two items
 /// (type byte, list) and an Ethereum-typed one three (0x78, type byte, list). Returns its raw bytes.
 pub fn next_tx_in_block<'a>(list: &mut ListReader<'a>) -> Result<&'a [u8], DecodeError> {

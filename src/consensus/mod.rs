@@ -1,6 +1,6 @@
 //! Consensus rules of a Kaia council chain: the chain context, Istanbul hashing and seals,
-//! council tracking, randao, the rules of one transaction, block 0 of a devnet, and the catalog
-//! of faults.
+//! council tracking, randao, transaction signature and field rules, the rules of one
+//! transaction, block 0 of a devnet, and the catalog of faults.
 
 pub mod chain;
 pub mod council;
@@ -9,6 +9,7 @@ pub mod genesis;
 pub mod istanbul;
 pub mod randao;
 pub mod txjudge;
+pub mod txrules;
 pub mod txsig;
 
 pub use chain::ChainSpec;

@@ -10,7 +10,8 @@
 
 use super::chain::ForkSchedule;
 use super::fault::{Fault, FaultKind};
-use crate::primitives::{Transaction, TxBody, TxType};
+use super::txrules::{field_rule_violation, pool_rule_note};
+use crate::primitives::Transaction;
 use alloy_primitives::Address;
 
 /// The context a transaction is judged in.
@@ -66,6 +67,7 @@ pub fn judge_tx(tx: &Transaction, sigs: TxSigners<'_>, ctx: TxContext<'_>) -> Tx
     if let Some(reason) = field_rule_violation(tx) {
         j.faults.push(Fault::new(FaultKind::MalformedTx, reason));
     }
+    j.notes.extend(pool_rule_note(tx));
     if tx.signatures.is_empty() {
         j.faults
             .push(Fault::new(FaultKind::BadTxSignature, "no sender signature"));
@@ -146,30 +148,4 @@ pub fn judge_tx(tx: &Transaction, sigs: TxSigners<'_>, ctx: TxContext<'_>) -> Tx
         }
     }
     j
-}
-
-/// Kaia's per-type field rules that decoding alone does not enforce.
-pub fn field_rule_violation(tx: &Transaction) -> Option<String> {
-    let TxBody::Kaia(k) = &tx.body else {
-        return None;
-    };
-    let t = tx.tx_type.0;
-    if matches!(t, 0x28..=0x2a) {
-        if k.to.is_some() {
-            return Some("a contract deploy must have a nil recipient".into());
-        }
-        if k.human_readable {
-            return Some("humanReadable addresses are not supported".into());
-        }
-        if k.code_format != 0 {
-            return Some(format!("codeFormat {} is not EVM (0)", k.code_format));
-        }
-    }
-    if tx.tx_type.has_fee_ratio() && !(1..=99).contains(&k.fee_ratio) {
-        return Some(format!("feeRatio {} is outside 1..=99", k.fee_ratio));
-    }
-    if tx.tx_type == TxType::ACCOUNT_CREATION {
-        return Some("account creation is disabled".into());
-    }
-    None
 }

@@ -208,10 +208,13 @@ impl DevnetConfig {
                 prague: Some(0),
                 // Osaka lies beyond the chain, so a blob-gas field is a tail field before its fork.
                 osaka: Some(self.blocks + 1),
+                kore: None,
             },
             block_period: BLOCK_PERIOD,
             epoch: EPOCH,
             committee_size: self.committee_size,
+            committee_size_history: Vec::new(),
+            committee_size_known_until: None,
             kind: crate::consensus::chain::ChainKind::Devnet,
             derive_sha: self.derive_sha,
             council: keys.council_members(),

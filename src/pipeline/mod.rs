@@ -78,7 +78,12 @@ pub struct PipelineConfig {
     pub forks: ForkSchedule,
     pub block_period: u64,
     pub epoch: u64,
-    pub committee_size: Option<u64>,
+    /// `istanbul.committeesize` by height.
+    pub committee_size: crate::consensus::chain::CommitteeSizes,
+    /// The qualified validators (council minus members below the minimum stake) are not known:
+    /// the council stands in for them and quorums become ranges (live chains whose council comes
+    /// from the blocks, lone blocks).
+    pub qualified_unknown: bool,
     /// The starting council; empty = the first block's Extra validators.
     pub council: Vec<Address>,
     pub derive_sha: DeriveShaImpl,
@@ -267,7 +272,10 @@ impl VerifierBuilder<'_> {
             forks: spec.forks.clone(),
             block_period: spec.block_period,
             epoch: spec.epoch,
-            committee_size: spec.committee_size,
+            committee_size: spec.committee_sizes(),
+            // A spec that lists its council vouches for every member as qualified; a live chain
+            // whose council comes from its blocks' Extra does not know their stakes.
+            qualified_unknown: spec.council.is_empty(),
             council: spec.council.iter().map(|m| m.address).collect(),
             derive_sha: spec.derive_sha,
             // Live chains change DeriveSha by governance, which ranger does not track.
@@ -336,7 +344,8 @@ impl Verifier {
             forks: spec.map(|s| s.forks.clone()).unwrap_or_default(),
             block_period: 0,
             epoch: 1,
-            committee_size: None,
+            committee_size: Default::default(),
+            qualified_unknown: true,
             council: Vec::new(),
             derive_sha: spec.map(|s| s.derive_sha).unwrap_or_default(),
             try_every_derive_sha: true,

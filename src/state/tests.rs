@@ -24,6 +24,8 @@ fn spec(accounts: u64, balance: u64) -> ChainSpec {
         block_period: 1,
         epoch: 100,
         committee_size: None,
+        committee_size_history: Vec::new(),
+        committee_size_known_until: None,
         kind: crate::consensus::chain::ChainKind::Devnet,
         derive_sha: crate::trie::DeriveShaImpl::Orig,
         council: Vec::new(),

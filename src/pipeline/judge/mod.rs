@@ -23,6 +23,17 @@ use crate::consensus::{Fault, FaultKind};
 use crate::primitives::Block;
 use alloy_primitives::B256;
 
+/// The council `members` under `cfg`: on a chain whose staking state ranger does not hold, the
+/// members stand in for the qualified validators, so a quorum it cannot pin down is undecided.
+fn new_council(members: Vec<alloy_primitives::Address>, cfg: &PipelineConfig) -> Council {
+    let c = Council::new(members, cfg.committee_size.clone(), cfg.epoch);
+    if cfg.qualified_unknown {
+        c.council_as_stand_in()
+    } else {
+        c
+    }
+}
+
 /// What the judge remembers of the previous block.
 #[derive(Debug, Clone)]
 struct Parent {
@@ -43,8 +54,7 @@ pub struct Judge {
 impl Judge {
     /// A judge whose council comes from `cfg` (or from the first block's Extra when `cfg` has none).
     pub fn new(cfg: &PipelineConfig) -> Self {
-        let council = (!cfg.council.is_empty())
-            .then(|| Council::new(cfg.council.clone(), cfg.committee_size, cfg.epoch));
+        let council = (!cfg.council.is_empty()).then(|| new_council(cfg.council.clone(), cfg));
         let parent = cfg.anchor.map(|a| Parent {
             height: a.number,
             hash: a.hash,

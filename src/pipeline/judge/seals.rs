@@ -1,7 +1,7 @@
 //! Seals and quorum: the Istanbul extra, the proposer seal against the council, the committed
 //! seals (bound, signers in the council, distinct) and the quorum the council requires.
 
-use crate::consensus::council::Council;
+use crate::consensus::council::{Council, QuorumCheck, SealsNeeded};
 use crate::consensus::{Fault, FaultKind};
 use crate::pipeline::PipelineConfig;
 use crate::pipeline::report::{BlockReport, Quorum};
@@ -30,9 +30,7 @@ pub(super) fn judge(
     } = seals;
     report.round = Some(extra.round());
     report.validators = extra.validators.clone();
-    let council = council.get_or_insert_with(|| {
-        Council::new(extra.validators.clone(), cfg.committee_size, cfg.epoch)
-    });
+    let council = council.get_or_insert_with(|| super::new_council(extra.validators.clone(), cfg));
     let proposer = match proposer {
         Ok(p) => {
             report.proposer = Some(*p);
@@ -49,7 +47,7 @@ pub(super) fn judge(
             None
         }
     };
-    let required = council.required_seals();
+    let needed = council.seals_needed_at(r.block.header.number);
     let n = extra.committed_seals.len();
     let mut valid = Vec::new();
     match committers {
@@ -87,16 +85,33 @@ pub(super) fn judge(
             .expected_got(format!("<= {}", council.members().len()), n),
         ),
     }
-    let ok = valid.len() >= required;
-    if !ok {
-        faults.push(
-            Fault::new(
-                FaultKind::BelowQuorum,
-                "too few valid distinct committed seals",
-            )
-            .expected_got(format!(">= {required}"), valid.len()),
-        );
+    let (required, ok) = match needed.check(valid.len()) {
+        QuorumCheck::Met => (needed.fewest_possible(), true),
+        QuorumCheck::Below { required } => {
+            faults.push(
+                Fault::new(
+                    FaultKind::BelowQuorum,
+                    "too few valid distinct committed seals",
+                )
+                .expected_got(format!(">= {required}"), valid.len()),
+            );
+            (required, false)
+        }
+        // A rule that depends on what ranger does not know is the node's to withhold, never
+        // the council's fault.
+        QuorumCheck::Undecided { reason } => {
+            report.undecided.get_or_insert(format!(
+                "quorum: {} valid distinct seals, and {reason}",
+                valid.len()
+            ));
+            (needed.fewest_possible(), false)
+        }
+    };
+    let required = match &needed {
+        SealsNeeded::Exactly(n) => *n,
+        SealsNeeded::Between { enough, .. } => *enough,
     }
+    .max(required);
     report.quorum = Some(Quorum {
         council: council.members().len(),
         required,
