@@ -84,6 +84,9 @@ pub fn print_block(r: &BlockReport, claims: &[String]) {
         out!("{:<14} {c}", "claim");
     }
     out!("{:<14} {:?}", "verdict", r.verdict);
+    if let Some(why) = &r.undecided {
+        out!("  undecided: {why}");
+    }
     for f in &r.faults {
         let tx = f.tx_index.map(|i| format!(" (tx {i})")).unwrap_or_default();
         let eg = match (&f.expected, &f.got) {

@@ -49,6 +49,18 @@ pub struct TxJudgement {
     pub fee_payer_signer: Option<Address>,
 }
 
+impl TxJudgement {
+    /// A signature by another key than the account it names: a fault where every key is legacy,
+    /// else a note (a decoupled or multisig key, which only chain state can tell).
+    fn not_the_named_signer(&mut self, ctx: TxContext<'_>, fault: Fault, note: String) {
+        if ctx.legacy_keys_only {
+            self.faults.push(fault);
+        } else {
+            self.notes.push(note);
+        }
+    }
+}
+
 /// Judges one transaction.
 pub fn judge_tx(tx: &Transaction, sigs: TxSigners<'_>, ctx: TxContext<'_>) -> TxJudgement {
     let mut j = TxJudgement::default();
@@ -91,19 +103,17 @@ pub fn judge_tx(tx: &Transaction, sigs: TxSigners<'_>, ctx: TxContext<'_>) -> Tx
     if let (Some(from), Some(signer)) = (tx.from_field(), j.sender)
         && from != signer
     {
-        if ctx.legacy_keys_only {
-            j.faults.push(
-                Fault::new(
-                    FaultKind::FromMismatch,
-                    "from is not the address that signed",
-                )
-                .expected_got(format!("{from:#x}"), format!("{signer:#x}")),
-            );
-        } else {
-            j.notes.push(format!(
+        j.not_the_named_signer(
+            ctx,
+            Fault::new(
+                FaultKind::FromMismatch,
+                "from is not the address that signed",
+            )
+            .expected_got(format!("{from:#x}"), format!("{signer:#x}")),
+            format!(
                 "from {from:#x} differs from signer {signer:#x}: valid only if {from:#x} has a decoupled or multisig account key (needs chain state)"
-            ));
-        }
+            ),
+        );
     }
     if tx.tx_type.is_fee_delegated() {
         if sigs.fee_payers.is_empty() {
@@ -130,19 +140,17 @@ pub fn judge_tx(tx: &Transaction, sigs: TxSigners<'_>, ctx: TxContext<'_>) -> Tx
                     if *a == payer {
                         continue;
                     }
-                    if ctx.legacy_keys_only {
-                        j.faults.push(
-                            Fault::new(
-                                FaultKind::BadFeePayerSignature,
-                                "fee-payer signature is not the fee payer's",
-                            )
-                            .expected_got(format!("{payer:#x}"), format!("{a:#x}")),
-                        );
-                    } else {
-                        j.notes.push(format!(
+                    j.not_the_named_signer(
+                        ctx,
+                        Fault::new(
+                            FaultKind::BadFeePayerSignature,
+                            "fee-payer signature is not the fee payer's",
+                        )
+                        .expected_got(format!("{payer:#x}"), format!("{a:#x}")),
+                        format!(
                             "fee payer signed by {a:#x}, not {payer:#x}: valid only with a decoupled or multisig fee-payer key (needs chain state)"
-                        ));
-                    }
+                        ),
+                    );
                 }
             }
         }

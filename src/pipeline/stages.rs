@@ -52,6 +52,25 @@ pub enum Item<T> {
     },
 }
 
+impl<T> Item<T> {
+    /// The next stage's item: `f` over a ready one; a malformed or undecided one passes as it is.
+    pub fn then<U>(self, f: impl FnOnce(T) -> Item<U>) -> Item<U> {
+        match self {
+            Item::Ready(t) => f(t),
+            Item::Malformed { position, error } => Item::Malformed { position, error },
+            Item::Undecided {
+                position,
+                block,
+                reason,
+            } => Item::Undecided {
+                position,
+                block,
+                reason,
+            },
+        }
+    }
+}
+
 /// What a stage hands on: a window of items.
 pub type Window<T> = Vec<Item<T>>;
 
@@ -64,22 +83,12 @@ pub trait Staged {
 fn undecided_all<T: Staged, U>(window: Window<T>, reason: &Undecided) -> Window<U> {
     window
         .into_iter()
-        .map(|item| match item {
-            Item::Ready(t) => Item::Undecided {
+        .map(|item| {
+            item.then(|t| Item::Undecided {
                 position: t.position(),
                 block: Some(Box::new(t.into_block())),
                 reason: reason.clone(),
-            },
-            Item::Malformed { position, error } => Item::Malformed { position, error },
-            Item::Undecided {
-                position,
-                block,
-                reason,
-            } => Item::Undecided {
-                position,
-                block,
-                reason,
-            },
+            })
         })
         .collect()
 }
@@ -330,10 +339,16 @@ pub fn hash_window(
     let mut k = 0;
     let mut out: Window<Hashed> = window
         .into_iter()
-        .zip(slots)
-        .zip(extras)
-        .map(|((item, s), extra)| match (item, s, extra) {
-            (Item::Ready(d), Some(s), Some(extra)) => {
+        .zip(slots.into_iter().zip(extras))
+        .map(|(item, slot)| {
+            item.then(|d| {
+                let (Some(s), Some(extra)) = slot else {
+                    return Item::Undecided {
+                        position: d.position,
+                        block: Some(Box::new(d.block)),
+                        reason: Undecided::Internal("a block lost its hash slots".into()),
+                    };
+                };
                 let (proposer_msg, commit_msg) = (seal_hashes[k], seal_hashes[k + 1]);
                 k += 2;
                 let txs = s.txs.map(|ts| {
@@ -355,26 +370,7 @@ pub fn hash_window(
                     proposer_msg,
                     commit_msg,
                 })
-            }
-            (Item::Ready(d), _, _) => Item::Undecided {
-                position: d.position,
-                block: Some(Box::new(d.block)),
-                reason: Undecided::Internal("a block lost its hash slots".into()),
-            },
-            (Item::Malformed { position, error }, _, _) => Item::Malformed { position, error },
-            (
-                Item::Undecided {
-                    position,
-                    block,
-                    reason,
-                },
-                _,
-                _,
-            ) => Item::Undecided {
-                position,
-                block,
-                reason,
-            },
+            })
         })
         .collect();
 
@@ -531,19 +527,7 @@ pub fn recover_window(
     let mut answers = Answers::new(results.into_iter());
     let mut out: Window<Recovered> = window
         .into_iter()
-        .map(|item| match item {
-            Item::Ready(h) => Item::Ready(recovered(h, cfg, &mut answers)),
-            Item::Malformed { position, error } => Item::Malformed { position, error },
-            Item::Undecided {
-                position,
-                block,
-                reason,
-            } => Item::Undecided {
-                position,
-                block,
-                reason,
-            },
-        })
+        .map(|item| item.then(|h| Item::Ready(recovered(h, cfg, &mut answers))))
         .collect();
     if let Err(e) = answers.exact() {
         return undecided_all(out, &e);
