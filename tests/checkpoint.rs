@@ -3,6 +3,8 @@
 //! uninterrupted run, faults and `descends_from_invalid` included; a checkpoint whose accounts
 //! do not hash to its state root is refused.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any error
+
 use ranger::crypto::CpuBackend;
 use ranger::devnet::{DevnetConfig, FaultAt, Producer};
 use ranger::pipeline::{BlockReport, Checkpoint, ConfigError, Input, Resume, Verifier};

@@ -16,8 +16,12 @@ mod bench_cmd;
 mod devnet_cmd;
 mod input;
 mod inspect;
+mod node;
 mod output;
 mod run_cmd;
+mod serve;
+mod source;
+mod store;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -43,7 +47,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a local devnet council and a ranger verifying it, block by block (the main job).
+    /// The node: follow a council (by default a devnet council in this process), verify every
+    /// block, keep and serve the chain (the main job).
     Run(run_cmd::RunArgs),
     /// Decode and check one block or one transaction.
     #[command(subcommand)]

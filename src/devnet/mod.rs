@@ -207,7 +207,7 @@ impl DevnetConfig {
                 randao: Some(1),
                 prague: Some(0),
                 // Osaka lies beyond the chain, so a blob-gas field is a tail field before its fork.
-                osaka: Some(self.blocks + 1),
+                osaka: Some(self.blocks.saturating_add(1)),
                 kore: None,
             },
             block_period: BLOCK_PERIOD,
