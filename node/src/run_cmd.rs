@@ -30,8 +30,8 @@ pub struct RunArgs {
     /// Make the council lie: break block BLOCK in the way KIND names (see `ranger devnet faults`).
     #[arg(long = "fault", value_name = "KIND@BLOCK")]
     faults: Vec<FaultAt>,
-    /// Batch backend of the verifying ranger.
-    #[arg(long, default_value = "auto")]
+    /// Where the verifying ranger's batch hashing and signature recovery run.
+    #[arg(long, value_enum, default_value_t = BackendKind::Auto)]
     backend: BackendKind,
     /// One JSON object per block, then a summary object.
     #[arg(long)]
@@ -51,9 +51,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
     config.validate()?;
     let mut producer = Producer::new(config, &CpuBackend)?;
     let spec = producer.spec().clone();
-    let backend = ranger::gpu::open_backend(a.backend)?;
+    let opened = crate::backend::open(a.backend)?;
     let mut verifier = Verifier::builder(&spec)
-        .backend(backend.clone())
+        .backend(opened.backend)
         .anchor(Anchor::of(producer.genesis()))
         .build()?;
     if !a.json {
@@ -62,7 +62,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
             spec.chain_id,
             spec.council.len(),
             spec.accounts.len(),
-            backend.name()
+            opened.name
         );
     }
     let inputs = std::iter::from_fn(move || match producer.next_block(&CpuBackend) {
@@ -80,7 +80,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let line = serde_json::json!({"summary": {"blocks": summary.blocks, "valid": summary.valid,
         "invalid": summary.invalid, "undecided": summary.undecided,
         "descends_from_invalid": summary.descends_from_invalid,
-        "transactions": summary.transactions, "seconds": secs}});
+        "transactions": summary.transactions, "seconds": secs, "backend": opened.name}});
     if json {
         out!("{line}");
     } else {

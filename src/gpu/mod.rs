@@ -36,4 +36,4 @@ pub use bench::{BenchOptions, BenchReport, bench_backends};
 pub use context::{KECCAK_DISPATCH_LIMIT, RECOVER_DISPATCH_LIMIT, cache_dir};
 pub use error::GpuError;
 pub use hybrid::{HybridBackend, Throughput};
-pub use select::open_backend;
+pub use select::{Chosen, Measured, adapter_key, choose_backend, open_backend};
