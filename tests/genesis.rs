@@ -115,43 +115,42 @@ fn a_committee_size_history_is_bounded() {
     assert!(e.contains("committee_size_history: more than 4096"), "{e}");
 }
 
+/// The devnet genesis changed by `mutate` is refused with an error holding every `wanted`.
+fn refused_with(mutate: impl Fn(&mut Value), wanted: &[&str]) {
+    let mut v = devnet();
+    mutate(&mut v);
+    let e = refused(&v);
+    assert!(wanted.iter().all(|w| e.contains(w)), "{wanted:?}: {e}");
+}
+
 #[test]
 fn bls_keys_must_be_keys() {
-    let mut v = devnet();
+    let key =
+        |i: usize, v: Value| move |g: &mut Value| g["council"][i]["bls_public_key"] = v.clone();
     // 48 bytes that are not a compressed G1 point.
-    v["council"][2]["bls_public_key"] = json!(format!("0x{}", "11".repeat(48)));
-    let e = refused(&v);
-    assert!(
-        e.contains("council[2]") && e.contains("bls_public_key is not a BLS key"),
-        "{e}"
+    refused_with(
+        key(2, json!(format!("0x{}", "11".repeat(48)))),
+        &["council[2]", "bls_public_key is not a BLS key"],
     );
-    let mut v = devnet();
-    v["council"][0]["bls_public_key"] = json!("0x1234");
-    let e = refused(&v);
-    assert!(e.contains("bls_public_key is 2 bytes"), "{e}");
+    refused_with(
+        key(0, json!("0x1234")),
+        &["council[0]", "bls_public_key is 2 bytes"],
+    );
     // The identity (infinity) is not a key either: blst's key_validate refuses it.
-    let mut v = devnet();
-    v["council"][1]["bls_public_key"] = json!(format!("0xc0{}", "00".repeat(47)));
-    let e = refused(&v);
-    assert!(
-        e.contains("council[1]") && e.contains("not a BLS key"),
-        "{e}"
+    refused_with(
+        key(1, json!(format!("0xc0{}", "00".repeat(47)))),
+        &["council[1]", "not a BLS key"],
     );
-    let mut v = devnet();
-    v["council"][3]
-        .as_object_mut()
-        .unwrap()
-        .remove("bls_pop")
-        .unwrap();
-    let e = refused(&v);
-    assert!(
-        e.contains("council[3]") && e.contains("without bls_pop"),
-        "{e}"
+    refused_with(
+        |g| {
+            g["council"][3].as_object_mut().unwrap().remove("bls_pop");
+        },
+        &["council[3]", "without bls_pop"],
     );
-    let mut v = devnet();
-    v["council"][3]["bls_pop"] = json!("0x00");
-    let e = refused(&v);
-    assert!(e.contains("bls_pop is 1 bytes"), "{e}");
+    refused_with(
+        |g| g["council"][3]["bls_pop"] = json!("0x00"),
+        &["council[3]", "bls_pop is 1 bytes"],
+    );
 }
 
 #[test]

@@ -119,7 +119,8 @@ fn inspect_block(a: BlockArgs) -> Result<u8> {
 fn not_a_block(bytes: &[u8], e: &DecodeError) -> String {
     match (bytes.first(), e) {
         (Some(&b), _) if b < 0xc0 => format!(
-            "not a block: a Kaia block or header is one RLP list, and this input starts with              byte {b:#04x}, which is not a list"
+            "not a block: a Kaia block or header is one RLP list, and this input starts with \
+             byte {b:#04x}, which is not a list"
         ),
         (_, DecodeError::TrailingBytes { count, .. }) => {
             format!("not a block: the input is one RLP list followed by {count} more byte(s)")

@@ -128,11 +128,11 @@ fn bad_input_is_a_precise_error_with_exit_2() {
     assert_eq!(code(&o), 2, "a directory without genesis.json");
 }
 
-#[test]
-fn verify_a_lying_devnet_then_a_truncated_file() {
-    let dir = tmp("devnet");
-    let out = dir.join("net");
-    let o = ranger(&[
+/// `ranger devnet generate` of a small devnet (4 validators, 300 accounts, 10 txs per block)
+/// into `out`, with these faults; it must succeed.
+fn generate(out: &Path, blocks: u64, faults: &[&str]) {
+    let blocks = blocks.to_string();
+    let mut args = vec![
         "devnet",
         "generate",
         "--out",
@@ -142,13 +142,22 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
         "--accounts",
         "300",
         "--blocks",
-        "6",
+        &blocks,
         "--txs-per-block",
         "10",
-        "--fault",
-        "duplicate-seal@4",
-    ]);
+    ];
+    for f in faults {
+        args.extend(["--fault", f]);
+    }
+    let o = ranger(&args);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn verify_a_lying_devnet_then_a_truncated_file() {
+    let dir = tmp("devnet");
+    let out = dir.join("net");
+    generate(&out, 6, &["duplicate-seal@4"]);
     let o = ranger(&[
         "verify",
         out.to_str().unwrap_or_default(),
@@ -176,12 +185,8 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
     let chain = out.join("chain");
     let bytes = std::fs::read(&chain).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&chain, &bytes[..bytes.len() - 10]).unwrap_or_else(|e| panic!("{e}"));
-    let o = ranger(&[
-        "verify",
-        out.to_str().unwrap_or_default(),
-        "--backend",
-        "cpu",
-    ]);
+    let out_dir = out.to_str().unwrap_or_default();
+    let o = ranger(&["verify", out_dir, "--backend", "cpu"]);
     assert_eq!(code(&o), 2);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("ends inside the frame"), "{err}");
@@ -190,6 +195,43 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
         out.lines().filter(|l| l.starts_with("block ")).count(),
         5,
         "blocks 1..=5 judged: {out}"
+    );
+    // The run still ends with its summary: a line, or the summary object.
+    let last = out.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("5 blocks, ")
+            && last.contains("1 invalid")
+            && last.contains("stopped early: "),
+        "{out}"
+    );
+    let o = ranger(&["verify", out_dir, "--backend", "cpu", "--json"]);
+    assert_eq!(code(&o), 2);
+    let lines = json_lines(&o);
+    let s = &lines.last().unwrap_or_else(|| panic!("no output"))["summary"];
+    assert_eq!(s["blocks"], 5, "{s}");
+    assert_eq!(s["invalid"], 1, "{s}");
+    assert_eq!(s["first_invalid"], 4, "{s}");
+    assert_eq!(s["complete"], false, "{s}");
+    assert!(
+        s["stopped"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ends inside the frame"),
+        "{s}"
+    );
+    let o = ranger(&[
+        "verify",
+        &dataset("devnet"),
+        "--backend",
+        "cpu",
+        "--json",
+        "--quiet",
+    ]);
+    let lines = json_lines(&o);
+    let s = &lines.last().unwrap_or_else(|| panic!("no output"))["summary"];
+    assert_eq!(
+        (s["complete"].clone(), s["stopped"].clone()),
+        (Value::Bool(true), Value::Null)
     );
 }
 
@@ -313,71 +355,57 @@ fn hostile_devnet(name: &str, field: &str, entry: &str) -> PathBuf {
     dir
 }
 
+/// `ranger verify DIR --backend cpu`: its exit code and stderr.
+fn verify_dir(dir: &Path) -> (i32, String) {
+    let o = ranger(&[
+        "verify",
+        dir.to_str().unwrap_or_default(),
+        "--backend",
+        "cpu",
+    ]);
+    (code(&o), stderr(&o))
+}
+
+/// A devnet directory with the committed chain and this genesis.
+fn devnet_with_genesis(name: &str, genesis: &Value) -> PathBuf {
+    let dir = tmp(name);
+    std::fs::write(dir.join("genesis.json"), genesis.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(dataset("devnet/chain"), dir.join("chain")).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
 #[test]
 fn a_hostile_genesis_is_refused_with_exit_2() {
-    let dir = hostile_devnet("council", "council", "{\"address\":\"0x{i}\"}");
-    let o = ranger(&[
-        "verify",
-        dir.to_str().unwrap_or_default(),
-        "--backend",
-        "cpu",
-    ]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        stderr(&o).contains("council: more than 1024 entries"),
-        "{}",
-        stderr(&o)
-    );
-    let dir = hostile_devnet("accounts", "accounts", "{\"address\":\"0x{i}\"}");
-    let o = ranger(&[
-        "verify",
-        dir.to_str().unwrap_or_default(),
-        "--backend",
-        "cpu",
-    ]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        stderr(&o).contains("missing field `balance`"),
-        "{}",
-        stderr(&o)
-    );
-    // A BLS key that is not a key.
-    let g =
-        std::fs::read_to_string(dataset("devnet/genesis.json")).unwrap_or_else(|e| panic!("{e}"));
-    let mut v: Value = serde_json::from_str(&g).unwrap_or_else(|e| panic!("{e}"));
-    v["council"][0]["bls_public_key"] = Value::from(format!("0x{}", "11".repeat(48)));
-    let dir = tmp("blskey");
-    std::fs::write(dir.join("genesis.json"), v.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::copy(dataset("devnet/chain"), dir.join("chain")).unwrap_or_else(|e| panic!("{e}"));
-    let o = ranger(&[
-        "verify",
-        dir.to_str().unwrap_or_default(),
-        "--backend",
-        "cpu",
-    ]);
-    assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("not a BLS key"), "{}", stderr(&o));
-    // Defaults taken for missing fields are said on stderr, and the run goes on.
-    if let Some(o) = v.as_object_mut() {
-        o.remove("epoch");
+    let member = "{\"address\":\"0x{i}\"}";
+    for (field, error) in [
+        ("council", "council: more than 1024 entries"),
+        // A million accounts without balances: refused at the first.
+        ("accounts", "missing field `balance`"),
+    ] {
+        let (code, err) = verify_dir(&hostile_devnet(field, field, member));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(error), "{err}");
     }
-    let g: Value = serde_json::from_str(&g).unwrap_or_else(|e| panic!("{e}"));
-    let mut g = g;
-    if let Some(o) = g.as_object_mut() {
+    let g: Value = serde_json::from_slice(
+        &std::fs::read(dataset("devnet/genesis.json")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // A BLS key that is not a key.
+    let mut v = g.clone();
+    v["council"][0]["bls_public_key"] = Value::from(format!("0x{}", "11".repeat(48)));
+    let (code, err) = verify_dir(&devnet_with_genesis("blskey", &v));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a BLS key"), "{err}");
+    // Defaults taken for missing fields are said on stderr, and the run goes on.
+    let mut v = g;
+    if let Some(o) = v.as_object_mut() {
         o.remove("legacy_keys_only");
     }
-    std::fs::write(dir.join("genesis.json"), g.to_string()).unwrap_or_else(|e| panic!("{e}"));
-    let o = ranger(&[
-        "verify",
-        dir.to_str().unwrap_or_default(),
-        "--backend",
-        "cpu",
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (code, err) = verify_dir(&devnet_with_genesis("defaults", &v));
+    assert_eq!(code, 0, "{err}");
     assert!(
-        stderr(&o).contains("note: ") && stderr(&o).contains("legacy_keys_only missing: false"),
-        "{}",
-        stderr(&o)
+        err.contains("note: ") && err.contains("legacy_keys_only missing: false"),
+        "{err}"
     );
 }
 
@@ -542,29 +570,16 @@ fn assert_one_spelling(text: &str) {
 fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
     let dir = tmp("keys");
     let net = dir.join("net");
-    let o = ranger(&[
-        "devnet",
-        "generate",
-        "--out",
-        net.to_str().unwrap_or_default(),
-        "--validators",
-        "4",
-        "--accounts",
-        "300",
-        "--blocks",
-        "8",
-        "--txs-per-block",
-        "10",
-        "--fault",
-        "non-council-seal@2",
-        "--fault",
-        "insufficient-balance@4",
-        "--fault",
-        "from-mismatch@6",
-        "--fault",
-        "proposer-not-in-council@8",
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    generate(
+        &net,
+        8,
+        &[
+            "non-council-seal@2",
+            "insufficient-balance@4",
+            "from-mismatch@6",
+            "proposer-not-in-council@8",
+        ],
+    );
     let v = vectors();
     let raw = v["transactions"][0]["raw"]
         .as_str()
@@ -574,27 +589,13 @@ fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
     std::fs::write(&block, v["blocks"][0]["rlp"].as_str().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));
     let net = net.to_str().unwrap_or_default();
-    let runs: Vec<Vec<&str>> = vec![
-        vec!["verify", net, "--json", "--backend", "cpu"],
-        vec!["verify", net, "--backend", "cpu"],
-        vec![
-            "inspect",
-            "block",
-            block.to_str().unwrap_or_default(),
-            "--chain",
-            "kairos",
-            "--json",
-        ],
-        vec![
-            "inspect",
-            "block",
-            block.to_str().unwrap_or_default(),
-            "--chain",
-            "kairos",
-        ],
-        vec!["inspect", "tx", &raw, "--json"],
-        vec!["inspect", "tx", &raw],
-        vec![
+    let block = block.to_str().unwrap_or_default();
+    // Each command as a table and as JSON.
+    let commands: [&[&str]; 4] = [
+        &["verify", net, "--backend", "cpu"],
+        &["inspect", "block", block, "--chain", "kairos"],
+        &["inspect", "tx", &raw],
+        &[
             "run",
             "--blocks",
             "3",
@@ -604,18 +605,23 @@ fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
             "100",
             "--backend",
             "cpu",
-            "--json",
             "--fault",
             "wrong-state-root@2",
         ],
     ];
+    let runs = commands.iter().flat_map(|c| {
+        [
+            c.to_vec(),
+            c.iter().copied().chain(["--json"]).collect::<Vec<_>>(),
+        ]
+    });
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
             .unwrap_or_else(|e| panic!("{e}"));
     let mut all = std::collections::BTreeSet::new();
     let mut faults_seen = 0;
-    for args in &runs {
-        let o = ranger(args);
+    for args in runs {
+        let o = ranger(&args);
         let out = String::from_utf8_lossy(&o.stdout);
         assert_one_spelling(&out);
         assert_one_spelling(&stderr(&o));

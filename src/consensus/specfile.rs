@@ -243,40 +243,54 @@ impl TryFrom<RawSpec> for ChainSpec {
     }
 }
 
-/// Checks each council member's BLS material: a 48-byte key that blst's `key_validate` accepts
-/// (on the curve, in the subgroup, not the identity) and a 96-byte proof of possession beside it.
-/// The proofs themselves are verified once by `Verifier::build` (a pairing each).
-pub(super) fn check_council(council: &[CouncilMember]) -> Result<(), String> {
-    if council.len() > MAX_COUNCIL {
+/// Checks that `list` is within `max` entries and names each address once.
+fn listed_once<T>(
+    list: &[T],
+    field: &str,
+    max: usize,
+    address: impl Fn(&T) -> alloy_primitives::Address,
+) -> Result<(), String> {
+    if list.len() > max {
         return Err(format!(
-            "council: {} members, over the bound of {MAX_COUNCIL}",
-            council.len()
+            "{field}: {} entries, over the bound of {max}",
+            list.len()
         ));
     }
-    let mut seen = HashSet::with_capacity(council.len());
+    let mut seen = HashSet::with_capacity(list.len());
+    match list
+        .iter()
+        .enumerate()
+        .find(|(_, e)| !seen.insert(address(e)))
+    {
+        Some((i, e)) => Err(format!("{field}[{i}] ({:#x}): listed twice", address(e))),
+        None => Ok(()),
+    }
+}
+
+/// Checks the council: within [`MAX_COUNCIL`], each member once, and each member's BLS material:
+/// a 48-byte key that blst's `key_validate` accepts (on the curve, in the subgroup, not the
+/// identity) with a 96-byte proof of possession beside it. The proofs themselves are verified
+/// once by `Verifier::build` (a pairing each).
+pub(super) fn check_council(council: &[CouncilMember]) -> Result<(), String> {
+    listed_once(council, "council", MAX_COUNCIL, |m| m.address)?;
     for (i, m) in council.iter().enumerate() {
-        let at = || format!("council[{i}] ({:#x})", m.address);
-        if !seen.insert(m.address) {
-            return Err(format!("{}: listed twice", at()));
-        }
+        let at = format!("council[{i}] ({:#x})", m.address);
         match (&m.bls_public_key, &m.bls_pop) {
             (None, None) => {}
-            (Some(_), None) => return Err(format!("{}: bls_public_key without bls_pop", at())),
-            (None, Some(_)) => return Err(format!("{}: bls_pop without bls_public_key", at())),
+            (Some(_), None) => return Err(format!("{at}: bls_public_key without bls_pop")),
+            (None, Some(_)) => return Err(format!("{at}: bls_pop without bls_public_key")),
             (Some(pk), Some(pop)) => {
                 if pk.len() != 48 {
                     return Err(format!(
-                        "{}: bls_public_key is {} bytes, a compressed BLS12-381 G1 key is 48",
-                        at(),
+                        "{at}: bls_public_key is {} bytes, a compressed BLS12-381 G1 key is 48",
                         pk.len()
                     ));
                 }
                 BlsPublicKey::from_bytes(pk)
-                    .map_err(|e| format!("{}: bls_public_key is not a BLS key: {e}", at()))?;
+                    .map_err(|e| format!("{at}: bls_public_key is not a BLS key: {e}"))?;
                 if pop.len() != 96 {
                     return Err(format!(
-                        "{}: bls_pop is {} bytes, a compressed BLS12-381 G2 signature is 96",
-                        at(),
+                        "{at}: bls_pop is {} bytes, a compressed BLS12-381 G2 signature is 96",
                         pop.len()
                     ));
                 }
@@ -288,19 +302,7 @@ pub(super) fn check_council(council: &[CouncilMember]) -> Result<(), String> {
 
 /// Checks the funded accounts: within [`MAX_ACCOUNTS`], each address once.
 pub(super) fn check_accounts(accounts: &[GenesisAccount]) -> Result<(), String> {
-    if accounts.len() > MAX_ACCOUNTS {
-        return Err(format!(
-            "accounts: {} entries, over the bound of {MAX_ACCOUNTS}",
-            accounts.len()
-        ));
-    }
-    let mut seen = HashSet::with_capacity(accounts.len());
-    for (i, a) in accounts.iter().enumerate() {
-        if !seen.insert(a.address) {
-            return Err(format!("accounts[{i}] ({:#x}): listed twice", a.address));
-        }
-    }
-    Ok(())
+    listed_once(accounts, "accounts", MAX_ACCOUNTS, |a| a.address)
 }
 
 /// A field that is present (even as `null`) becomes `Some`; with `#[serde(default)]` a missing
