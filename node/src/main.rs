@@ -12,6 +12,7 @@ macro_rules! out {
     };
 }
 
+mod backend;
 mod bench_cmd;
 mod devnet_cmd;
 mod input;
@@ -80,7 +81,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", output::error_chain(&e));
             ExitCode::from(2)
         }
     }
