@@ -123,6 +123,8 @@ pub fn run(a: RunArgs) -> Result<u8> {
         .build()
         .context("cannot start the async runtime")?;
     let ctx = crate::serve::NodeView {
+        spec: Arc::new(spec.clone()),
+        backend: backend.clone(),
         store: store.clone(),
         status: status.clone(),
         verdicts: verdicts.clone(),

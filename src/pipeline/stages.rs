@@ -638,24 +638,51 @@ fn check_reveals(
     }
 }
 
-/// One transaction through the same hash and recover code as a block's (`ranger inspect tx`,
-/// the offload API): its hashes and every signer, or why the node could not tell.
+/// One transaction through the same hash and recover code as a block's (`ranger inspect tx`):
+/// its hashes and every signer, or why the node could not tell.
 pub fn recover_transaction(
     tx: &Transaction,
     chain_id: Option<u64>,
     backend: &dyn Backend,
 ) -> Result<TxRecovered, Undecided> {
+    let mut one = recover_transactions(std::slice::from_ref(tx), chain_id, backend)?;
+    one.pop()
+        .ok_or_else(|| Undecided::Internal("recovering one transaction gave no answer".to_owned()))
+}
+
+/// Loose transactions (the offload API) through the same code, in one hash batch and one
+/// recovery batch: their hashes and signers in order, or why the node could not tell. Each
+/// transaction is signed for `chain_id`, or, when `None`, for the chain id it claims.
+pub fn recover_transactions(
+    txs: &[Transaction],
+    chain_id: Option<u64>,
+    backend: &dyn Backend,
+) -> Result<Vec<TxRecovered>, Undecided> {
     let backend = CheckedBackend::new(backend);
-    let chain_id = chain_id.or_else(|| claimed_chain_id(tx));
     let mut batch = MessageBatch::new();
-    let slots = push_tx_preimages(&mut batch, tx, chain_id.unwrap_or(0));
+    let prepared: Vec<(Option<u64>, TxSlots)> = txs
+        .iter()
+        .map(|tx| {
+            let c = chain_id.or_else(|| claimed_chain_id(tx));
+            (c, push_tx_preimages(&mut batch, tx, c.unwrap_or(0)))
+        })
+        .collect();
     let hashes = backend.keccak(&batch)?;
-    let hashed = tx_hashed(tx, slots, &hashes, chain_id);
+    let hashed: Vec<TxHashed> = txs
+        .iter()
+        .zip(prepared)
+        .map(|(tx, (c, slots))| tx_hashed(tx, slots, &hashes, c))
+        .collect();
     let mut items = Vec::new();
-    push_tx_items(&mut items, &hashed);
+    for t in &hashed {
+        push_tx_items(&mut items, t);
+    }
     let results = backend.recover(&items)?;
     let mut answers = Answers::new(results.into_iter());
-    let recovered = tx_recovered(hashed, &mut answers);
+    let recovered = hashed
+        .into_iter()
+        .map(|t| tx_recovered(t, &mut answers))
+        .collect();
     answers.exact()?;
     Ok(recovered)
 }

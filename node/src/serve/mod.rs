@@ -8,6 +8,7 @@
 //! batches of at most `MAX_BATCH`, verdict ranges of at most `MAX_VERDICTS`.
 
 pub mod metrics;
+pub mod offload;
 
 use crate::node::status::Status;
 use crate::store::{Store, VerdictRecord};
@@ -19,8 +20,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// A request body larger than this is refused: 1 MiB holds any call this server takes.
-const MAX_REQUEST_BYTES: u32 = 1 << 20;
+/// A request body larger than this is refused: 16 MiB holds the largest offload call (4,096
+/// transactions, or one block of `offload::MAX_BLOCK_BYTES` as hex).
+const MAX_REQUEST_BYTES: u32 = 16 << 20;
 /// A response larger than this is refused: 64 MiB holds the largest devnet block as JSON.
 const MAX_RESPONSE_BYTES: u32 = 64 << 20;
 /// Calls in one batch.
@@ -31,13 +33,15 @@ pub const MAX_VERDICTS: u64 = 1024;
 const MAX_CONNECTIONS: u32 = 256;
 
 /// JSON-RPC error code for a valid request the server will not answer (too large, out of range).
-const LIMIT_ERROR: i32 = -32005;
+pub(crate) const LIMIT_ERROR: i32 = -32005;
 /// JSON-RPC error code for a failure of the node itself (its store).
-const NODE_ERROR: i32 = -32000;
+pub(crate) const NODE_ERROR: i32 = -32000;
 
 /// What the methods read.
 #[derive(Debug, Clone)]
 pub struct NodeView {
+    pub spec: Arc<ranger::consensus::ChainSpec>,
+    pub backend: Arc<dyn ranger::crypto::Backend>,
     pub store: Arc<Store>,
     pub status: Arc<Status>,
     pub verdicts: broadcast::Sender<VerdictRecord>,
@@ -47,7 +51,7 @@ fn node_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
     ErrorObject::owned(NODE_ERROR, format!("node error: {e}"), None::<()>)
 }
 
-fn invalid_params(msg: impl Into<String>) -> ErrorObjectOwned {
+pub(crate) fn invalid_params(msg: impl Into<String>) -> ErrorObjectOwned {
     ErrorObject::owned(
         jsonrpsee::types::error::INVALID_PARAMS_CODE,
         msg.into(),
@@ -175,6 +179,7 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
             }
         },
     )?;
+    offload::register(&mut m)?;
     Ok(m)
 }
 
