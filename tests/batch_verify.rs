@@ -387,3 +387,100 @@ fn key_cache_verifies_known_signers_and_stays_bounded() {
     assert!(small.get(&keys[39].address()).is_some());
     assert!(small.get(&keys[0].address()).is_none());
 }
+
+/// Verifies `blocks` in one run (seal predictions and keys learnt from the first windows are in
+/// use for the later ones) and each corrupted block alone on a cold verifier (every seal
+/// recovered, as before batch verification): the reports must agree.
+#[test]
+fn pipeline_with_seal_hints_judges_like_recovery() {
+    use ranger::bench::mainnet_shape_chain;
+    use ranger::codec::block::{decode_block, encode_block};
+    use ranger::codec::header::{decode_extra, encode_extra_parts};
+    use ranger::consensus::FaultKind;
+    use ranger::pipeline::{BlockReport, Input, Mode, Verdict, Verifier};
+
+    let (spec, mut blocks) = mainnet_shape_chain(200, 7);
+    let outsider = SigningKey::from_seed(4242, 0);
+    let member = |i: u64| SigningKey::from_seed(7, i);
+    // (block, how its committed seals are broken, the fault expected)
+    let cases: [(usize, &str, Option<FaultKind>); 5] = [
+        (150, "swap", None),
+        (151, "outsider", Some(FaultKind::NonCouncilSeal)),
+        (152, "duplicate", Some(FaultKind::DuplicateSeal)),
+        (153, "garbage", None),
+        (190, "other-member", None),
+    ];
+    for (at, how, _) in &cases {
+        let mut b = decode_block(&blocks[*at]).unwrap();
+        let mut extra = decode_extra(&b.header.extra).unwrap();
+        let msg = ranger::consensus::istanbul::committed_seal_message(
+            &ranger::consensus::istanbul::block_hash(&b.header),
+        );
+        let seals = &mut extra.committed_seals;
+        match *how {
+            "swap" => seals.swap(2, 9),
+            "outsider" => seals[4] = outsider.sign(&msg).0.to_vec().into(),
+            "duplicate" => seals[6] = seals[5].clone(),
+            "garbage" => seals[3] = vec![0x5a; 65].into(),
+            // Seal 0 by a council member that is not in this block's committers.
+            _ => {
+                let p = *at as u64 % 31;
+                seals[0] = member((p + 25) % 31).sign(&msg).0.to_vec().into();
+            }
+        }
+        b.header.extra = encode_extra_parts(
+            &extra.vanity,
+            &extra.validators,
+            &extra.seal,
+            &extra.committed_seals,
+        )
+        .into();
+        blocks[*at] = encode_block(&b);
+    }
+    let verifier = Verifier::builder(&spec)
+        .mode(Mode::Headers)
+        .build()
+        .unwrap();
+    let mut all: Vec<BlockReport> = Vec::new();
+    let mut v = verifier.fresh();
+    v.run(blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))), |r| {
+        all.push(r);
+        true
+    })
+    .unwrap();
+    // Window 0 (blocks 0-63) learns the keys, window 1 the rotation; windows 2 and 3 (blocks
+    // 128-199) are verified against predicted signers.
+    assert!(
+        v.key_stats().verified > 60 * 23,
+        "seal hints were not used: {:?}",
+        v.key_stats()
+    );
+    for (at, how, kind) in cases {
+        let mut alone = Vec::new();
+        let mut cold = Verifier::builder(&spec)
+            .mode(Mode::Headers)
+            .build()
+            .unwrap();
+        cold.run(std::iter::once(Ok(Input::Rlp(blocks[at].clone()))), |r| {
+            alone.push(r);
+            true
+        })
+        .unwrap();
+        let (a, b) = (&all[at], &alone[0]);
+        let kinds = |r: &BlockReport| r.faults.iter().map(|f| f.kind).collect::<Vec<_>>();
+        assert_eq!(a.proposer, b.proposer, "{how}");
+        assert_eq!(a.committers, b.committers, "{how}");
+        assert_eq!(kinds(a), kinds(b), "{how}");
+        if let Some(k) = kind {
+            assert!(kinds(a).contains(&k), "{how}: {:?}", a.faults);
+            assert_eq!(a.verdict, Verdict::Invalid, "{how}");
+        }
+    }
+    // Every block that was not broken is valid.
+    let broken: Vec<usize> = cases.iter().map(|c| c.0).collect();
+    for (i, r) in all.iter().enumerate() {
+        if !broken.contains(&i) {
+            assert_eq!(r.verdict, Verdict::Valid, "block {i}: {:?}", r.faults);
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //! flat for any chain length.
 
 pub mod checked;
+pub mod hints;
 pub mod judge;
 pub mod replay;
 pub mod report;
@@ -12,6 +13,7 @@ pub mod stages;
 
 use crate::consensus::chain::{ChainKind, ChainSpec, ForkSchedule};
 use crate::crypto::Backend;
+use crate::crypto::batch::{CacheStats, KeyCache};
 use crate::crypto::bls::{BlsPublicKey, verify_pop};
 use crate::state::StateError;
 use crate::trie::DeriveShaImpl;
@@ -194,9 +196,17 @@ pub struct VerifierBuilder<'a> {
     backend: Option<Arc<dyn Backend>>,
     anchor: Option<Anchor>,
     replay: Option<bool>,
+    keys: Option<KeyCache>,
 }
 
 impl VerifierBuilder<'_> {
+    /// Public keys already known (default: none; the verifier learns them from the chain). Keys
+    /// are only ever used to check claims, so any cache is safe to hand over, e.g. a previous
+    /// verifier's.
+    pub fn key_cache(mut self, keys: KeyCache) -> Self {
+        self.keys = Some(keys);
+        self
+    }
     /// What to check (default: `Full`).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
@@ -287,7 +297,11 @@ impl VerifierBuilder<'_> {
             check_fork_fields: true,
             anchor,
         };
-        Ok(Verifier::from_parts(cfg, keys, backend, replay))
+        let mut v = Verifier::from_parts(cfg, keys, backend, replay);
+        if let Some(k) = self.keys {
+            v.known.keys = k;
+        }
+        Ok(v)
     }
 }
 
@@ -305,6 +319,8 @@ pub struct Verifier {
     last_invalid: Option<u64>,
     /// Why the replay cannot go on (a block it could not replay), once it cannot.
     state_lost: Option<String>,
+    /// Signer keys and seal-signer predictions, warm across windows and runs.
+    known: hints::Known,
 }
 
 enum Msg<T> {
@@ -328,6 +344,7 @@ impl Verifier {
             backend: None,
             anchor: None,
             replay: None,
+            keys: None,
         }
     }
 
@@ -374,19 +391,33 @@ impl Verifier {
             replay,
             last_invalid: None,
             state_lost: None,
+            known: hints::Known::default(),
         }
     }
 
     /// A verifier with the same context and keys that starts again from the anchor, without the
     /// state replay (benchmarks that verify one chain many times; build a new verifier to replay
-    /// again from genesis).
+    /// again from genesis). The signer keys and seal predictions it has learnt come along: they
+    /// are claims to check, not chain state.
     pub fn fresh(&self) -> Verifier {
-        Self::from_parts(
+        let mut v = Self::from_parts(
             self.cfg.clone(),
             self.bls_keys.clone(),
             self.backend.clone(),
             None,
-        )
+        );
+        v.known = self.known.clone();
+        v
+    }
+
+    /// The signer keys learnt so far (to hand to another verifier with `key_cache`).
+    pub fn key_cache(&self) -> &KeyCache {
+        &self.known.keys
+    }
+
+    /// How often a claimed signer's key was known, since the verifier was built.
+    pub fn key_stats(&self) -> CacheStats {
+        self.known.stats()
     }
 
     /// The judge's configuration.
@@ -439,6 +470,7 @@ impl Verifier {
         let replay = &mut self.replay;
         let last_invalid = &mut self.last_invalid;
         let state_lost = &mut self.state_lost;
+        let known = &mut self.known;
         let mut summary = Summary::default();
         let mut failure = None;
         std::thread::scope(|s| {
@@ -504,7 +536,7 @@ impl Verifier {
                 for msg in recover_rx {
                     let out = match msg {
                         Msg::Window(w) => Msg::Window(stages::recover_window(
-                            w, &stage_cfg, keys, randao, &checked,
+                            w, &stage_cfg, keys, randao, &checked, known,
                         )),
                         Msg::Failed(e) => Msg::Failed(e),
                     };
