@@ -1,10 +1,13 @@
 //! Criterion benches of the CPU stages and the pipeline: bare libsecp256k1 recovery and keccak
-//! (one thread), the CPU backend's batches (all cores), the randao BLS batch, and the whole
-//! pipeline over mainnet-shape headers and over a devnet chain with transactions.
+//! (one thread), the CPU backend's batches (all cores), batch verification against known keys
+//! (all cores), the randao BLS batch (grouped by proposer and not), and the whole pipeline over
+//! mainnet-shape headers and over a devnet chain with transactions.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ranger::bench::{BlsInputs, keccak_inputs, mainnet_shape_chain, recover_inputs};
+use ranger::crypto::batch::{PublicKey, verify_claims};
 use ranger::crypto::bls;
+use ranger::crypto::secp::SigningKey;
 use ranger::crypto::secp::recover_address;
 use ranger::crypto::{Backend, CpuBackend, keccak256};
 use ranger::pipeline::{Input, Mode, Verifier};
@@ -25,6 +28,21 @@ fn crypto(c: &mut Criterion) {
     g.bench_function("cpu_backend_batch", |b| {
         b.iter(|| black_box(CpuBackend.recover_batch(&items)))
     });
+    g.finish();
+
+    // The same signers as `recover_inputs` (seed 1, key i % 1024), with their keys known.
+    let keys: Vec<PublicKey> = (0..1024u64)
+        .filter_map(|i| PublicKey::from_xy(&SigningKey::from_seed(1, i).public_key()))
+        .collect();
+    let many = recover_inputs(4096, 1);
+    let claims: Vec<&PublicKey> = (0..many.len()).map(|i| &keys[i % 1024]).collect();
+    let mut g = c.benchmark_group("batch_verify");
+    for n in [256usize, 4096] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("known_keys", n), &n, |b, &n| {
+            b.iter(|| black_box(verify_claims(&many[..n], &claims[..n])))
+        });
+    }
     g.finish();
 
     let msgs = keccak_inputs(8192, 200, 1);
@@ -50,7 +68,20 @@ fn crypto(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("verify_batch", n), &n, |b, &n| {
             b.iter(|| black_box(bls::verify_batch(&sets[..n])))
         });
+        g.bench_with_input(BenchmarkId::new("ungrouped", n), &n, |b, &n| {
+            b.iter(|| black_box(bls::verify_batch_ungrouped(&sets[..n])))
+        });
     }
+    // A window of mainnet-shape headers: 64 blocks of 31 rotating proposers.
+    let rotating = BlsInputs::rotating(64, 31);
+    let rsets = rotating.sets();
+    g.throughput(Throughput::Elements(64));
+    g.bench_function("grouped_64_blocks_31_proposers", |b| {
+        b.iter(|| black_box(bls::verify_batch(&rsets)))
+    });
+    g.bench_function("ungrouped_64_blocks_31_proposers", |b| {
+        b.iter(|| black_box(bls::verify_batch_ungrouped(&rsets)))
+    });
     g.finish();
 }
 

@@ -117,6 +117,67 @@ pub fn recover_figure(
     Figure::new(single, cores, pipeline)
 }
 
+/// Batch verification against known keys next to bare libsecp256k1 recovery, at one batch size.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BatchVerifyFigure {
+    /// Single-thread libsecp256k1 recoveries per second × cores: the recovery limit.
+    pub bare_recover_per_s: f64,
+    /// Signatures per second through `crypto::batch::verify_claims` on all cores.
+    pub batch_verify_per_s: f64,
+    pub ratio: f64,
+    pub batch: usize,
+}
+
+/// Batch sizes of the `batch_verify` figure (the ratio at 4,096 is the headline).
+pub const BATCH_VERIFY_SIZES: [usize; 3] = [256, 4096, 65_536];
+
+/// Items the bare-recovery side of the batch figure recovers per call: its per-item rate does not
+/// depend on the batch, and a call over 65,536 items would take seconds.
+const BARE_SLICE: usize = 2048;
+
+/// `batch_verify` figures at each size in `sizes`, over signatures of 1,024 signers whose keys
+/// are known; the bare rate and the batch rate are measured in alternating rounds, best of each.
+pub fn batch_verify_figures(
+    sizes: &[usize],
+    cores: usize,
+    min: Duration,
+) -> Vec<BatchVerifyFigure> {
+    use crate::crypto::batch::{PublicKey, verify_claims};
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    let items = recover_inputs(largest.max(BARE_SLICE), 11);
+    let keys: Vec<PublicKey> = (0..1024u64)
+        .filter_map(|i| PublicKey::from_xy(&SigningKey::from_seed(11, i).public_key()))
+        .collect();
+    let claims: Vec<&PublicKey> = (0..items.len()).map(|i| &keys[i % keys.len()]).collect();
+    let round = min / PAIRED_ROUNDS;
+    sizes
+        .iter()
+        .map(|&batch| {
+            let (mut bare, mut fast) = (0f64, 0f64);
+            let slice = &items[..BARE_SLICE];
+            for _ in 0..PAIRED_ROUNDS {
+                bare = bare.max(rate(round, slice.len(), || {
+                    for it in slice {
+                        std::hint::black_box(recover_address(&it.hash, &it.sig).ok());
+                    }
+                }));
+                fast = fast.max(rate(round, batch, || {
+                    let ok = verify_claims(&items[..batch], &claims[..batch]);
+                    debug_assert!(ok.iter().all(|&v| v));
+                    std::hint::black_box(ok);
+                }));
+            }
+            let limit = bare * cores as f64;
+            BatchVerifyFigure {
+                bare_recover_per_s: limit,
+                batch_verify_per_s: fast,
+                ratio: fast / limit,
+                batch,
+            }
+        })
+        .collect()
+}
+
 /// Keccak: bare single-thread `sha3` × cores vs the backend's batch keccak.
 pub fn keccak_figure(
     backend: &dyn Backend,
@@ -150,8 +211,15 @@ pub struct HeadersFigure {
     pub mainnet_shape_per_s: f64,
     pub headers: usize,
     pub seals_per_header: usize,
-    /// Randao reveals verified per second by the BLS batch (64 per batch, all cores).
+    /// Randao reveals verified per second one pairing each (blst's batch check, 64 per batch,
+    /// all cores): the cost the crypto ceiling counts.
     pub bls_per_s: f64,
+    /// Randao reveals verified per second by the batch grouped by proposer, on 64 reveals of the
+    /// shape's 31 rotating proposers (what a window of mainnet-shape headers holds).
+    pub bls_grouped_per_s: f64,
+    /// Seal signers claimed by the learnt rule whose keys were known, over all seal signatures
+    /// (timed rounds).
+    pub seal_hit_rate: f64,
     /// The most headers per second the bare crypto allows on this machine: each header needs
     /// 23 recoveries (at the recovery limit) and one BLS reveal (at `bls_per_s`).
     pub crypto_ceiling_per_s: f64,
@@ -169,11 +237,23 @@ pub struct BlsInputs {
 impl BlsInputs {
     /// `n` seeded proposers and their reveals.
     pub fn new(n: u8) -> Self {
+        Self::rotating(usize::from(n), n)
+    }
+
+    /// The reveals of blocks `0..blocks`, block i proposed by proposer `i % proposers`.
+    pub fn rotating(blocks: usize, proposers: u8) -> Self {
         use crate::crypto::bls::{BlsSecretKey, randao_msg};
-        let keys: Vec<BlsSecretKey> = (0..n).map(|i| BlsSecretKey::from_seed(&[i; 32])).collect();
-        let pks = keys.iter().map(|k| k.public_key()).collect();
-        let msgs: Vec<[u8; 32]> = (0..u64::from(n)).map(randao_msg).collect();
-        let sigs = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+        let keys: Vec<BlsSecretKey> = (0..proposers.max(1))
+            .map(|i| BlsSecretKey::from_seed(&[i; 32]))
+            .collect();
+        let who = |i: usize| &keys[i % keys.len()];
+        let pks = (0..blocks).map(|i| who(i).public_key()).collect();
+        let msgs: Vec<[u8; 32]> = (0..blocks as u64).map(randao_msg).collect();
+        let sigs = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| who(i).sign(m))
+            .collect();
         BlsInputs { pks, msgs, sigs }
     }
 
@@ -189,9 +269,19 @@ impl BlsInputs {
     }
 }
 
-/// Randao reveals verified per second through the BLS batch of 64.
+/// Randao reveals of 64 distinct proposers verified per second, one pairing each.
 pub fn bls_rate(min: Duration) -> f64 {
     let inputs = BlsInputs::new(64);
+    let sets = inputs.sets();
+    rate(min, sets.len(), || {
+        std::hint::black_box(crate::crypto::bls::verify_batch_ungrouped(&sets));
+    })
+}
+
+/// Randao reveals verified per second by the grouped batch: 64 blocks of `proposers` rotating
+/// proposers.
+pub fn bls_grouped_rate(min: Duration, proposers: u8) -> f64 {
+    let inputs = BlsInputs::rotating(64, proposers);
     let sets = inputs.sets();
     rate(min, sets.len(), || {
         std::hint::black_box(crate::crypto::bls::verify_batch(&sets));
@@ -205,6 +295,8 @@ pub enum HeadersError {
     Config(#[from] crate::pipeline::ConfigError),
     #[error("{0} generated mainnet-shape headers did not verify: the figure would be meaningless")]
     Invalid(u64),
+    #[error("pipeline: {0}")]
+    Pipeline(#[from] crate::pipeline::PipelineError),
 }
 
 /// Validators of the mainnet-shape council: with 31 members, 2F+1 = 21, and each header carries
@@ -301,26 +393,35 @@ pub fn mainnet_shape_headers_per_s(
     // A figure over blocks that did not verify would measure the wrong work: count them.
     let mut invalid = 0u64;
     // Built once (each proof of possession checked once), started afresh for every round.
-    let built = Verifier::builder(&spec)
+    let mut built = Verifier::builder(&spec)
         .mode(Mode::Headers)
         .backend(backend.clone())
         .build()?;
+    // One untimed pass: the node has seen this council's keys and seal order before.
+    built.run(blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))), |_| true)?;
+    let warm = built.key_stats();
+    let mut seal_stats = warm;
     let per_s = rate(min, n, || {
         let mut v = built.fresh();
         let inputs = blocks.iter().map(|b| Ok(Input::Rlp(b.clone())));
         let verdicts = v.run(inputs, |_| true);
         invalid += verdicts.map_or(n as u64, |s| s.invalid + s.undecided);
+        seal_stats = v.key_stats();
     });
     if invalid > 0 {
         return Err(HeadersError::Invalid(invalid));
     }
     let bls_per_s = bls_rate(min);
+    let bls_grouped_per_s = bls_grouped_rate(min, SHAPE_COUNCIL as u8);
     let per_header = (SHAPE_SEALS + 1) as f64 / recover_limit + 1.0 / bls_per_s;
+    let hits = seal_stats.since(&warm).hits;
     Ok(HeadersFigure {
         mainnet_shape_per_s: per_s,
         headers: n,
         seals_per_header: SHAPE_SEALS,
         bls_per_s,
+        bls_grouped_per_s,
+        seal_hit_rate: hits as f64 / (n * (SHAPE_SEALS + 1)).max(1) as f64,
         crypto_ceiling_per_s: 1.0 / per_header,
     })
 }
@@ -328,15 +429,22 @@ pub fn mainnet_shape_headers_per_s(
 /// Rounds of the end-to-end run; the figure is the fastest.
 pub const END_TO_END_ROUNDS: u32 = 3;
 
-/// The end-to-end figure: full verification (signatures, roots, state replay) of a devnet chain.
+/// The end-to-end figure: full verification (signatures, roots, state replay) of a devnet chain,
+/// by a warm node (key cache filled) and a cold one.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct EndToEndFigure {
     pub accounts: usize,
     pub blocks: u64,
     pub transactions: u64,
     pub tx_per_s: f64,
-    /// Transactions per second over the bare recovery limit of the same run.
+    /// Transactions per second over the bare recovery limit of the same run (warm key cache).
     pub ratio_to_recover_limit: f64,
+    /// Claimed signers whose key the cache held, over all claims (warm rounds).
+    pub key_hit_rate: f64,
+    /// The same chain verified with an empty key cache.
+    pub cold_tx_per_s: f64,
+    pub cold_ratio_to_recover_limit: f64,
+    pub cold_key_hit_rate: f64,
     /// Signatures recovered (senders and fee payers): fee-delegated transactions carry two.
     pub signatures: u64,
     /// Signatures per second over the bare recovery limit: the share of the machine's recovery
@@ -365,23 +473,39 @@ pub enum EndToEndError {
     Invalid(String),
 }
 
-/// Generates `config`'s chain in memory, then times its full verification on `backend`.
-pub fn end_to_end(
+/// The best of `END_TO_END_ROUNDS` timed full verifications of `blocks`, each by a fresh verifier
+/// (a fresh genesis state for the replay) that starts with `keys` (a cold node: empty).
+/// Returns (seconds, summary, signatures, key-cache counts of that round).
+fn timed_rounds(
+    spec: &crate::consensus::ChainSpec,
+    blocks: &[Vec<u8>],
     backend: &std::sync::Arc<dyn Backend>,
-    config: &crate::devnet::DevnetConfig,
-    recover_limit: f64,
-) -> Result<EndToEndFigure, EndToEndError> {
-    use crate::pipeline::{Input, Summary, Verdict, Verifier};
-    let (spec, blocks) = crate::devnet::generate_in_memory(config, &**backend)?;
-    // Best of a few rounds, like the paired rates: a moment of load elsewhere slows one round.
-    let mut best: Option<(f64, Summary, u64)> = None;
+    keys: &crate::crypto::batch::KeyCache,
+) -> Result<
+    (
+        f64,
+        crate::pipeline::Summary,
+        u64,
+        crate::crypto::batch::CacheStats,
+    ),
+    EndToEndError,
+> {
+    use crate::pipeline::{Input, Verdict, Verifier};
+    let mut best: Option<(
+        f64,
+        crate::pipeline::Summary,
+        u64,
+        crate::crypto::batch::CacheStats,
+    )> = None;
     for _ in 0..END_TO_END_ROUNDS {
-        // A fresh verifier each round: a fresh genesis state for the replay.
-        let mut verifier = Verifier::builder(&spec).backend(backend.clone()).build()?;
+        let mut verifier = Verifier::builder(spec)
+            .backend(backend.clone())
+            .key_cache(keys.clone())
+            .build()?;
         let mut bad = None;
         let mut signatures = 0u64;
         // The chain's bytes are copied for this round before the clock starts.
-        let inputs: Vec<Vec<u8>> = blocks.clone();
+        let inputs: Vec<Vec<u8>> = blocks.to_vec();
         let start = Instant::now();
         let summary = verifier.run(inputs.into_iter().map(|b| Ok(Input::Rlp(b))), |r| {
             if r.verdict != Verdict::Valid && bad.is_none() {
@@ -398,14 +522,33 @@ pub fn end_to_end(
         if let Some(b) = bad {
             return Err(EndToEndError::Invalid(b));
         }
-        if best.as_ref().is_none_or(|(s, _, _)| secs < *s) {
-            best = Some((secs, summary, signatures));
+        let stats = verifier.key_stats().since(&keys.stats());
+        if best.as_ref().is_none_or(|(s, ..)| secs < *s) {
+            best = Some((secs, summary, signatures, stats));
         }
     }
-    let Some((secs, summary, signatures)) = best else {
-        return Err(EndToEndError::Invalid("no round ran".into()));
-    };
+    best.ok_or_else(|| EndToEndError::Invalid("no round ran".into()))
+}
+
+/// Generates `config`'s chain in memory, then times its full verification on `backend`: warm
+/// (the key cache filled by an untimed verification of the same chain, as a node that has seen
+/// these accounts before) and cold (an empty cache).
+pub fn end_to_end(
+    backend: &std::sync::Arc<dyn Backend>,
+    config: &crate::devnet::DevnetConfig,
+    recover_limit: f64,
+) -> Result<EndToEndFigure, EndToEndError> {
+    use crate::crypto::batch::KeyCache;
+    use crate::pipeline::{Input, Verifier};
+    let (spec, blocks) = crate::devnet::generate_in_memory(config, &**backend)?;
+    let (cold_secs, _, _, cold_stats) =
+        timed_rounds(&spec, &blocks, backend, &KeyCache::default())?;
+    let mut primer = Verifier::builder(&spec).backend(backend.clone()).build()?;
+    primer.run(blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))), |_| true)?;
+    let (secs, summary, signatures, stats) =
+        timed_rounds(&spec, &blocks, backend, primer.key_cache())?;
     let tx_per_s = summary.transactions as f64 / secs;
+    let cold_tx_per_s = summary.transactions as f64 / cold_secs;
     let sigs_per_tx = signatures as f64 / summary.transactions.max(1) as f64;
     Ok(EndToEndFigure {
         accounts: config.accounts,
@@ -413,6 +556,10 @@ pub fn end_to_end(
         transactions: summary.transactions,
         tx_per_s,
         ratio_to_recover_limit: tx_per_s / recover_limit,
+        key_hit_rate: stats.hit_rate(),
+        cold_tx_per_s,
+        cold_ratio_to_recover_limit: cold_tx_per_s / recover_limit,
+        cold_key_hit_rate: cold_stats.hit_rate(),
         signatures,
         signature_ratio_to_recover_limit: signatures as f64 / secs / recover_limit,
         recover_ceiling_tx_per_s: recover_limit / sigs_per_tx.max(1.0),

@@ -128,6 +128,7 @@ pub fn run(a: BenchArgs) -> Result<u8> {
     let cores = bench::cores();
     let items = bench::recover_inputs(n, 1);
     let recover = bench::recover_figure(&*backend, &items, cores, min);
+    let batch_verify = bench::batch_verify_figures(&bench::BATCH_VERIFY_SIZES, cores, min);
     let msgs = bench::keccak_inputs(n * 4, 200, 1);
     let keccak = bench::keccak_figure(&*backend, &msgs, cores, min);
     let headers = bench::mainnet_shape_headers_per_s(
@@ -165,6 +166,7 @@ pub fn run(a: BenchArgs) -> Result<u8> {
         "backend": backend.name(),
         "recover": recover,
         "keccak": keccak,
+        "batch_verify": batch_verify,
         "headers": headers,
         "end_to_end": e2e,
         "memory": memory,
@@ -183,11 +185,25 @@ pub fn run(a: BenchArgs) -> Result<u8> {
                 f.ratio
             );
         }
+        for b in &batch_verify {
+            out!(
+                "batch    {:>6} signatures: batch verify {:>10.0}/s  bare recovery limit {:>10.0}/s  ratio {:.2}",
+                b.batch,
+                b.batch_verify_per_s,
+                b.bare_recover_per_s,
+                b.ratio
+            );
+        }
         out!(
             "headers  {:>12.0} mainnet-shape headers/s (22 committed seals + BLS reveal); crypto ceiling {:.0}/s (23 recoveries at the limit + 1 BLS reveal at {:.0}/s)",
             headers.mainnet_shape_per_s,
             headers.crypto_ceiling_per_s,
             headers.bls_per_s
+        );
+        out!(
+            "         seal signers known for {:.1}% of seals; BLS reveals grouped by proposer {:.0}/s (31 proposers per 64 blocks)",
+            headers.seal_hit_rate * 100.0,
+            headers.bls_grouped_per_s
         );
         out!(
             "full     {:>12.0} tx/s end to end ({} blocks x {} txs, {} accounts; signatures + roots + replay)  ratio to recover limit {:.3}",
@@ -196,6 +212,13 @@ pub fn run(a: BenchArgs) -> Result<u8> {
             e2e_config.txs_per_block,
             e2e.accounts,
             e2e.ratio_to_recover_limit
+        );
+        out!(
+            "         warm key cache: {:.1}% of claimed signers known; cold (empty cache) {:.0} tx/s, ratio {:.3}, {:.1}% known",
+            e2e.key_hit_rate * 100.0,
+            e2e.cold_tx_per_s,
+            e2e.cold_ratio_to_recover_limit,
+            e2e.cold_key_hit_rate * 100.0
         );
         out!(
             "         {:>12.0} signatures/s in that run ({:.2} per tx)  ratio to recover limit {:.3}",

@@ -6,22 +6,24 @@
 //! construction (derived from the seed), so side-channel hardening and nonce secrecy buy nothing
 //! here. This signer takes consecutive nonces `k0, k0 + 1, ...` for a batch, so each nonce point
 //! is the previous one plus G (one mixed addition), converts all of them to affine with one field
-//! inversion, and inverts all nonces with one scalar inversion (Montgomery's trick), using the
-//! secp256k1 field and scalar arithmetic of `super::arith` (64-bit limbs).
+//! inversion, and inverts all nonces with one scalar inversion (Montgomery's trick), on the
+//! secp256k1 arithmetic of `crate::crypto::curve` (k256): outside libsecp256k1 and the GPU
+//! kernels, ranger has one implementation of the curve.
 //!
 //! Consecutive nonces reveal the signing key to anyone holding two signatures: NEVER use this
 //! for a key that guards anything. Output signatures are ordinary low-s ECDSA signatures that
 //! any verifier accepts (the tests recover them with libsecp256k1).
 
-use super::arith::{
-    GX, GY, Jac, N, ONE, U as Limbs, add_affine, add_mod, batch_inv, fe_inv, fe_mul, fe_sqr,
-    from_be as from_be_bytes, gte, is_zero, sc_inv, sc_mul, sc_reduce, to_be as to_be_bytes,
+use crate::crypto::curve::{
+    AffinePoint, ProjectivePoint, Scalar, batch_invert, point_to_xy, point_x_parity,
+    scalar_canonical, scalar_reduce, scalar_to_be,
 };
 use crate::crypto::keccak256_concat;
 use crate::crypto::secp::{
     SECP256K1_HALF_N, SECP256K1_N, Signature65, SigningKey, pubkey_to_address,
 };
 use alloy_primitives::{B256, U256};
+use k256::elliptic_curve::group::Curve;
 use rayon::prelude::*;
 
 /// One signature to make: the 32-byte hash and the key.
@@ -39,85 +41,58 @@ pub fn sign_batch(jobs: &[SignJob<'_>], nonce_seed: &[u8]) -> Vec<Signature65> {
         return Vec::new();
     }
     let k0 = base_scalar(b"ranger-devnet-nonce", nonce_seed, jobs.len());
-    let Some(points) = consecutive_points(&k0, jobs.len()) else {
-        return jobs.iter().map(|j| j.key.sign(&j.hash)).collect();
-    };
+    let points = consecutive_points(&k0, jobs.len());
 
-    // Nonces and their inverses.
-    let mut ks: Vec<Limbs> = Vec::with_capacity(jobs.len());
-    let mut k = k0;
-    for _ in 0..jobs.len() {
-        ks.push(k);
-        k = add_mod(&k, &ONE, &N);
+    // Nonces and their inverses (k0 + i is never zero: k0 < n − len − 1).
+    let ks: Vec<Scalar> = (0..jobs.len() as u64)
+        .map(|i| k0 + Scalar::from(i))
+        .collect();
+    let mut kinv = ks;
+    if !batch_invert(&mut kinv) {
+        return jobs.iter().map(|j| j.key.sign(&j.hash)).collect();
     }
-    let mut kinv = ks.clone();
-    batch_inv(&mut kinv, sc_mul, sc_inv);
 
     jobs.iter()
         .enumerate()
         .map(|(i, job)| {
-            let Some((x, y)) = points[i] else {
+            if points[i] == AffinePoint::IDENTITY {
+                return job.key.sign(&job.hash);
+            }
+            let (x, y_odd) = point_x_parity(&points[i]);
+            // r = x mod n; x ≥ n (probability ~2^-128) would need recovery id 2 or 3.
+            let (Some(r), Some(d)) = (scalar_canonical(&x), scalar_canonical(&job.key.to_bytes()))
+            else {
                 return job.key.sign(&job.hash);
             };
-            if is_zero(&ks[i]) {
+            let mut recid = u8::from(y_odd);
+            let z = scalar_reduce(&job.hash.0);
+            let s = kinv[i] * (z + r * d);
+            if bool::from(s.is_zero()) || bool::from(r.is_zero()) {
                 return job.key.sign(&job.hash);
             }
-            // r = x mod n; x ≥ n (probability ~2^-128) would need recovery id 2 or 3.
-            if gte(&x, &N) {
-                return job.key.sign(&job.hash);
-            }
-            let r = x;
-            let mut recid = (y[0] & 1) as u8;
-            let d = from_be_bytes(&job.key.to_bytes());
-            let z = sc_reduce(&from_be_bytes(&job.hash.0));
-            let s = sc_mul(&kinv[i], &add_mod(&z, &sc_mul(&r, &d), &N));
-            if is_zero(&s) || is_zero(&r) {
-                return job.key.sign(&job.hash);
-            }
-            let mut s = U256::from_be_bytes(to_be_bytes(&s));
+            let mut s = U256::from_be_bytes(scalar_to_be(&s));
             if s > SECP256K1_HALF_N {
                 s = SECP256K1_N - s;
                 recid ^= 1;
             }
-            Signature65::from_parts(U256::from_be_bytes(to_be_bytes(&r)), s, recid)
+            Signature65::from_parts(U256::from_be_bytes(x), s, recid)
         })
         .collect()
 }
 
-/// The affine points `k·G, (k+1)·G, ..., (k+len−1)·G`: the first by libsecp256k1, each next one
-/// by one mixed addition, all made affine with one field inversion. `None` when `k` is not a
-/// valid secret (zero or not below n); an entry is `None` at the point at infinity.
-pub fn consecutive_points(k: &Limbs, len: usize) -> Option<Vec<Option<(Limbs, Limbs)>>> {
-    let start = SigningKey::from_bytes(to_be_bytes(k))?;
-    let pk = start.public_key();
-    let mut x0 = [0u8; 32];
-    let mut y0 = [0u8; 32];
-    x0.copy_from_slice(&pk[..32]);
-    y0.copy_from_slice(&pk[32..]);
-    let mut points: Vec<Option<Jac>> = Vec::with_capacity(len);
-    let mut p = Some(Jac {
-        x: from_be_bytes(&x0),
-        y: from_be_bytes(&y0),
-        z: ONE,
-    });
+/// The affine points `k·G, (k+1)·G, ..., (k+len−1)·G`: the first by a fixed-base
+/// multiplication, each next one by one mixed addition, all made affine with one field inversion.
+/// An entry is the identity where the run passes the point at infinity.
+pub fn consecutive_points(k: &Scalar, len: usize) -> Vec<AffinePoint> {
+    let mut proj = Vec::with_capacity(len);
+    let mut p = ProjectivePoint::GENERATOR * k;
     for _ in 0..len {
-        points.push(p);
-        // A degenerate step (k·G = ±G) ends the run: the remaining items fall back.
-        p = p.and_then(|q| add_affine(&q, &GX, &GY));
+        proj.push(p);
+        p += AffinePoint::GENERATOR;
     }
-    let mut zs: Vec<Limbs> = points.iter().map(|q| q.map_or(ONE, |q| q.z)).collect();
-    batch_inv(&mut zs, fe_mul, fe_inv);
-    Some(
-        points
-            .iter()
-            .zip(&zs)
-            .map(|(q, zi)| {
-                let q = q.as_ref()?;
-                let zi2 = fe_sqr(zi);
-                Some((fe_mul(&q.x, &zi2), fe_mul(&q.y, &fe_mul(&zi2, zi))))
-            })
-            .collect(),
-    )
+    let mut out = vec![AffinePoint::IDENTITY; len];
+    ProjectivePoint::batch_normalize(&proj, &mut out);
+    out
 }
 
 /// Devnet account keys `base, base + 1, ...` with their addresses, `base` derived from `seed`.
@@ -125,7 +100,7 @@ pub fn consecutive_points(k: &Limbs, len: usize) -> Option<Vec<Option<(Limbs, Li
 /// hundred thousand accounts take a fraction of a second instead of seconds. Keys derived this
 /// way are as public as the seed.
 pub fn consecutive_keys(seed: u64, count: usize) -> Vec<(SigningKey, alloy_primitives::Address)> {
-    /// Keys per rayon task (one libsecp256k1 multiplication and one inversion each).
+    /// Keys per rayon task (one fixed-base multiplication and one inversion each).
     const CHUNK: usize = 4096;
     let base = base_scalar(b"ranger-devnet-accounts", &seed.to_be_bytes(), count);
     let chunks: Vec<usize> = (0..count.div_ceil(CHUNK)).collect();
@@ -133,23 +108,17 @@ pub fn consecutive_keys(seed: u64, count: usize) -> Vec<(SigningKey, alloy_primi
         .par_iter()
         .flat_map_iter(|&c| {
             let len = CHUNK.min(count - c * CHUNK);
-            let offset = from_be_bytes(&U256::from(c * CHUNK).to_be_bytes::<32>());
-            let mut k = add_mod(&base, &offset, &N);
-            let points = consecutive_points(&k, len).unwrap_or_default();
+            let mut k = base + Scalar::from((c * CHUNK) as u64);
+            let points = consecutive_points(&k, len);
             let mut out = Vec::with_capacity(len);
-            for i in 0..len {
-                let secret = to_be_bytes(&k);
-                k = add_mod(&k, &ONE, &N);
+            for p in &points {
+                let secret = scalar_to_be(&k);
+                k += Scalar::ONE;
                 let Some(key) = SigningKey::from_bytes(secret) else {
                     continue;
                 };
-                let address = match points.get(i).copied().flatten() {
-                    Some((x, y)) => {
-                        let mut pk = [0u8; 64];
-                        pk[..32].copy_from_slice(&to_be_bytes(&x));
-                        pk[32..].copy_from_slice(&to_be_bytes(&y));
-                        pubkey_to_address(&pk)
-                    }
+                let address = match point_to_xy(p) {
+                    Some(xy) => pubkey_to_address(&xy),
                     None => key.address(),
                 };
                 out.push((key, address));
@@ -160,13 +129,16 @@ pub fn consecutive_keys(seed: u64, count: usize) -> Vec<(SigningKey, alloy_primi
 }
 
 /// A scalar base in [1, n − len − 1): keccak of the domain and seed, reduced by rejection.
-fn base_scalar(domain: &[u8], seed: &[u8], len: usize) -> Limbs {
+fn base_scalar(domain: &[u8], seed: &[u8], len: usize) -> Scalar {
     let mut ctr = 0u64;
     loop {
         let h = keccak256_concat(&[domain, seed, &ctr.to_be_bytes()]);
         let k = U256::from_be_bytes(h.0);
-        if !k.is_zero() && k < SECP256K1_N - U256::from(len as u64 + 1) {
-            return from_be_bytes(&h.0);
+        if !k.is_zero()
+            && k < SECP256K1_N - U256::from(len as u64 + 1)
+            && let Some(s) = scalar_canonical(&h.0)
+        {
+            return s;
         }
         ctr += 1;
     }

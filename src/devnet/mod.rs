@@ -14,7 +14,6 @@
 //! - A block named by `--fault KIND@BLOCK` breaks exactly the check `KIND` names; everything that
 //!   check depends on is re-derived (re-signed, re-hashed) so that no earlier check fires.
 
-mod arith;
 pub mod fastsign;
 pub mod keys;
 mod producer;

@@ -3,6 +3,7 @@
 //! was asked for (reth's `GotExpected`), so a backend that returns short or long answers makes a
 //! window undecided instead of turning a missing answer into `bad-tx-signature`.
 
+use crate::crypto::batch::ShortAnswer;
 use crate::crypto::secp::{RecoverError, RecoverItem};
 use crate::crypto::{Backend, CpuBackend, MessageBatch};
 use alloy_primitives::{Address, B256};
@@ -31,6 +32,17 @@ pub enum Undecided {
     /// The source could not deliver the block.
     #[error("source: {0}")]
     Source(String),
+}
+
+impl From<ShortAnswer> for Undecided {
+    fn from(e: ShortAnswer) -> Self {
+        Undecided::ShortBatch {
+            backend: "batch-verify".into(),
+            op: "recover",
+            got: e.got,
+            expected: e.expected,
+        }
+    }
 }
 
 /// A backend seen through a check of every answer's length. The typed calls (`keccak`,

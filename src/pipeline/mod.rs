@@ -6,6 +6,7 @@
 
 pub mod checked;
 pub mod checkpoint;
+pub mod hints;
 pub mod judge;
 pub mod replay;
 pub mod report;
@@ -13,6 +14,7 @@ pub mod stages;
 
 use crate::consensus::chain::{ChainKind, ChainSpec, ForkSchedule};
 use crate::crypto::Backend;
+use crate::crypto::batch::{CacheStats, KeyCache};
 use crate::crypto::bls::{BlsPublicKey, verify_pop};
 use crate::state::StateError;
 use crate::trie::DeriveShaImpl;
@@ -206,6 +208,7 @@ pub struct VerifierBuilder<'a> {
     anchor: Option<Anchor>,
     replay: Option<bool>,
     resume: Option<Resume>,
+    keys: Option<KeyCache>,
 }
 
 impl VerifierBuilder<'_> {
@@ -213,6 +216,13 @@ impl VerifierBuilder<'_> {
     /// checks that the saved accounts hash to the checkpoint's state root.
     pub fn resume(mut self, resume: Resume) -> Self {
         self.resume = Some(resume);
+        self
+    }
+    /// Public keys already known (default: none; the verifier learns them from the chain). Keys
+    /// are only ever used to check claims, so any cache is safe to hand over, e.g. a previous
+    /// verifier's.
+    pub fn key_cache(mut self, keys: KeyCache) -> Self {
+        self.keys = Some(keys);
         self
     }
     /// What to check (default: `Full`).
@@ -309,18 +319,20 @@ impl VerifierBuilder<'_> {
             check_fork_fields: true,
             anchor,
         };
-        let v_replays = replay.is_some();
+        let replayed_root = if replay.is_some() { root } else { None };
+        let mut v = Verifier::from_parts(cfg, keys, backend, replay);
+        if let Some(k) = self.keys {
+            v.known.keys = k;
+        }
         let Some(Resume { checkpoint: c, .. }) = self.resume else {
-            return Ok(Verifier::from_parts(cfg, keys, backend, replay));
+            return Ok(v);
         };
-        let replayed_root = if v_replays { root } else { None };
         if c.state_root != replayed_root {
             return Err(ConfigError::ResumeMismatch {
                 saved: c.state_root,
                 loaded: replayed_root,
             });
         }
-        let mut v = Verifier::from_parts(cfg, keys, backend, replay);
         v.judge = Judge::resume(c.tip, c.council);
         v.position = c.position;
         v.last_invalid = c.last_invalid;
@@ -345,6 +357,8 @@ pub struct Verifier {
     state_lost: Option<String>,
     /// Inputs judged by earlier runs: positions go on from here.
     position: u64,
+    /// Signer keys and seal-signer predictions, warm across windows and runs.
+    known: hints::Known,
 }
 
 enum Msg<T> {
@@ -369,6 +383,7 @@ impl Verifier {
             anchor: None,
             replay: None,
             resume: None,
+            keys: None,
         }
     }
 
@@ -416,6 +431,7 @@ impl Verifier {
             last_invalid: None,
             state_lost: None,
             position: 0,
+            known: hints::Known::default(),
         }
     }
 
@@ -447,14 +463,27 @@ impl Verifier {
 
     /// A verifier with the same context and keys that starts again from the anchor, without the
     /// state replay (benchmarks that verify one chain many times; build a new verifier to replay
-    /// again from genesis).
+    /// again from genesis). The signer keys and seal predictions it has learnt come along: they
+    /// are claims to check, not chain state.
     pub fn fresh(&self) -> Verifier {
-        Self::from_parts(
+        let mut v = Self::from_parts(
             self.cfg.clone(),
             self.bls_keys.clone(),
             self.backend.clone(),
             None,
-        )
+        );
+        v.known = self.known.clone();
+        v
+    }
+
+    /// The signer keys learnt so far (to hand to another verifier with `key_cache`).
+    pub fn key_cache(&self) -> &KeyCache {
+        &self.known.keys
+    }
+
+    /// How often a claimed signer's key was known, since the verifier was built.
+    pub fn key_stats(&self) -> CacheStats {
+        self.known.stats()
     }
 
     /// The judge's configuration.
@@ -507,6 +536,7 @@ impl Verifier {
         let replay = &mut self.replay;
         let last_invalid = &mut self.last_invalid;
         let state_lost = &mut self.state_lost;
+        let known = &mut self.known;
         let mut summary = Summary::default();
         let mut failure = None;
         let start = self.position;
@@ -573,7 +603,7 @@ impl Verifier {
                 for msg in recover_rx {
                     let out = match msg {
                         Msg::Window(w) => Msg::Window(stages::recover_window(
-                            w, &stage_cfg, keys, randao, &checked,
+                            w, &stage_cfg, keys, randao, &checked, known,
                         )),
                         Msg::Failed(e) => Msg::Failed(e),
                     };

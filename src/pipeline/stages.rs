@@ -1,13 +1,16 @@
 //! The data-parallel stages of the pipeline, each a plain function over a window of blocks so it
 //! can be tested alone: decode → `Decoded`, hash → `Hashed` (every preimage of the window in two
 //! keccak batches, and the tx roots), recover → `Recovered` (every seal and transaction signature
-//! of the window in one recovery batch, plus one BLS batch for the randao reveals).
+//! of the window at once, plus one BLS batch for the randao reveals). The recover stage verifies
+//! the signatures whose signer is claimed and whose key is known in one batch (`crypto::batch`,
+//! the same answers as recovery) and recovers the rest; see `hints`.
 //!
 //! Progress shows in types: a stage builds its output from the answers it got, and a batch whose
 //! answer is not what was asked for (count) turns the window's blocks into `Item::Undecided`, so a
 //! value that was never computed cannot become a verdict.
 
 use super::checked::{CheckedBackend, Undecided};
+use super::hints::{Known, SealSigners};
 use crate::codec::DecodeError;
 use crate::codec::block::decode_block;
 use crate::codec::header::decode_extra;
@@ -17,6 +20,7 @@ use crate::codec::tx::{
 use crate::consensus::istanbul::{MSG_COMMIT, hash_preimages};
 use crate::consensus::txsig::{SigRole, check_tx_sig, claimed_chain_id};
 use crate::consensus::{Fault, FaultKind};
+use crate::crypto::batch::Claim;
 use crate::crypto::bls::{self, BlsError, BlsPublicKey, SignatureSet};
 use crate::crypto::secp::{RecoverError, RecoverItem, Signature65};
 use crate::crypto::{Backend, MessageBatch};
@@ -115,6 +119,10 @@ pub struct TxHashes {
 #[derive(Debug, Clone)]
 pub struct TxHashed {
     pub hashes: TxHashes,
+    /// The sender a Kaia-native transaction names, claimed as its signature's signer.
+    from: Option<Address>,
+    /// The fee payer a fee-delegated transaction names, claimed likewise.
+    fee_payer: Option<Address>,
     senders: Vec<Result<Signature65, Fault>>,
     fee_payers: Vec<Result<Signature65, Fault>>,
 }
@@ -258,6 +266,8 @@ fn tx_hashed(tx: &Transaction, s: TxSlots, hashes: &[B256], chain_id: Option<u64
             sig_hash: hashes[s.sig],
             fee_payer_sig_hash: s.fee_payer_sig.map(|i| hashes[i]),
         },
+        from: tx.from_field(),
+        fee_payer: tx.fee_payer,
         senders: tx
             .signatures
             .iter()
@@ -435,16 +445,19 @@ impl<I: Iterator<Item = Result<Address, RecoverError>>> Answers<I> {
     }
 }
 
-fn push_tx_items(items: &mut Vec<RecoverItem>, t: &TxHashed) {
+/// Pushes a transaction's signatures, and beside each the signer the transaction names.
+fn push_tx_items(items: &mut Vec<RecoverItem>, claims: &mut Vec<Claim>, t: &TxHashed) {
     for sig in t.senders.iter().flatten() {
         items.push(RecoverItem {
             hash: t.hashes.sig_hash,
             sig: *sig,
         });
+        claims.push(t.from.map_or(Claim::None, Claim::Signer));
     }
     if let Some(h) = t.hashes.fee_payer_sig_hash {
         for sig in t.fee_payers.iter().flatten() {
             items.push(RecoverItem { hash: h, sig: *sig });
+            claims.push(t.fee_payer.map_or(Claim::None, Claim::Signer));
         }
     }
 }
@@ -488,39 +501,61 @@ fn tx_recovered(
     }
 }
 
-/// The recover stage: every seal and transaction signature of the window in one batch, then one
-/// BLS batch for the randao reveals of the proposers just recovered.
+/// The recover stage: every seal and transaction signature of the window at once — those with a
+/// claimed signer whose key `known` holds verified in one batch, the others recovered — then one
+/// BLS batch for the randao reveals of the proposers just found. `known` learns the keys and
+/// seal signers of the window for the next one.
 pub fn recover_window(
     window: Window<Hashed>,
     cfg: &StageConfig,
     bls_keys: &HashMap<Address, BlsPublicKey>,
     randao_active: impl Fn(u64) -> bool,
     backend: &CheckedBackend<'_>,
+    known: &mut Known,
 ) -> Window<Recovered> {
     let mut items = Vec::new();
+    let mut claims = Vec::new();
     for item in &window {
         let Item::Ready(h) = item else { continue };
         if let Ok(extra) = &h.extra {
+            let hint = known.seals.claims(
+                h.block.header.number,
+                &extra.validators,
+                extra.committed_seals.len(),
+            );
             if let Some(sig) = seal_sig(&extra.seal) {
                 items.push(RecoverItem {
                     hash: h.proposer_msg,
                     sig,
                 });
+                claims.push(hint.proposer.map_or(Claim::Learn, Claim::Signer));
             }
             if extra.committed_seals.len() <= seal_bound(cfg, extra) {
-                for sig in extra.committed_seals.iter().filter_map(|s| seal_sig(s)) {
-                    items.push(RecoverItem {
-                        hash: h.commit_msg,
-                        sig,
-                    });
+                for (j, s) in extra.committed_seals.iter().enumerate() {
+                    if let Some(sig) = seal_sig(s) {
+                        items.push(RecoverItem {
+                            hash: h.commit_msg,
+                            sig,
+                        });
+                        claims.push(
+                            hint.committers
+                                .get(j)
+                                .copied()
+                                .flatten()
+                                .map_or(Claim::Learn, Claim::Signer),
+                        );
+                    }
                 }
             }
         }
         for t in h.txs.iter().flatten() {
-            push_tx_items(&mut items, t);
+            push_tx_items(&mut items, &mut claims, t);
         }
     }
-    let results = match backend.recover(&items) {
+    let results = match known
+        .keys
+        .verify_or_recover(&items, &claims, |b| backend.recover(b))
+    {
         Ok(r) => r,
         Err(e) => return undecided_all(window, &e),
     };
@@ -532,11 +567,36 @@ pub fn recover_window(
     if let Err(e) = answers.exact() {
         return undecided_all(out, &e);
     }
+    known.seals.learn(&seal_signers(&out));
 
     if !bls_keys.is_empty() {
         check_reveals(&mut out, bls_keys, randao_active);
     }
     out
+}
+
+/// The seal signers of every block of the window whose seals all have a signer.
+fn seal_signers(window: &Window<Recovered>) -> Vec<SealSigners> {
+    window
+        .iter()
+        .filter_map(|item| {
+            let Item::Ready(r) = item else { return None };
+            let seals = r.seals.as_ref().ok()?;
+            let proposer = *seals.proposer.as_ref().ok()?;
+            let committers = seals
+                .committers
+                .as_ref()?
+                .iter()
+                .map(|c| c.as_ref().ok().copied())
+                .collect::<Option<Vec<Address>>>()?;
+            Some(SealSigners {
+                number: r.block.header.number,
+                validators: seals.extra.validators.clone(),
+                proposer,
+                committers,
+            })
+        })
+        .collect()
 }
 
 fn seal_bound(cfg: &StageConfig, extra: &IstanbulExtra) -> usize {
@@ -674,8 +734,9 @@ pub fn recover_transactions(
         .map(|(tx, (c, slots))| tx_hashed(tx, slots, &hashes, c))
         .collect();
     let mut items = Vec::new();
+    let mut claims = Vec::new();
     for t in &hashed {
-        push_tx_items(&mut items, t);
+        push_tx_items(&mut items, &mut claims, t);
     }
     let results = backend.recover(&items)?;
     let mut answers = Answers::new(results.into_iter());

@@ -1,0 +1,486 @@
+//! Batch verification against libsecp256k1 recovery: over 100,000 seeded signatures, with one bad
+//! item of every class the issue names at varying positions, each found and named exactly (the
+//! batch answers "verified" exactly where recovery returns the claimed key's address), plus a
+//! batch of one, an empty batch, the freshness of the weights and the key cache.
+
+use alloy_primitives::{Address, B256, U256};
+use ranger::crypto::batch::{
+    Claim, KeyCache, PublicKey, ShortAnswer, equation_with_weights, fresh_weights, verify_claims,
+};
+use ranger::crypto::curve::{
+    AffinePoint, ProjectivePoint, Scalar, decompress, point_x_parity, scalar_reduce,
+};
+use ranger::crypto::keccak256;
+use ranger::crypto::secp::{
+    RecoverError, RecoverItem, SECP256K1_N, Signature65, SigningKey, recover_address, to_high_s,
+};
+use ranger::devnet::fastsign::{SignJob, sign_batch};
+use rayon::prelude::*;
+
+const SIGNERS: u64 = 1024;
+const BATCH: usize = 4096;
+const BATCHES: usize = 25; // 102,400 signatures
+
+fn council() -> (Vec<SigningKey>, Vec<PublicKey>) {
+    let keys: Vec<SigningKey> = (0..SIGNERS).map(|i| SigningKey::from_seed(77, i)).collect();
+    let pks = keys
+        .iter()
+        .map(|k| PublicKey::from_xy(&k.public_key()).unwrap_or_else(|| panic!("key off the curve")))
+        .collect();
+    (keys, pks)
+}
+
+/// The bad-item classes of the issue, and a batch with none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bad {
+    None,
+    WrongR,
+    WrongS,
+    FlippedParity,
+    WrongKey,
+    HighSTwin,
+    RAboveN,
+    ZeroHash,
+    OtherMember,
+}
+
+const CLASSES: [Bad; 9] = [
+    Bad::None,
+    Bad::WrongR,
+    Bad::WrongS,
+    Bad::FlippedParity,
+    Bad::WrongKey,
+    Bad::HighSTwin,
+    Bad::RAboveN,
+    Bad::ZeroHash,
+    Bad::OtherMember,
+];
+
+/// A point R with x ≥ n (x = n + t for the smallest such t on the curve) and the key that an
+/// ECDSA signature (r = t, s, z) with that R verifies under: Q = r⁻¹(s·R − z·G).
+fn r_above_n(s: u64, z: &B256) -> (Signature65, PublicKey) {
+    let mut t = 1u64;
+    loop {
+        let x = SECP256K1_N + U256::from(t);
+        if let Some(r_point) = decompress(&x.to_be_bytes::<32>(), false) {
+            let (_, odd) = point_x_parity(&r_point);
+            assert!(!odd);
+            let r = Scalar::from(t);
+            let q = (ProjectivePoint::from(r_point) * Scalar::from(s)
+                - ProjectivePoint::GENERATOR * scalar_reduce(&z.0))
+                * Option::<Scalar>::from(r.invert()).unwrap_or_else(|| panic!("r = 0"));
+            let key =
+                PublicKey::from_point(q.to_affine()).unwrap_or_else(|| panic!("Q at infinity"));
+            return (
+                Signature65::from_parts(U256::from(t), U256::from(s), 0),
+                key,
+            );
+        }
+        t += 1;
+    }
+}
+
+/// Builds one batch: items, the claimed key of each, the index of the bad item.
+fn batch(
+    b: usize,
+    class: Bad,
+    sigs: &[(RecoverItem, usize)],
+    keys: &[SigningKey],
+    pks: &[PublicKey],
+) -> (Vec<RecoverItem>, Vec<PublicKey>, usize) {
+    let mut items: Vec<RecoverItem> = sigs.iter().map(|(it, _)| *it).collect();
+    let mut claims: Vec<PublicKey> = sigs.iter().map(|(_, k)| pks[*k]).collect();
+    // Position classes: first, last, middle, and a seeded one.
+    let at = match b % 4 {
+        0 => 0,
+        1 => items.len() - 1,
+        2 => items.len() / 2,
+        _ => (b * 7919) % items.len(),
+    };
+    let signer = sigs[at].1;
+    let it = &mut items[at];
+    match class {
+        Bad::None => {}
+        Bad::WrongR => {
+            it.sig = Signature65::from_parts(it.sig.r() + U256::from(1), it.sig.s(), it.sig.recid())
+        }
+        Bad::WrongS => {
+            it.sig = Signature65::from_parts(it.sig.r(), it.sig.s() + U256::from(1), it.sig.recid())
+        }
+        Bad::FlippedParity => it.sig.0[64] ^= 1,
+        Bad::WrongKey => {
+            claims[at] = PublicKey::from_xy(&SigningKey::from_seed(999, b as u64).public_key())
+                .unwrap_or_else(|| panic!("key off the curve"))
+        }
+        Bad::HighSTwin => it.sig = to_high_s(&it.sig),
+        Bad::RAboveN => {
+            let (sig, key) = r_above_n(0x1234_5678 + b as u64, &it.hash);
+            it.sig = sig;
+            claims[at] = key;
+        }
+        Bad::ZeroHash => {
+            // Signed over z = 0 by its signer (valid), and a neighbour whose hash is replaced by
+            // zero (not valid): the first verifies, the second is the bad item.
+            let zero = B256::ZERO;
+            let next = (at + 1) % items.len();
+            items[next].hash = zero;
+            let it = &mut items[at];
+            it.hash = zero;
+            it.sig = keys[signer].sign(&zero);
+            return (items, claims, next);
+        }
+        Bad::OtherMember => claims[at] = pks[(signer + 1) % pks.len()],
+    }
+    (items, claims, at)
+}
+
+#[test]
+fn differential_against_recovery_on_100k_signatures() {
+    let (keys, pks) = council();
+    let total = BATCH * BATCHES;
+    let hashes: Vec<B256> = (0..total as u64)
+        .map(|i| keccak256(&i.to_be_bytes()))
+        .collect();
+    let owner = |i: usize| (i * 31 + i / 7) % SIGNERS as usize;
+    let jobs: Vec<SignJob<'_>> = (0..total)
+        .map(|i| SignJob {
+            hash: hashes[i],
+            key: &keys[owner(i)],
+        })
+        .collect();
+    let sigs: Vec<(RecoverItem, usize)> = sign_batch(&jobs, b"batch-verify-test")
+        .into_iter()
+        .enumerate()
+        .map(|(i, sig)| {
+            (
+                RecoverItem {
+                    hash: hashes[i],
+                    sig,
+                },
+                owner(i),
+            )
+        })
+        .collect();
+    for b in 0..BATCHES {
+        let class = CLASSES[b % CLASSES.len()];
+        let (items, claims, bad) = batch(b, class, &sigs[b * BATCH..(b + 1) * BATCH], &keys, &pks);
+        let refs: Vec<&PublicKey> = claims.iter().collect();
+        let got = verify_claims(&items, &refs);
+        let recovered: Vec<Result<Address, RecoverError>> = items
+            .par_iter()
+            .map(|it| recover_address(&it.hash, &it.sig))
+            .collect();
+        let expected: Vec<bool> = recovered
+            .iter()
+            .zip(&claims)
+            .map(|(r, k)| *r == Ok(k.address()))
+            .collect();
+        let wrong: Vec<usize> = (0..items.len())
+            .filter(|&i| got[i] != expected[i])
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "batch {b} ({class:?}): verdicts differ at {wrong:?}"
+        );
+        let rejected: Vec<usize> = (0..items.len()).filter(|&i| !got[i]).collect();
+        match class {
+            Bad::None | Bad::HighSTwin => assert!(rejected.is_empty(), "{class:?}: {rejected:?}"),
+            _ => assert_eq!(rejected, vec![bad], "batch {b} ({class:?})"),
+        }
+        // Through the cache, every answer is recovery's, including the bad item's error/signer.
+        if b % 3 == 0 {
+            let mut cache = KeyCache::new(4096);
+            for (k, pk) in keys.iter().zip(&pks) {
+                cache.insert(k.address(), *pk);
+            }
+            let claimed: Vec<Claim> = claims.iter().map(|k| Claim::Signer(k.address())).collect();
+            let answers = cache
+                .verify_or_recover(&items, &claimed, |_| -> Result<_, ShortAnswer> {
+                    unreachable!("every item is claimed")
+                })
+                .unwrap();
+            assert_eq!(
+                answers, recovered,
+                "batch {b} ({class:?}) through the cache"
+            );
+        }
+    }
+}
+
+#[test]
+fn r_above_n_is_never_taken_for_its_key() {
+    // With recovery id 2 (x = r + n) Kaia rejects the signature; with 0 or 1 it recovers the
+    // point at x = r, another key. Either way the claimed key is not verified.
+    let z = keccak256(b"above n");
+    let (sig, key) = r_above_n(77, &z);
+    let item = RecoverItem { hash: z, sig };
+    assert_eq!(verify_claims(&[item], &[&key]), vec![false]);
+    assert_ne!(recover_address(&z, &sig), Ok(key.address()));
+    let mut v2 = sig;
+    v2.0[64] = 2;
+    assert_eq!(
+        recover_address(&z, &v2),
+        Err(RecoverError::BadRecoveryId(2))
+    );
+    assert_eq!(
+        verify_claims(&[RecoverItem { hash: z, sig: v2 }], &[&key]),
+        vec![false]
+    );
+}
+
+#[test]
+fn batch_of_one_and_empty_batch() {
+    assert!(verify_claims(&[], &[]).is_empty());
+    let k = SigningKey::from_seed(1, 1);
+    let pk = PublicKey::from_xy(&k.public_key()).unwrap();
+    let h = keccak256(b"one");
+    let good = RecoverItem {
+        hash: h,
+        sig: k.sign(&h),
+    };
+    assert_eq!(verify_claims(&[good], &[&pk]), vec![true]);
+    let mut bad = good;
+    bad.hash = keccak256(b"two");
+    assert_eq!(verify_claims(&[bad], &[&pk]), vec![false]);
+    // Out-of-range signatures are never verified: recovery names them.
+    let zero_r = RecoverItem {
+        hash: h,
+        sig: Signature65::from_parts(U256::ZERO, good.sig.s(), 0),
+    };
+    assert_eq!(verify_claims(&[zero_r], &[&pk]), vec![false]);
+    let mut cache = KeyCache::new(8);
+    let empty: Result<Vec<_>, ShortAnswer> = cache.verify_or_recover(&[], &[], |_| Ok(Vec::new()));
+    assert_eq!(empty, Ok(Vec::new()));
+}
+
+#[test]
+fn weights_are_fresh_and_a_cancelling_batch_is_caught() {
+    let a = fresh_weights(8).unwrap();
+    let b = fresh_weights(8).unwrap();
+    assert_ne!(
+        a, b,
+        "two draws of 1,024 bits agree: the weights are seeded"
+    );
+    assert!(a.iter().chain(&b).all(|&w| w != 0));
+
+    // Two valid signatures whose claimed keys are both wrong, by offsets D and E chosen so that
+    // a1·u2_1·D + a2·u2_2·E = O for the weights a1, a2 an attacker would know.
+    let (k1, k2) = (SigningKey::from_seed(5, 1), SigningKey::from_seed(5, 2));
+    let (h1, h2) = (keccak256(b"c1"), keccak256(b"c2"));
+    let (s1, s2) = (k1.sign(&h1), k2.sign(&h2));
+    let (w1, w2) = (3u128, 5u128);
+    let u2 = |s: &Signature65| {
+        let r = scalar_reduce(&s.r().to_be_bytes::<32>());
+        let si =
+            Option::<Scalar>::from(scalar_reduce(&s.s().to_be_bytes::<32>()).invert()).unwrap();
+        r * si
+    };
+    let d = ProjectivePoint::GENERATOR * Scalar::from(424242u64);
+    let coef = Scalar::from(w1)
+        * u2(&s1)
+        * Option::<Scalar>::from((Scalar::from(w2) * u2(&s2)).invert()).unwrap();
+    let e = -(d * coef);
+    let shift = |k: &SigningKey, by: ProjectivePoint| -> PublicKey {
+        let p = PublicKey::from_xy(&k.public_key()).unwrap();
+        PublicKey::from_point((ProjectivePoint::from(*p.point()) + by).to_affine()).unwrap()
+    };
+    let (c1, c2) = (shift(&k1, d), shift(&k2, e));
+    let items = [
+        RecoverItem { hash: h1, sig: s1 },
+        RecoverItem { hash: h2, sig: s2 },
+    ];
+    assert_eq!(
+        equation_with_weights(&items, &[&c1, &c2], &[w1, w2]),
+        Some(true)
+    );
+    assert_eq!(
+        equation_with_weights(&items, &[&c1, &c2], &[w1, w2 + 1]),
+        Some(false)
+    );
+    // Padded past the bisection's leaf size, so the weighted equation is what decides.
+    let pk = |k: &SigningKey| PublicKey::from_xy(&k.public_key()).unwrap();
+    let mut all = items.to_vec();
+    let mut claims = vec![c1, c2];
+    for i in 0..10u64 {
+        let k = SigningKey::from_seed(6, i);
+        let h = keccak256(&i.to_be_bytes());
+        all.push(RecoverItem {
+            hash: h,
+            sig: k.sign(&h),
+        });
+        claims.push(pk(&k));
+    }
+    let refs: Vec<&PublicKey> = claims.iter().collect();
+    let got = verify_claims(&all, &refs);
+    assert_eq!(&got[..2], &[false, false]);
+    assert!(got[2..].iter().all(|&v| v));
+    assert_eq!(recover_address(&h1, &s1), Ok(k1.address()));
+    let _ = AffinePoint::GENERATOR;
+}
+
+#[test]
+fn key_cache_verifies_known_signers_and_stays_bounded() {
+    let keys: Vec<SigningKey> = (0..40).map(|i| SigningKey::from_seed(8, i)).collect();
+    let items: Vec<RecoverItem> = (0..200u64)
+        .map(|i| {
+            let h = keccak256(&i.to_be_bytes());
+            RecoverItem {
+                hash: h,
+                sig: keys[(i % 40) as usize].sign(&h),
+            }
+        })
+        .collect();
+    // Every third item names no signer; one names the wrong one.
+    let mut claims: Vec<Claim> = (0..200)
+        .map(|i| {
+            if i % 3 == 0 {
+                Claim::None
+            } else {
+                Claim::Signer(keys[i % 40].address())
+            }
+        })
+        .collect();
+    claims[7] = Claim::Signer(keys[8].address());
+    let expected: Vec<_> = items
+        .iter()
+        .map(|it| recover_address(&it.hash, &it.sig))
+        .collect();
+    let mut cache = KeyCache::new(1000);
+    let backend = |b: &[RecoverItem]| -> Result<Vec<_>, ShortAnswer> {
+        Ok(b.iter()
+            .map(|it| recover_address(&it.hash, &it.sig))
+            .collect())
+    };
+    assert_eq!(
+        cache.verify_or_recover(&items, &claims, backend).unwrap(),
+        expected
+    );
+    let cold = cache.stats();
+    assert!(cold.hits < cold.claims);
+    assert_eq!(
+        cache.verify_or_recover(&items, &claims, backend).unwrap(),
+        expected
+    );
+    let warm = cache.stats();
+    assert_eq!(
+        warm.claims - cold.claims,
+        warm.hits - cold.hits,
+        "every claim hits when warm"
+    );
+    // The wrong claim is recovered, never verified.
+    assert_eq!(warm.verified - cold.verified, warm.hits - cold.hits - 1);
+    // A short answer from the backend is an error, never a signature verdict.
+    let short = cache.verify_or_recover(&items, &claims, |_| Ok(Vec::new()));
+    assert_eq!(
+        short,
+        Err(ShortAnswer {
+            got: 0,
+            expected: 67
+        })
+    );
+
+    let mut small = KeyCache::new(10);
+    for k in &keys {
+        small.insert(k.address(), PublicKey::from_xy(&k.public_key()).unwrap());
+    }
+    assert!(small.len() <= 10);
+    assert!(small.get(&keys[39].address()).is_some());
+    assert!(small.get(&keys[0].address()).is_none());
+}
+
+/// Verifies `blocks` in one run (seal predictions and keys learnt from the first windows are in
+/// use for the later ones) and each corrupted block alone on a cold verifier (every seal
+/// recovered, as before batch verification): the reports must agree.
+#[test]
+fn pipeline_with_seal_hints_judges_like_recovery() {
+    use ranger::bench::mainnet_shape_chain;
+    use ranger::codec::block::{decode_block, encode_block};
+    use ranger::codec::header::{decode_extra, encode_extra_parts};
+    use ranger::consensus::FaultKind;
+    use ranger::pipeline::{BlockReport, Input, Mode, Verdict, Verifier};
+
+    let (spec, mut blocks) = mainnet_shape_chain(200, 7);
+    let outsider = SigningKey::from_seed(4242, 0);
+    let member = |i: u64| SigningKey::from_seed(7, i);
+    // (block, how its committed seals are broken, the fault expected)
+    let cases: [(usize, &str, Option<FaultKind>); 5] = [
+        (150, "swap", None),
+        (151, "outsider", Some(FaultKind::NonCouncilSeal)),
+        (152, "duplicate", Some(FaultKind::DuplicateSeal)),
+        (153, "garbage", None),
+        (190, "other-member", None),
+    ];
+    for (at, how, _) in &cases {
+        let mut b = decode_block(&blocks[*at]).unwrap();
+        let mut extra = decode_extra(&b.header.extra).unwrap();
+        let msg = ranger::consensus::istanbul::committed_seal_message(
+            &ranger::consensus::istanbul::block_hash(&b.header),
+        );
+        let seals = &mut extra.committed_seals;
+        match *how {
+            "swap" => seals.swap(2, 9),
+            "outsider" => seals[4] = outsider.sign(&msg).0.to_vec().into(),
+            "duplicate" => seals[6] = seals[5].clone(),
+            "garbage" => seals[3] = vec![0x5a; 65].into(),
+            // Seal 0 by a council member that is not in this block's committers.
+            _ => {
+                let p = *at as u64 % 31;
+                seals[0] = member((p + 25) % 31).sign(&msg).0.to_vec().into();
+            }
+        }
+        b.header.extra = encode_extra_parts(
+            &extra.vanity,
+            &extra.validators,
+            &extra.seal,
+            &extra.committed_seals,
+        )
+        .into();
+        blocks[*at] = encode_block(&b);
+    }
+    let verifier = Verifier::builder(&spec)
+        .mode(Mode::Headers)
+        .build()
+        .unwrap();
+    let mut all: Vec<BlockReport> = Vec::new();
+    let mut v = verifier.fresh();
+    v.run(blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))), |r| {
+        all.push(r);
+        true
+    })
+    .unwrap();
+    // Window 0 (blocks 0-63) learns the keys, window 1 the rotation; windows 2 and 3 (blocks
+    // 128-199) are verified against predicted signers.
+    assert!(
+        v.key_stats().verified > 60 * 23,
+        "seal hints were not used: {:?}",
+        v.key_stats()
+    );
+    for (at, how, kind) in cases {
+        let mut alone = Vec::new();
+        let mut cold = Verifier::builder(&spec)
+            .mode(Mode::Headers)
+            .build()
+            .unwrap();
+        cold.run(std::iter::once(Ok(Input::Rlp(blocks[at].clone()))), |r| {
+            alone.push(r);
+            true
+        })
+        .unwrap();
+        let (a, b) = (&all[at], &alone[0]);
+        let kinds = |r: &BlockReport| r.faults.iter().map(|f| f.kind).collect::<Vec<_>>();
+        assert_eq!(a.proposer, b.proposer, "{how}");
+        assert_eq!(a.committers, b.committers, "{how}");
+        assert_eq!(kinds(a), kinds(b), "{how}");
+        if let Some(k) = kind {
+            assert!(kinds(a).contains(&k), "{how}: {:?}", a.faults);
+            assert_eq!(a.verdict, Verdict::Invalid, "{how}");
+        }
+    }
+    // Every block that was not broken is valid.
+    let broken: Vec<usize> = cases.iter().map(|c| c.0).collect();
+    for (i, r) in all.iter().enumerate() {
+        if !broken.contains(&i) {
+            assert_eq!(r.verdict, Verdict::Valid, "block {i}: {:?}", r.faults);
+        }
+    }
+}
