@@ -229,6 +229,32 @@ fn r_above_n_is_never_taken_for_its_key() {
 }
 
 #[test]
+fn every_claim_wrong_is_answered_and_bounded() {
+    // Every item claims its neighbour's key (a seal rule that stopped holding): none verifies,
+    // and the bisection's budget stops it early rather than checking each item alone.
+    let keys: Vec<SigningKey> = (0..300).map(|i| SigningKey::from_seed(12, i)).collect();
+    let pks: Vec<PublicKey> = keys
+        .iter()
+        .map(|k| PublicKey::from_xy(&k.public_key()).unwrap_or_else(|| panic!("off the curve")))
+        .collect();
+    let items: Vec<RecoverItem> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let h = keccak256(&(i as u64).to_be_bytes());
+            RecoverItem {
+                hash: h,
+                sig: k.sign(&h),
+            }
+        })
+        .collect();
+    let wrong: Vec<&PublicKey> = (0..300).map(|i| &pks[(i + 1) % 300]).collect();
+    assert!(verify_claims(&items, &wrong).iter().all(|&v| !v));
+    let right: Vec<&PublicKey> = pks.iter().collect();
+    assert!(verify_claims(&items, &right).iter().all(|&v| v));
+}
+
+#[test]
 fn batch_of_one_and_empty_batch() {
     assert!(verify_claims(&[], &[]).is_empty());
     let k = SigningKey::from_seed(1, 1);

@@ -32,7 +32,9 @@
 //! **Finding the bad items.** When the equation fails, the batch is halved and each half checked
 //! with fresh weights, down to a few items, which are checked alone (R = u1·G + u2·K, no weights).
 //! A claim that does not hold is answered "not verified": the caller recovers that item, so the
-//! verdict names the same fault, index and signer as recovery would.
+//! verdict names the same fault, index and signer as recovery would. The bisection spends at most
+//! `BISECT_BUDGET` item-checks per item; when many claims are false, what it has not reached is
+//! recovered too, so wrong claims cost at most a few recoveries' worth each, never a wrong answer.
 
 use super::curve::{
     AffinePoint, ProjectivePoint, Scalar, batch_invert, decompress, msm, point_from_xy,
@@ -46,6 +48,10 @@ use std::collections::HashMap;
 
 /// Items a bisection checks one by one: below this, a weighted batch saves nothing.
 const LEAF: usize = 4;
+/// The most item-checks a bisection may spend, per item of the batch: one bad item costs about
+/// three; past this (many false claims, e.g. a seal rule that stopped holding) the items left
+/// unchecked are answered "not verified" and recovered, which bounds the cost of wrong claims.
+const BISECT_BUDGET: usize = 4;
 
 /// A secp256k1 public key ready for the batch equation, with its address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,8 +156,13 @@ fn holds_alone(p: &Prepared) -> bool {
     sum == ProjectivePoint::from(p.r_point)
 }
 
-/// Marks in `out` (indexed like `all`) the items of `idx` whose claim holds.
-fn find(all: &[Prepared], idx: &[usize], out: &mut [bool]) {
+/// Marks in `out` (indexed like `all`) the items of `idx` whose claim holds, spending at most
+/// `budget` item-checks (what is left unchecked stays unmarked).
+fn find(all: &[Prepared], idx: &[usize], out: &mut [bool], budget: &mut usize) {
+    if *budget < idx.len() {
+        return;
+    }
+    *budget -= idx.len();
     if idx.len() <= LEAF {
         for &i in idx {
             out[i] = holds_alone(&all[i]);
@@ -169,8 +180,8 @@ fn find(all: &[Prepared], idx: &[usize], out: &mut [bool]) {
         return;
     }
     let (a, b) = idx.split_at(idx.len() / 2);
-    find(all, a, out);
-    find(all, b, out);
+    find(all, a, out, budget);
+    find(all, b, out, budget);
 }
 
 /// For each item, whether recovery would return exactly `keys[i]`'s address. `false` means "not
@@ -207,7 +218,8 @@ pub fn verify_claims(items: &[RecoverItem], keys: &[&PublicKey]) -> Vec<bool> {
         .collect();
     let mut found = vec![false; all.len()];
     let idx: Vec<usize> = (0..all.len()).collect();
-    find(&all, &idx, &mut found);
+    let mut budget = BISECT_BUDGET * all.len() + LEAF;
+    find(&all, &idx, &mut found, &mut budget);
     for (&i, ok) in slots.iter().zip(found) {
         out[i] = ok;
     }
@@ -374,8 +386,8 @@ impl KeyCache {
         let mut keys = Vec::new();
         let mut unclaimed = Vec::new();
         let mut to_recover_here = Vec::new();
-        for (i, c) in items.iter().enumerate().map(|(i, _)| (i, claims.get(i))) {
-            match c.copied().unwrap_or(Claim::None) {
+        for i in 0..items.len() {
+            match claims.get(i).copied().unwrap_or(Claim::None) {
                 Claim::None => unclaimed.push(i),
                 Claim::Learn => to_recover_here.push(i),
                 Claim::Signer(a) => {

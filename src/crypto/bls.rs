@@ -127,8 +127,9 @@ pub struct SignatureSet<'a> {
 
 /// H(msg) in G2 under `dst` (hash-to-curve, RFC 9380), as a projective point.
 ///
-/// The one `unsafe` of ranger: blst's safe API hashes to G2 only inside its own sign and verify
-/// calls, and grouping signatures by key needs the hashed point itself. `blst_hash_to_g2` reads
+/// An audited `unsafe` call (the workspace denies `unsafe_code`; this function alone allows it):
+/// blst's safe API hashes to G2 only inside its own sign and verify calls, and grouping
+/// signatures by key needs the hashed point itself. `blst_hash_to_g2` reads
 /// `msg_len` bytes at `msg`, `dst_len` at `dst`, `aug_len` at `aug` and writes one `blst_p2` to
 /// `out`; every pointer comes from a live slice or a local of the right type, and the function
 /// keeps none of them.
