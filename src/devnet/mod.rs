@@ -47,6 +47,9 @@ pub use crate::consensus::genesis::GENESIS_TIME;
 pub const EPOCH: u64 = 30;
 /// Seconds between blocks.
 pub const BLOCK_PERIOD: u64 = 1;
+/// `DevnetConfig::blocks` of a council that never stops (`ranger council`, the embedded node):
+/// `Producer::next_block` always has a next block.
+pub const ENDLESS: u64 = u64::MAX;
 
 /// Fault kinds `--fault` can inject (the catalog in `FaultKind::ALL` has a few more that the
 /// verifier reports but the devnet does not make).
@@ -206,8 +209,9 @@ impl DevnetConfig {
                 // genesis header carries no reveal.
                 randao: Some(1),
                 prague: Some(0),
-                // Osaka lies beyond the chain, so a blob-gas field is a tail field before its fork.
-                osaka: Some(self.blocks + 1),
+                // Osaka lies beyond the chain, so a blob-gas field is a tail field before its fork;
+                // an endless chain never reaches it.
+                osaka: self.blocks.checked_add(1),
                 kore: None,
             },
             block_period: BLOCK_PERIOD,
@@ -261,6 +265,11 @@ pub fn generate_in_memory(
     backend: &dyn Backend,
 ) -> Result<(ChainSpec, Vec<Vec<u8>>), DevnetError> {
     let mut p = Producer::new(config.clone(), backend)?;
+    if config.blocks == ENDLESS {
+        return Err(DevnetError::Config(
+            "an endless devnet does not fit in memory: give it a number of blocks".into(),
+        ));
+    }
     let mut blocks = Vec::with_capacity(config.blocks as usize);
     while let Some(b) = p.next_block(backend)? {
         blocks.push(b.bytes);
