@@ -101,7 +101,7 @@ pub fn run(a: FollowArgs) -> Result<u8> {
                         json!({"block": number, "hash": hash, "txs": txs, "source": source})
                     );
                     if until == Some(number) {
-                        return;
+                        return true;
                     }
                 }
                 SourceEvent::Head { number } => out!("{}", json!({ "head": number })),
@@ -117,14 +117,18 @@ pub fn run(a: FollowArgs) -> Result<u8> {
                 ),
             }
         }
+        false
     });
-    let printed = runtime.block_on(async {
-        let p = tokio::task::spawn_blocking(move || printer.join());
-        tokio::select! {
-            r = task => r.map_err(anyhow::Error::from).and_then(|r| r).map(|()| false),
-            r = p => r.map_err(anyhow::Error::from).map(|_| true),
+    let reached = runtime.block_on(async {
+        let reached = tokio::task::spawn_blocking(move || printer.join())
+            .await?
+            .map_err(|_| anyhow::anyhow!("the printing thread panicked"))?;
+        if reached {
+            return Ok::<_, anyhow::Error>(true);
         }
+        // The channel closed before --until: the source ended, and says why.
+        task.await??;
+        Ok(false)
     })?;
-    // Stopped at --until (exit 0), or the source ended: every source dropped is an error above.
-    Ok(if printed { 0 } else { 2 })
+    Ok(if reached { 0 } else { 2 })
 }
