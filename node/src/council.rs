@@ -226,7 +226,7 @@ pub fn run(a: CouncilArgs) -> Result<u8> {
         .enable_all()
         .build()?;
     let view: Arc<dyn ChainView> = chain.clone();
-    let (addr, handle) = runtime.block_on(kaia::start(a.listen, kaia::module(view)?))?;
+    let (handle, addr) = runtime.block_on(crate::serve::start(a.listen, kaia::module(view)?))?;
     out!("{addr}");
     tracing::info!(target: "ranger::council", "serving {} (chain id {}) on {addr}, {resumed} block(s) kept", chain.spec.name, chain.spec.chain_id);
 

@@ -18,10 +18,12 @@ mod devnet_cmd;
 mod follow_cmd;
 mod input;
 mod inspect;
+mod node;
 mod output;
 mod run_cmd;
 mod serve;
 mod source;
+mod store;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -47,7 +49,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a local devnet council and a ranger verifying it, block by block (the main job).
+    /// The node: follow a council (by default a devnet council in this process), verify every
+    /// block, keep and serve the chain (the main job).
     Run(run_cmd::RunArgs),
     /// Decode and check one block or one transaction.
     #[command(subcommand)]

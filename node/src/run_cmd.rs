@@ -1,39 +1,70 @@
-//! `ranger run`: the main job on its embedded default — a local devnet council producing blocks
-//! and a ranger verifying each one as it arrives (signatures, seals, quorum, randao, tx root and
-//! state replay), printing one verdict per block and the throughput at the end.
+//! `ranger run`: the node. By default a devnet council produces blocks in this process at its
+//! pace (`--tps`, `--block-period`) and a ranger follows it: verifies every block (full mode,
+//! replay included), keeps blocks and verdicts in its store (`--datadir`), serves them over
+//! JSON-RPC (`--http`) and exports metrics (`--metrics`), until Ctrl-C (or `--blocks`), which
+//! commits and exits cleanly. Restarted on the same datadir, it goes on where it stopped.
 
-use crate::verify::print_verdict;
-use anyhow::Result;
+use crate::node::status::{Status, Tally};
+use crate::node::{Outputs, verify_loop};
+use crate::serve::metrics::{self, Metrics};
+use crate::source::{SourceEvent, embedded};
+use crate::store::{ChainId, Store, VerdictRecord};
+use anyhow::{Context, Result};
 use clap::Args;
+use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::{BackendKind, CpuBackend};
 use ranger::devnet::{DevnetConfig, FaultAt, Producer};
-use ranger::pipeline::{Anchor, Input, Verifier};
-use std::time::Instant;
+use ranger::pipeline::{Anchor, Verifier};
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Events in flight between a source and the verifier: enough for two full windows, so the
+/// source keeps fetching while a window is verified, and memory stays bounded when it cannot.
+const SOURCE_CHANNEL: usize = 128;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Council members of the devnet.
+    /// Where the node keeps its chain, verdicts and checkpoint (created if missing; a node
+    /// restarted on it goes on where it stopped).
+    #[arg(long, default_value = "ranger-data")]
+    datadir: PathBuf,
+    /// JSON-RPC (HTTP and WebSocket) address; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8551")]
+    http: SocketAddr,
+    /// Prometheus metrics address (GET /metrics); port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:9551")]
+    metrics: SocketAddr,
+    /// Transactions per block of the embedded council (its blocks are one header-second apart).
+    #[arg(long, default_value_t = 2000)]
+    tps: usize,
+    /// Wall-clock milliseconds between the embedded council's blocks (0: as fast as it can).
+    #[arg(long, default_value_t = 1000)]
+    block_period: u64,
+    /// Stop after this block (default: run until Ctrl-C).
+    #[arg(long)]
+    blocks: Option<u64>,
+    /// Council members of the embedded devnet.
     #[arg(long, default_value_t = 7)]
     validators: usize,
-    /// Funded accounts.
+    /// Funded accounts of the embedded devnet.
     #[arg(long, default_value_t = 10_000)]
     accounts: usize,
-    /// Blocks to produce and verify.
-    #[arg(long, default_value_t = 30)]
-    blocks: u64,
-    /// Transactions per block.
-    #[arg(long, default_value_t = 500)]
-    txs_per_block: usize,
-    /// Seed of the devnet's keys and workload.
+    /// Seed of the embedded devnet's keys and workload.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Make the council lie: break block BLOCK in the way KIND names (see `ranger devnet faults`).
+    /// Make the embedded council lie: break block BLOCK in the way KIND names (see
+    /// `ranger devnet faults`).
     #[arg(long = "fault", value_name = "KIND@BLOCK")]
     faults: Vec<FaultAt>,
     /// Batch backend of the verifying ranger.
     #[arg(long, default_value = "auto")]
     backend: BackendKind,
-    /// One JSON object per block, then a summary object.
+    /// One JSON verdict per line on stdout (the shape `ranger_getVerdict` returns), then a
+    /// summary object.
     #[arg(long)]
     json: bool,
 }
@@ -42,57 +73,238 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let config = DevnetConfig {
         validators: a.validators,
         accounts: a.accounts,
-        blocks: a.blocks,
-        txs_per_block: a.txs_per_block,
+        blocks: a.blocks.unwrap_or(u64::MAX),
+        txs_per_block: a.tps,
         seed: a.seed,
         faults: a.faults.clone(),
         ..DevnetConfig::default()
     };
     config.validate()?;
-    let mut producer = Producer::new(config, &CpuBackend)?;
+    let producer = Producer::new(config, &CpuBackend)?;
     let spec = producer.spec().clone();
+    let genesis = producer.genesis().clone();
+    let id = ChainId {
+        chain_id: spec.chain_id,
+        genesis: block_hash(&genesis),
+    };
+    let store = Arc::new(Store::open(&a.datadir, id)?);
+    let resumed = store.resume()?;
     let backend = ranger::gpu::open_backend(a.backend)?;
-    let mut verifier = Verifier::builder(&spec)
+    let mut builder = Verifier::builder(&spec)
         .backend(backend.clone())
-        .anchor(Anchor::of(producer.genesis()))
-        .build()?;
-    if !a.json {
-        eprintln!(
-            "devnet: chain id {}, {} validators, {} accounts; ranger verifying on the {} backend",
-            spec.chain_id,
-            spec.council.len(),
-            spec.accounts.len(),
-            backend.name()
-        );
-    }
-    let inputs = std::iter::from_fn(move || match producer.next_block(&CpuBackend) {
-        Ok(Some(b)) => Some(Ok(Input::Rlp(b.bytes))),
-        Ok(None) => None,
-        Err(e) => Some(Err(format!("devnet producer failed: {e}"))),
-    });
-    let start = Instant::now();
-    let json = a.json;
-    let summary = verifier.run(inputs, |r| {
-        print_verdict(&r, json, false);
-        true
+        .anchor(Anchor::of(&genesis));
+    let (head, tally) = match &resumed {
+        Some(r) => {
+            builder = builder.resume(r.resume.clone());
+            (r.head, r.tally)
+        }
+        None => (0, Tally::default()),
+    };
+    let mut verifier = builder.build().with_context(|| {
+        format!(
+            "cannot go on from the checkpoint in {}",
+            store.path().display()
+        )
     })?;
-    let secs = start.elapsed().as_secs_f64();
-    let line = serde_json::json!({"summary": {"blocks": summary.blocks, "valid": summary.valid,
-        "invalid": summary.invalid, "undecided": summary.undecided,
-        "descends_from_invalid": summary.descends_from_invalid,
-        "transactions": summary.transactions, "seconds": secs}});
-    if json {
-        out!("{line}");
-    } else {
-        out!(
-            "{} blocks, {} transactions: {} valid, {} invalid, {} undecided ({:.1}s for production and verification together)",
-            summary.blocks,
-            summary.transactions,
-            summary.valid,
-            summary.invalid,
-            summary.undecided,
-            secs
-        );
+    let status = Arc::new(Status::new(
+        spec.chain_id,
+        backend.name().to_owned(),
+        resumed.as_ref().map(|r| r.head),
+        tally,
+    ));
+    let metrics = Arc::new(Metrics::new(backend.name()));
+    let (verdicts, _) = tokio::sync::broadcast::channel::<VerdictRecord>(1024);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("ranger-io")
+        .build()
+        .context("cannot start the async runtime")?;
+    let ctx = crate::serve::NodeView {
+        store: store.clone(),
+        status: status.clone(),
+        verdicts: verdicts.clone(),
+    };
+    let (rpc, rpc_addr, metrics_addr) = runtime.block_on(async {
+        let (rpc, rpc_addr) =
+            crate::serve::start(a.http, crate::serve::ranger_module(ctx)?).await?;
+        let (listener, metrics_addr) = metrics::bind(a.metrics).await?;
+        tokio::spawn(metrics::serve(listener, metrics.clone()));
+        anyhow::Ok((rpc, rpc_addr, metrics_addr))
+    })?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.store(true, Ordering::Relaxed);
+        }
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<SourceEvent>(SOURCE_CHANNEL);
+    let pace = embedded::Pace {
+        block_period: Duration::from_millis(a.block_period),
+        last_block: a.blocks,
+    };
+    let council = embedded::spawn(producer, head, pace, tx, stop.clone())?;
+
+    // Machine-readable first lines: tests and scripts take the addresses from here.
+    eprintln!(
+        "ranger: chain id {}, {} validators, {} accounts; store {} ({}); verifying on the {} backend",
+        spec.chain_id,
+        spec.council.len(),
+        spec.accounts.len(),
+        a.datadir.display(),
+        match &resumed {
+            Some(r) => format!("going on after block {}", r.head),
+            None => "new".to_owned(),
+        },
+        backend.name()
+    );
+    eprintln!("rpc: http://{rpc_addr}");
+    eprintln!("metrics: http://{metrics_addr}/metrics");
+
+    let mut line = StatusLine::new(a.json, tally);
+    let outputs = Outputs {
+        store: &store,
+        status: &status,
+        metrics: &metrics,
+        verdicts: &verdicts,
+    };
+    let result = verify_loop(&mut verifier, head + 1, &mut rx, &outputs, |v| {
+        line.verdict(v, &status)
+    });
+    // Whatever ended the loop, stop the council and the servers before reporting.
+    stop.store(true, Ordering::Relaxed);
+    drop(rx);
+    let produced = council
+        .join()
+        .map_err(|_| anyhow::anyhow!("the embedded council's thread panicked"))?;
+    let _ = rpc.stop();
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result?;
+    produced?;
+    Ok(line.finish(&status))
+}
+
+/// What the terminal shows: a status line redrawn in place on a terminal (height, lag, rates,
+/// backend, counts) with a line of its own for each invalid or undecided block; one plain line
+/// per block otherwise; one JSON verdict per line with `--json`.
+struct StatusLine {
+    json: bool,
+    terminal: bool,
+    started: Instant,
+    at_start: Tally,
+    blocks: u64,
+}
+
+impl StatusLine {
+    fn new(json: bool, at_start: Tally) -> Self {
+        Self {
+            json,
+            terminal: std::io::stdout().is_terminal(),
+            started: Instant::now(),
+            at_start,
+            blocks: 0,
+        }
     }
-    Ok(summary.exit_code())
+
+    fn verdict(&mut self, v: &VerdictRecord, status: &Status) {
+        self.blocks += 1;
+        if self.json {
+            out!("{}", serde_json::to_string(v).unwrap_or_default());
+            return;
+        }
+        let what = match (&v.kind, &v.reason) {
+            (Some(kind), _) => format!(
+                "{} {kind}: {}",
+                v.verdict,
+                v.detail.as_deref().unwrap_or("")
+            ),
+            (None, Some(reason)) => format!("{}: {reason}", v.verdict),
+            (None, None) => v.verdict.clone(),
+        };
+        let descends = v
+            .descends_from_invalid
+            .map(|n| format!(" (descends from invalid block {n})"))
+            .unwrap_or_default();
+        let line = format!(
+            "block {} {what}{descends} ({} txs)",
+            v.block, v.transactions
+        );
+        if !self.terminal {
+            out!("{line}");
+            return;
+        }
+        let s = status.snapshot();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let txs = s.transactions - self.at_start.transactions;
+        let mut o = std::io::stdout().lock();
+        // Clear the status line, print the block's own line when it needs attention, redraw.
+        let _ = write!(o, "\r\x1b[2K");
+        if v.verdict != "valid" {
+            let _ = writeln!(o, "{line}");
+        }
+        let _ = write!(
+            o,
+            "height {} | lag {} | {:.1} blocks/s | {:.0} tx/s | {} | {} valid, {} invalid, {} undecided",
+            s.verified_height.unwrap_or(0),
+            s.lag_blocks,
+            self.blocks as f64 / secs,
+            txs as f64 / secs,
+            s.backend,
+            s.valid,
+            s.invalid,
+            s.undecided
+        );
+        let _ = o.flush();
+    }
+
+    /// Prints the summary of this run and returns the exit code: 1 if a block this run verified
+    /// is invalid, else 2 if one is undecided, else 0.
+    fn finish(&self, status: &Status) -> u8 {
+        let s = status.snapshot();
+        let now = Tally {
+            valid: s.valid,
+            invalid: s.invalid,
+            undecided: s.undecided,
+            transactions: s.transactions,
+        };
+        let run = Tally {
+            valid: now.valid - self.at_start.valid,
+            invalid: now.invalid - self.at_start.invalid,
+            undecided: now.undecided - self.at_start.undecided,
+            transactions: now.transactions - self.at_start.transactions,
+        };
+        let secs = self.started.elapsed().as_secs_f64();
+        if self.terminal && !self.json {
+            out!("");
+        }
+        let summary = serde_json::json!({"summary": {
+            "blocks": self.blocks, "valid": run.valid, "invalid": run.invalid,
+            "undecided": run.undecided, "transactions": run.transactions, "seconds": secs,
+            "verified_height": s.verified_height, "disk_bytes": s.disk_bytes,
+            "backend": s.backend}});
+        if self.json {
+            out!("{summary}");
+        } else {
+            out!(
+                "{} blocks, {} transactions this run: {} valid, {} invalid, {} undecided ({secs:.1}s); verified height {}, store {} bytes",
+                self.blocks,
+                run.transactions,
+                run.valid,
+                run.invalid,
+                run.undecided,
+                s.verified_height.unwrap_or(0),
+                s.disk_bytes
+            );
+        }
+        if run.invalid > 0 {
+            1
+        } else if run.undecided > 0 {
+            2
+        } else {
+            0
+        }
+    }
 }

@@ -129,7 +129,7 @@ pub enum ParamAt {
 
 /// `istanbul.committeesize` along a chain: a history of values, each from its first block, vouched
 /// for up to `known_until`; or, without a history, one value (or none) for every height.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CommitteeSizes {
     /// `(first block, size)`, in increasing block order; each holds until the next.
     pub history: Vec<(u64, u64)>,

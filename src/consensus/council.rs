@@ -131,7 +131,7 @@ impl SealsNeeded {
 const SEALS_FLOOR: usize = 1;
 
 /// The council and committee size along the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Council {
     members: Vec<Address>,
     sizes: CommitteeSizes,

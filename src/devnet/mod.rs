@@ -209,9 +209,8 @@ impl DevnetConfig {
                 // genesis header carries no reveal.
                 randao: Some(1),
                 prague: Some(0),
-                // Osaka lies beyond the chain, so a blob-gas field is a tail field before its fork;
-                // an endless chain never reaches it.
-                osaka: self.blocks.checked_add(1),
+                // Osaka lies beyond the chain, so a blob-gas field is a tail field before its fork.
+                osaka: Some(self.blocks.saturating_add(1)),
                 kore: None,
             },
             block_period: BLOCK_PERIOD,

@@ -69,6 +69,21 @@ pub struct Producer {
     faults: HashMap<u64, FaultKind>,
 }
 
+/// A block as honest production made it, before its fault and its seals.
+struct Draft {
+    header: Header,
+    txs: Vec<Transaction>,
+    round: u8,
+    proposer: Address,
+    /// The quorum the council requires.
+    required: usize,
+    /// Who seals, in seal order.
+    signers: Vec<Address>,
+    parent_time: u64,
+    /// The mix hash the header carries (what the next block builds on).
+    mix: Option<B256>,
+}
+
 /// The fault-specific transactions appended to a block.
 struct Injected {
     txs: Vec<Transaction>,
@@ -132,7 +147,8 @@ impl Producer {
         &self.council
     }
 
-    /// Produces the next block, `None` after the last one.
+    /// Produces the next block, `None` after the last one: honest production (`draft`), then the
+    /// block's named fault, if any (`tamper`), then the seals.
     pub fn next_block(
         &mut self,
         backend: &dyn Backend,
@@ -143,8 +159,54 @@ impl Producer {
         }
         self.next_number += 1;
         let fault = self.faults.get(&number).copied();
-        let chain_id = self.config.chain_id;
+        let mut draft = self.draft(number, fault, backend)?;
+        if let Some(kind) = fault {
+            self.tamper(&mut draft, kind)?;
+        }
+        let Draft {
+            mut header,
+            txs,
+            round,
+            proposer,
+            signers,
+            mix,
+            ..
+        } = draft;
+        self.seal(&mut header, round, proposer, &signers, fault)?;
+        let block = Block {
+            header,
+            transactions: txs,
+        };
+        let mut bytes = encode_block(&block);
+        if fault == Some(FaultKind::MalformedRlp) {
+            // Cut the last byte: the block's list header promises a byte the frame lacks.
+            bytes.pop();
+        }
+        self.parent_hash = block_hash(&block.header);
+        if let Some(m) = mix {
+            self.parent_mix = m;
+        }
+        let h = &block.header;
+        self.council
+            .apply_block(number, proposer, &h.vote, &h.governance);
+        Ok(Some(ProducedBlock {
+            number,
+            bytes,
+            transactions: block.transactions.len(),
+            header: block.header,
+            fault,
+        }))
+    }
 
+    /// Honest production of block `number`: consensus choices, the workload's transactions (and
+    /// a transaction-level fault's own, which must exist before the state replays them), the
+    /// replay, and the header with its randao fields, unsealed.
+    fn draft(
+        &mut self,
+        number: u64,
+        fault: Option<FaultKind>,
+        backend: &dyn Backend,
+    ) -> Result<Draft, DevnetError> {
         // Consensus choices: round, proposer, committee, committers.
         let round = if self.rng.chance(1, ROUND_CHANGE_ODDS) {
             self.rng.range(1, 2) as u8
@@ -155,12 +217,8 @@ impl Producer {
         let proposer = members[((number + u64::from(round)) % members.len() as u64) as usize];
         let committee = self.committee(&members, proposer);
         let required = self.council.required_seals();
-        let committers = match fault {
-            Some(FaultKind::BelowQuorum) => required.saturating_sub(1),
-            Some(FaultKind::NonCouncilSeal | FaultKind::DuplicateSeal) => required,
-            _ => self.rng.range(required as u64, committee.len() as u64) as usize,
-        };
-        let mut signers = committee.clone();
+        let committers = self.rng.range(required as u64, committee.len() as u64) as usize;
+        let mut signers = committee;
         self.shuffle(&mut signers);
         signers.truncate(committers);
         let (vote, governance) = self.votes_and_governance(number, proposer, &members);
@@ -174,13 +232,14 @@ impl Producer {
             &mut pending,
         );
         let nonce_seed = [self.config.seed.to_be_bytes(), number.to_be_bytes()].concat();
+        let chain_id = self.config.chain_id;
         let mut txs = workload::sign_all(&chosen, &self.keys.accounts, chain_id, &nonce_seed);
         let mut parties: Vec<TxParties> = chosen
             .iter()
             .map(|u| workload::parties(u, &self.keys.addresses))
             .collect();
         // Injected transactions go last; a state fault's are replayed, a signature fault's are
-        // not (the verifier stops before replay).
+        // not (the council's rules reject them: a rejected transaction changes nothing).
         let mut replay_len = txs.len();
         if let Some(kind) = fault {
             let inj = self.inject_tx_fault(kind, &mut pending)?;
@@ -214,96 +273,108 @@ impl Producer {
                 out.faults
             )));
         }
-        // The header.
         let parent_time = self.clock;
         self.clock += self.spec.block_period + u64::from(round);
-        let claimed_number = if fault == Some(FaultKind::WrongNumber) {
-            number + 1
-        } else {
-            number
+        let mut header = Header {
+            parent_hash: self.parent_hash,
+            rewardbase: proposer,
+            state_root: out.state_root,
+            tx_root,
+            receipts_root: out.receipts_root,
+            bloom: Bloom::ZERO,
+            block_score: U256::from(1),
+            number,
+            gas_used: out.gas_used,
+            time: self.clock,
+            time_fos: 0,
+            extra: Bytes::new(),
+            governance: Bytes::from(governance),
+            vote: Bytes::from(vote),
+            base_fee: (self.spec.forks.header_fields(number) >= 15)
+                .then_some(self.state.base_fee()),
+            random_reveal: None,
+            mix_hash: None,
+            blob_gas_used: None,
+            excess_blob_gas: None,
         };
+        let mix = self.reveal(&mut header, number, proposer, number)?;
+        Ok(Draft {
+            header,
+            txs,
+            round,
+            proposer,
+            required,
+            signers,
+            parent_time,
+            mix,
+        })
+    }
+
+    /// Writes the proposer's randao reveal of `reveal_number` and the mix hash it makes into
+    /// `header` (block `number`), when randao is live; returns the mix hash.
+    fn reveal(
+        &self,
+        header: &mut Header,
+        number: u64,
+        proposer: Address,
+        reveal_number: u64,
+    ) -> Result<Option<B256>, DevnetError> {
+        if !self.spec.forks.is_randao(number) {
+            return Ok(None);
+        }
         let bls = &self
             .keys
             .validator(&proposer)
             .ok_or_else(|| DevnetError::Internal(format!("no keys for council member {proposer}")))?
             .bls;
-        let randao = self.spec.forks.is_randao(number);
-        let reveal_number = if fault == Some(FaultKind::BadRandomReveal) {
-            claimed_number + 1
-        } else {
-            claimed_number
-        };
-        let reveal = randao.then(|| bls.sign(&randao_msg(reveal_number)));
+        let reveal = bls.sign(&randao_msg(reveal_number));
         let parent_mix = if self.spec.forks.is_randao_fork_block(number) {
             B256::ZERO
         } else {
             self.parent_mix
         };
-        let mix = reveal.map(|r| {
-            let m = next_mix_hash(&parent_mix, &r);
-            if fault == Some(FaultKind::WrongMixHash) {
-                m ^ B256::with_last_byte(1)
-            } else {
-                m
-            }
-        });
-        let flip = |h: B256, k: FaultKind| {
-            if fault == Some(k) {
-                h ^ B256::with_last_byte(1)
-            } else {
-                h
-            }
-        };
-        let mut header = Header {
-            parent_hash: flip(self.parent_hash, FaultKind::BrokenParentHash),
-            rewardbase: proposer,
-            state_root: flip(out.state_root, FaultKind::WrongStateRoot),
-            tx_root: flip(tx_root, FaultKind::WrongTxRoot),
-            receipts_root: flip(out.receipts_root, FaultKind::WrongReceiptsRoot),
-            bloom: Bloom::ZERO,
-            block_score: U256::from(1),
-            number: claimed_number,
-            gas_used: out.gas_used + u64::from(fault == Some(FaultKind::WrongGasUsed)),
-            time: if fault == Some(FaultKind::EarlyTimestamp) {
-                parent_time
-            } else {
-                self.clock
-            },
-            time_fos: 0,
-            extra: Bytes::new(),
-            governance: Bytes::from(governance.clone()),
-            vote: Bytes::from(vote.clone()),
-            base_fee: (self.spec.forks.header_fields(number) >= 15)
-                .then_some(self.state.base_fee()),
-            random_reveal: reveal.map(|r| Bytes::copy_from_slice(&r)),
-            mix_hash: mix.map(|m| Bytes::copy_from_slice(m.as_slice())),
-            blob_gas_used: (fault == Some(FaultKind::TailFieldBeforeFork)).then_some(0),
-            excess_blob_gas: None,
-        };
-        self.seal(&mut header, round, proposer, &signers, fault)?;
+        let mix = next_mix_hash(&parent_mix, &reveal);
+        header.random_reveal = Some(Bytes::copy_from_slice(&reveal));
+        header.mix_hash = Some(Bytes::copy_from_slice(mix.as_slice()));
+        Ok(Some(mix))
+    }
 
-        let block = Block {
-            header,
-            transactions: txs,
-        };
-        let mut bytes = encode_block(&block);
-        if fault == Some(FaultKind::MalformedRlp) {
-            // Cut the last byte: the block's list header promises a byte the frame lacks.
-            bytes.pop();
+    /// Breaks an honest draft in exactly the way `kind` names (header fields, committers,
+    /// randao); everything the broken check depends on is re-derived so that no earlier check
+    /// fires. Seal faults are made while sealing, transaction faults while drafting, and
+    /// malformed-rlp on the encoded bytes.
+    fn tamper(&mut self, d: &mut Draft, kind: FaultKind) -> Result<(), DevnetError> {
+        let flip = |h: &mut B256| *h ^= B256::with_last_byte(1);
+        let h = &mut d.header;
+        match kind {
+            FaultKind::BelowQuorum => d.signers.truncate(d.required.saturating_sub(1)),
+            FaultKind::NonCouncilSeal | FaultKind::DuplicateSeal => d.signers.truncate(d.required),
+            FaultKind::BrokenParentHash => flip(&mut h.parent_hash),
+            FaultKind::WrongStateRoot => flip(&mut h.state_root),
+            FaultKind::WrongTxRoot => flip(&mut h.tx_root),
+            FaultKind::WrongReceiptsRoot => flip(&mut h.receipts_root),
+            FaultKind::WrongGasUsed => h.gas_used += 1,
+            FaultKind::EarlyTimestamp => h.time = d.parent_time,
+            FaultKind::TailFieldBeforeFork => h.blob_gas_used = Some(0),
+            // The reveal signs the number the header claims, so only the number is wrong.
+            FaultKind::WrongNumber => {
+                h.number += 1;
+                let (number, claimed) = (h.number - 1, h.number);
+                d.mix = self.reveal(&mut d.header, number, d.proposer, claimed)?;
+            }
+            FaultKind::BadRandomReveal => {
+                let number = h.number;
+                d.mix = self.reveal(&mut d.header, number, d.proposer, number + 1)?;
+            }
+            FaultKind::WrongMixHash => {
+                if let Some(m) = d.mix.as_mut() {
+                    flip(m);
+                    h.mix_hash = Some(Bytes::copy_from_slice(m.as_slice()));
+                }
+            }
+            _ => {}
         }
-        self.parent_hash = block_hash(&block.header);
-        if let Some(m) = mix {
-            self.parent_mix = m;
-        }
-        self.council
-            .apply_block(number, proposer, &vote, &governance);
-        Ok(Some(ProducedBlock {
-            number,
-            bytes,
-            transactions: block.transactions.len(),
-            header: block.header,
-            fault,
-        }))
+        Ok(())
     }
 
     /// The committee of a block: the whole council, or the proposer and `committeesize - 1`

@@ -5,6 +5,7 @@
 //! flat for any chain length.
 
 pub mod checked;
+pub mod checkpoint;
 pub mod judge;
 pub mod replay;
 pub mod report;
@@ -17,6 +18,7 @@ use crate::state::StateError;
 use crate::trie::DeriveShaImpl;
 use alloy_primitives::Address;
 pub use checked::{CheckedBackend, Undecided};
+pub use checkpoint::{Checkpoint, Resume};
 use judge::Judge;
 use replay::Replay;
 pub use report::{BlockReport, Verdict};
@@ -101,7 +103,7 @@ pub struct PipelineConfig {
 }
 
 /// A trusted block that the first verified block must extend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Anchor {
     pub number: u64,
     pub hash: alloy_primitives::B256,
@@ -127,6 +129,13 @@ impl Anchor {
 /// Why the context is unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error(
+        "the saved state does not match its checkpoint: the checkpoint says root {saved:?}, the saved accounts hash to {loaded:?}"
+    )]
+    ResumeMismatch {
+        saved: Option<alloy_primitives::B256>,
+        loaded: Option<alloy_primitives::B256>,
+    },
     #[error("council member {0}: BLS public key does not decode: {1}")]
     BadBlsKey(Address, crate::crypto::bls::BlsError),
     #[error("council member {0}: BLS proof of possession does not verify")]
@@ -194,9 +203,16 @@ pub struct VerifierBuilder<'a> {
     backend: Option<Arc<dyn Backend>>,
     anchor: Option<Anchor>,
     replay: Option<bool>,
+    resume: Option<Resume>,
 }
 
 impl VerifierBuilder<'_> {
+    /// Go on from a checkpoint (a node restarting on its store) instead of the anchor. `build`
+    /// checks that the saved accounts hash to the checkpoint's state root.
+    pub fn resume(mut self, resume: Resume) -> Self {
+        self.resume = Some(resume);
+        self
+    }
     /// What to check (default: `Full`).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
@@ -246,7 +262,11 @@ impl VerifierBuilder<'_> {
         if replay_wanted && !(devnet && full) {
             return Err(ConfigError::NoReplay(spec.name.clone()));
         }
-        let mut replay = replay_wanted.then(|| Replay::new(spec)).transpose()?;
+        let mut replay = match (&self.resume, replay_wanted) {
+            (_, false) => None,
+            (Some(r), true) => Some(Replay::resume(spec, r.accounts.iter().copied())?),
+            (None, true) => Some(Replay::new(spec)?),
+        };
         // The genesis state is hashed once now (so the first block pays only for what it
         // touches), through the same answer checks as every batch.
         let checked = CheckedBackend::new(&*backend);
@@ -287,7 +307,23 @@ impl VerifierBuilder<'_> {
             check_fork_fields: true,
             anchor,
         };
-        Ok(Verifier::from_parts(cfg, keys, backend, replay))
+        let v_replays = replay.is_some();
+        let Some(Resume { checkpoint: c, .. }) = self.resume else {
+            return Ok(Verifier::from_parts(cfg, keys, backend, replay));
+        };
+        let replayed_root = if v_replays { root } else { None };
+        if c.state_root != replayed_root {
+            return Err(ConfigError::ResumeMismatch {
+                saved: c.state_root,
+                loaded: replayed_root,
+            });
+        }
+        let mut v = Verifier::from_parts(cfg, keys, backend, replay);
+        v.judge = Judge::resume(c.tip, c.council);
+        v.position = c.position;
+        v.last_invalid = c.last_invalid;
+        v.state_lost = c.state_lost;
+        Ok(v)
     }
 }
 
@@ -305,6 +341,8 @@ pub struct Verifier {
     last_invalid: Option<u64>,
     /// Why the replay cannot go on (a block it could not replay), once it cannot.
     state_lost: Option<String>,
+    /// Inputs judged by earlier runs: positions go on from here.
+    position: u64,
 }
 
 enum Msg<T> {
@@ -328,6 +366,7 @@ impl Verifier {
             backend: None,
             anchor: None,
             replay: None,
+            resume: None,
         }
     }
 
@@ -374,7 +413,34 @@ impl Verifier {
             replay,
             last_invalid: None,
             state_lost: None,
+            position: 0,
         }
+    }
+
+    /// Where this verifier stands, between runs (see `checkpoint`). Hashes the replayed state's
+    /// pending changes to give its root.
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        let state_root = self
+            .replay
+            .as_mut()
+            .map(|r| r.state_root(&CheckedBackend::new(&*self.backend)));
+        Checkpoint {
+            position: self.position,
+            tip: self.judge.tip(),
+            council: self.judge.council().cloned(),
+            last_invalid: self.last_invalid,
+            state_lost: self.state_lost.clone(),
+            state_root,
+        }
+    }
+
+    /// The replayed accounts changed since the last call (every account on the first call):
+    /// what a node writes to its store beside a checkpoint. Empty without replay.
+    pub fn take_unsaved_accounts(&mut self) -> Vec<(Address, crate::state::Account)> {
+        self.replay
+            .as_mut()
+            .map(Replay::take_unsaved)
+            .unwrap_or_default()
     }
 
     /// A verifier with the same context and keys that starts again from the anchor, without the
@@ -441,6 +507,7 @@ impl Verifier {
         let state_lost = &mut self.state_lost;
         let mut summary = Summary::default();
         let mut failure = None;
+        let start = self.position;
         std::thread::scope(|s| {
             s.spawn(move || {
                 let _span =
@@ -454,8 +521,8 @@ impl Verifier {
                     let w = stages::decode_window(std::mem::take(pending));
                     to_hash.send(Msg::Window(w)).is_ok()
                 };
-                for (pos, item) in inputs.enumerate() {
-                    let pos = pos as u64;
+                for (i, item) in inputs.enumerate() {
+                    let pos = start + i as u64;
                     match item {
                         Ok(input) => {
                             weight += input_weight(&input);
@@ -542,6 +609,7 @@ impl Verifier {
             // Dropping the receiver unblocks upstream stages if we stopped early.
             drop(judge_rx);
         });
+        self.position += summary.blocks;
         match failure {
             Some(e) => Err(e),
             None => Ok(summary),

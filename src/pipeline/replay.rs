@@ -29,6 +29,22 @@ impl Replay {
         })
     }
 
+    /// The replay of `spec`'s chain from a saved state holding exactly `accounts`.
+    pub fn resume(
+        spec: &ChainSpec,
+        accounts: impl IntoIterator<Item = (alloy_primitives::Address, crate::state::Account)>,
+    ) -> Result<Self, StateError> {
+        let mut state = StateReplayer::from_accounts(spec, accounts)?;
+        // What was loaded is what the store holds already.
+        state.take_unsaved();
+        Ok(Self { state })
+    }
+
+    /// The accounts changed since the last call.
+    pub fn take_unsaved(&mut self) -> Vec<(alloy_primitives::Address, crate::state::Account)> {
+        self.state.take_unsaved()
+    }
+
     /// The state.
     pub fn state(&self) -> &StateReplayer {
         &self.state

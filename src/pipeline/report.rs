@@ -16,6 +16,17 @@ pub enum Verdict {
     Undecided,
 }
 
+impl Verdict {
+    /// The lower-case name, as JSON spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Invalid => "invalid",
+            Verdict::Undecided => "undecided",
+        }
+    }
+}
+
 /// The quorum check of a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Quorum {

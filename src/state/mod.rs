@@ -87,7 +87,10 @@ struct Slot {
     account: Account,
     /// keccak256(address), computed in batches when the account first reaches the trie.
     key: Option<B256>,
+    /// Changed since the last state root.
     dirty: bool,
+    /// Changed since the last `take_unsaved` (what a node must write to its store).
+    unsaved: bool,
 }
 
 /// The devnet state with its account trie.
@@ -96,6 +99,7 @@ pub struct StateReplayer {
     index: HashMap<Address, usize>,
     slots: Vec<Slot>,
     dirty: Vec<usize>,
+    unsaved: Vec<usize>,
     trie: MerklePatriciaTrie,
     base_fee: U256,
     derive_sha: DeriveShaImpl,
@@ -109,30 +113,60 @@ type TxResult = Result<(u64, U256, Vec<(Address, Account)>), Fault>;
 impl StateReplayer {
     /// The state of a genesis: its funded accounts, nonce 0.
     pub fn from_genesis(spec: &ChainSpec) -> Result<Self, StateError> {
+        Self::from_accounts(
+            spec,
+            spec.accounts.iter().map(|a| {
+                (
+                    a.address,
+                    Account {
+                        nonce: 0,
+                        balance: a.balance,
+                    },
+                )
+            }),
+        )
+    }
+
+    /// A state of `spec`'s chain holding exactly `accounts` (a node resuming from its store;
+    /// the caller checks the root against the one it saved). Every account counts as unsaved.
+    pub fn from_accounts(
+        spec: &ChainSpec,
+        accounts: impl IntoIterator<Item = (Address, Account)>,
+    ) -> Result<Self, StateError> {
         let base_fee = spec.base_fee.ok_or(StateError::MissingBaseFee)?;
-        let derive_sha = spec.derive_sha;
+        let accounts = accounts.into_iter();
+        let n = accounts.size_hint().0;
         let mut s = Self {
-            index: HashMap::with_capacity(spec.accounts.len()),
-            slots: Vec::with_capacity(spec.accounts.len()),
-            dirty: Vec::with_capacity(spec.accounts.len()),
+            index: HashMap::with_capacity(n),
+            slots: Vec::with_capacity(n),
+            dirty: Vec::with_capacity(n),
+            unsaved: Vec::with_capacity(n),
             trie: MerklePatriciaTrie::new(),
             base_fee,
-            derive_sha,
+            derive_sha: spec.derive_sha,
             mode: ReplayMode::Auto,
         };
-        for a in &spec.accounts {
-            if s.index.contains_key(&a.address) {
-                return Err(StateError::DuplicateAccount(a.address));
+        for (address, account) in accounts {
+            if s.index.contains_key(&address) {
+                return Err(StateError::DuplicateAccount(address));
             }
-            s.write(
-                a.address,
-                Account {
-                    nonce: 0,
-                    balance: a.balance,
-                },
-            );
+            s.write(address, account);
         }
         Ok(s)
+    }
+
+    /// The accounts changed since the last call (all of them on the first call), each once;
+    /// a node writes them to its store beside the checkpoint.
+    pub fn take_unsaved(&mut self) -> Vec<(Address, Account)> {
+        let unsaved = std::mem::take(&mut self.unsaved);
+        unsaved
+            .into_iter()
+            .map(|i| {
+                let slot = &mut self.slots[i];
+                slot.unsaved = false;
+                (slot.address, slot.account)
+            })
+            .collect()
     }
 
     /// Chooses how blocks are scheduled.
@@ -490,6 +524,7 @@ impl StateReplayer {
                     account,
                     key: None,
                     dirty: false,
+                    unsaved: false,
                 });
                 self.index.insert(address, self.slots.len() - 1);
                 self.slots.len() - 1
@@ -500,6 +535,10 @@ impl StateReplayer {
         if !slot.dirty {
             slot.dirty = true;
             self.dirty.push(i);
+        }
+        if !slot.unsaved {
+            slot.unsaved = true;
+            self.unsaved.push(i);
         }
     }
 }

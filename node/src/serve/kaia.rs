@@ -11,9 +11,8 @@
 //! `start` serves one with the limits below on one port, HTTP and WebSocket.
 
 use alloy_primitives::{Address, U64};
-use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
-use jsonrpsee::{Methods, PendingSubscriptionSink, RpcModule, SubscriptionMessage};
+use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage};
 use ranger::codec::block::decode_block;
 use ranger::codec::json::{block_to_json, tx_to_json};
 use ranger::codec::rpc::{
@@ -24,24 +23,14 @@ use ranger::consensus::ChainSpec;
 use ranger::consensus::istanbul::block_hash;
 use ranger::primitives::{Block, Header};
 use serde_json::{Map, Value};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// Kaia's default request body limit (`--rpc.max-request-content-length`, 512 KiB).
-pub const MAX_REQUEST_BYTES: u32 = 512 * 1024;
-/// A response holds at most 51 full blocks; a 2,000-tx block prints about 1.2 MB of JSON, so
-/// 128 MiB leaves room for blocks twice that without letting one request pin unbounded memory.
-pub const MAX_RESPONSE_BYTES: u32 = 128 * 1024 * 1024;
-/// Calls in one JSON-RPC batch.
-pub const MAX_BATCH: u32 = 100;
 /// Blocks `ranger_getRawBlocks` returns at most per call.
 pub const MAX_RAW_BLOCKS: u64 = 512;
 /// RLP bytes `ranger_getRawBlocks` returns at most per call (the first block always goes, so a
 /// follower can make progress past any single block): 16 MiB is 32 MiB of hex.
 pub const MAX_RAW_BYTES: usize = 16 * 1024 * 1024;
-/// Open WebSocket connections at once.
-pub const MAX_CONNECTIONS: u32 = 256;
 
 /// JSON-RPC error code Kaia (go-ethereum) uses for a failed call.
 const CALL_FAILED: i32 = -32000;
@@ -418,22 +407,4 @@ async fn new_heads(
             return Ok(());
         }
     }
-}
-
-/// Serves `methods` on `addr`, HTTP and WebSocket on one port, with the request, response,
-/// batch and connection limits above. Returns the bound address (for `:0`) and the handle that
-/// stops the server.
-pub async fn start(
-    addr: SocketAddr,
-    methods: impl Into<Methods>,
-) -> anyhow::Result<(SocketAddr, ServerHandle)> {
-    let config = ServerConfig::builder()
-        .max_request_body_size(MAX_REQUEST_BYTES)
-        .max_response_body_size(MAX_RESPONSE_BYTES)
-        .max_connections(MAX_CONNECTIONS)
-        .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))
-        .build();
-    let server = Server::builder().set_config(config).build(addr).await?;
-    let bound = server.local_addr()?;
-    Ok((bound, server.start(methods)))
 }

@@ -1,3 +1,212 @@
-//! What a ranger serves over the network: Kaia's JSON-RPC for a kept chain (`kaia`).
+//! The node's JSON-RPC server (jsonrpsee, HTTP and WebSocket on one port); `kaia` serves Kaia's
+//! methods for any kept chain (the council's). This file: what the node has
+//! verified, from its store. `ranger_status`, `ranger_getVerdict(number)`,
+//! `ranger_getVerdicts(from, to)`, `kaia_blockNumber` (the verified head),
+//! `kaia_getBlockByNumber(number, full)` (verified blocks in Kaia's JSON shape) and, over
+//! WebSocket, `ranger_subscribeVerdicts` (one `ranger_verdict` notification per block).
+//!
+//! Limits (each answered with a JSON-RPC error): request bodies of at most `MAX_REQUEST_BYTES`,
+//! batches of at most `MAX_BATCH`, verdict ranges of at most `MAX_VERDICTS`.
 
 pub mod kaia;
+pub mod metrics;
+
+use crate::node::status::Status;
+use crate::store::{Store, VerdictRecord};
+use anyhow::{Context, Result};
+use jsonrpsee::server::{BatchRequestConfig, RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// A request body larger than this is refused: 1 MiB holds any call this server takes.
+const MAX_REQUEST_BYTES: u32 = 1 << 20;
+/// A response larger than this is refused: 64 MiB holds the largest devnet block as JSON.
+const MAX_RESPONSE_BYTES: u32 = 64 << 20;
+/// Calls in one batch.
+const MAX_BATCH: u32 = 64;
+/// Verdicts in one `ranger_getVerdicts` answer.
+pub const MAX_VERDICTS: u64 = 1024;
+/// Open connections.
+const MAX_CONNECTIONS: u32 = 256;
+
+/// JSON-RPC error code for a valid request the server will not answer (too large, out of range).
+const LIMIT_ERROR: i32 = -32005;
+/// JSON-RPC error code for a failure of the node itself (its store).
+const NODE_ERROR: i32 = -32000;
+
+/// What the methods read.
+#[derive(Debug, Clone)]
+pub struct NodeView {
+    pub store: Arc<Store>,
+    pub status: Arc<Status>,
+    pub verdicts: broadcast::Sender<VerdictRecord>,
+}
+
+fn node_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    ErrorObject::owned(NODE_ERROR, format!("node error: {e}"), None::<()>)
+}
+
+fn invalid_params(msg: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObject::owned(
+        jsonrpsee::types::error::INVALID_PARAMS_CODE,
+        msg.into(),
+        None::<()>,
+    )
+}
+
+/// A block number as Kaia's RPC takes it: a hex quantity, a JSON number, or `latest`.
+fn block_number(v: &Value, head: Option<u64>) -> Result<Option<u64>, ErrorObjectOwned> {
+    match v {
+        Value::Number(n) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| invalid_params("block number must be a non-negative integer")),
+        Value::String(s) if s == "latest" => Ok(head),
+        Value::String(s) if s == "earliest" => Ok(Some(0)),
+        Value::String(s) => s
+            .strip_prefix("0x")
+            .and_then(|h| u64::from_str_radix(h, 16).ok())
+            .map(Some)
+            .ok_or_else(|| invalid_params(format!("block number {s:?} is not a hex quantity"))),
+        _ => Err(invalid_params(
+            "block number must be a hex quantity, a number or \"latest\"",
+        )),
+    }
+}
+
+/// The node's RPC methods.
+pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
+    let mut m = RpcModule::new(ctx);
+    m.register_method("ranger_status", |_, ctx, _| {
+        serde_json::to_value(ctx.status.snapshot()).map_err(node_error)
+    })?;
+    m.register_method("ranger_getVerdict", |params, ctx, _| {
+        let (n,): (Value,) = params.parse()?;
+        let n = block_number(&n, ctx.store.head().map_err(node_error)?)?;
+        match n {
+            Some(n) => ctx.store.verdict(n).map_err(node_error),
+            None => Ok(None),
+        }
+    })?;
+    m.register_method("ranger_getVerdicts", |params, ctx, _| {
+        let (from, to): (Value, Value) = params.parse()?;
+        let head = ctx.store.head().map_err(node_error)?;
+        let (Some(from), Some(to)) = (block_number(&from, head)?, block_number(&to, head)?) else {
+            return Ok(Vec::new());
+        };
+        if to < from {
+            return Err(invalid_params(format!("range {from}..={to} is empty")));
+        }
+        if to - from >= MAX_VERDICTS {
+            return Err(ErrorObject::owned(
+                LIMIT_ERROR,
+                format!(
+                    "at most {MAX_VERDICTS} verdicts per call; ask for {from}..={} and go on",
+                    from + MAX_VERDICTS - 1
+                ),
+                None::<()>,
+            ));
+        }
+        ctx.store.verdicts(from, to).map_err(node_error)
+    })?;
+    // Kaia's names, and the same under `klay_` as Kaia's own nodes still answer them.
+    for (block_number_method, get_block_method) in [
+        ("kaia_blockNumber", "kaia_getBlockByNumber"),
+        ("klay_blockNumber", "klay_getBlockByNumber"),
+    ] {
+        m.register_method(block_number_method, |_, ctx, _| {
+            let head = ctx.store.head().map_err(node_error)?;
+            Ok::<_, ErrorObjectOwned>(format!("0x{:x}", head.unwrap_or(0)))
+        })?;
+        m.register_method(get_block_method, |params, ctx, _| {
+            let mut seq = params.sequence();
+            let n: Value = seq.next()?;
+            let full: Option<bool> = seq.optional_next()?;
+            let head = ctx.store.head().map_err(node_error)?;
+            let Some(n) = block_number(&n, head)? else {
+                return Ok(Value::Null);
+            };
+            let Some(raw) = ctx.store.block(n).map_err(node_error)? else {
+                return Ok(Value::Null);
+            };
+            let block = match ranger::codec::block::decode_block(&raw) {
+                Ok(b) => b,
+                // A block the node stored as the source gave it, but that does not decode
+                // (its verdict says malformed): nothing to show in Kaia's shape.
+                Err(e) => {
+                    return Err(ErrorObject::owned(
+                        NODE_ERROR,
+                        format!("block {n} is stored but does not decode: {e}"),
+                        None::<()>,
+                    ));
+                }
+            };
+            let mut v = ranger::codec::json::block_to_json(&block);
+            if full == Some(false) {
+                hashes_only(&mut v);
+            }
+            Ok(v)
+        })?;
+    }
+    m.register_subscription(
+        "ranger_subscribeVerdicts",
+        "ranger_verdict",
+        "ranger_unsubscribeVerdicts",
+        |_, pending, ctx, _| async move {
+            let mut rx = ctx.verdicts.subscribe();
+            let sink = pending.accept().await?;
+            loop {
+                tokio::select! {
+                    _ = sink.closed() => return Ok(()),
+                    r = rx.recv() => match r {
+                        Ok(v) => {
+                            let msg = serde_json::value::to_raw_value(&v)?;
+                            if sink.send(msg).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                        // A subscriber too slow for the chain misses verdicts; it can ask
+                        // ranger_getVerdicts for them.
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                    }
+                }
+            }
+        },
+    )?;
+    Ok(m)
+}
+
+/// `kaia_getBlockByNumber(n, false)`: transactions as their hashes.
+fn hashes_only(v: &mut Value) {
+    if let Some(txs) = v.get_mut("transactions").and_then(Value::as_array_mut) {
+        for t in txs.iter_mut() {
+            if let Some(h) = t.get("hash").cloned() {
+                *t = h;
+            }
+        }
+    }
+}
+
+/// Starts the server on `addr` (port 0 picks a free one) with `module`.
+pub async fn start<C: Send + Sync + 'static>(
+    addr: SocketAddr,
+    module: RpcModule<C>,
+) -> Result<(ServerHandle, SocketAddr)> {
+    let config = ServerConfig::builder()
+        .max_request_body_size(MAX_REQUEST_BYTES)
+        .max_response_body_size(MAX_RESPONSE_BYTES)
+        .max_connections(MAX_CONNECTIONS)
+        .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))
+        .build();
+    let server = Server::builder()
+        .set_config(config)
+        .build(addr)
+        .await
+        .with_context(|| format!("cannot listen for JSON-RPC on {addr}"))?;
+    let local = server.local_addr()?;
+    Ok((server.start(module), local))
+}

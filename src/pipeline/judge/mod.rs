@@ -64,6 +64,33 @@ impl Judge {
         Self { council, parent }
     }
 
+    /// A judge that goes on from a checkpoint: `tip` is the last block judged, `council` the
+    /// council in force after it.
+    pub fn resume(tip: Option<super::Anchor>, council: Option<Council>) -> Self {
+        let parent = tip.map(|a| Parent {
+            height: a.number,
+            hash: a.hash,
+            time: a.time,
+            mix_hash: a.mix_hash,
+        });
+        Self { council, parent }
+    }
+
+    /// The last block judged (its height in the chain, hash, time and mix hash).
+    pub fn tip(&self) -> Option<super::Anchor> {
+        self.parent.as_ref().map(|p| super::Anchor {
+            number: p.height,
+            hash: p.hash,
+            time: p.time,
+            mix_hash: p.mix_hash,
+        })
+    }
+
+    /// The council in force for the next block, once known.
+    pub fn council(&self) -> Option<&Council> {
+        self.council.as_ref()
+    }
+
     /// Judges one block (the next in chain order). Returns the report and, when the block
     /// decoded, the block for the replay.
     pub fn judge(

@@ -1,0 +1,196 @@
+//! The node's verifying side: reads what a source delivers (one bounded channel from the async
+//! side), gathers it into windows, verifies each window with one `Verifier` (full mode, replay
+//! included) and commits it to the store in one transaction — raw blocks, verdicts, the accounts
+//! the window changed and the checkpoint — before anyone hears of its verdicts (RPC, metrics,
+//! subscribers, the terminal). So a verdict that was ever served survives any crash, and a
+//! restarted node goes on from exactly the blocks it stored.
+
+pub mod status;
+
+use crate::serve::metrics::{Metrics, VerdictLabels};
+use crate::source::SourceEvent;
+use crate::store::{ConflictEvidence, Store, StoredBlock, VerdictRecord};
+use anyhow::{Result, bail};
+use ranger::pipeline::{Input, Verdict, Verifier};
+use status::Status;
+use std::time::Instant;
+use tokio::sync::{broadcast, mpsc};
+
+/// Blocks that close a window: one store commit per window, and at most this many verdicts
+/// wait for it (during catch-up; at the tip a window is whatever has arrived, often one block).
+const WINDOW_BLOCKS: usize = 64;
+/// Block bytes that close a window: 8 MiB keeps a window's memory small beside the pipeline's.
+const WINDOW_BYTES: usize = 8 << 20;
+
+/// Where the verifying side reports to.
+#[derive(Debug)]
+pub struct Outputs<'a> {
+    pub store: &'a Store,
+    pub status: &'a Status,
+    pub metrics: &'a Metrics,
+    pub verdicts: &'a broadcast::Sender<VerdictRecord>,
+}
+
+/// One block of a window before its verdict.
+struct Pending {
+    number: u64,
+    raw: Vec<u8>,
+    input: Input,
+}
+
+/// Verifies what `events` delivers until the source closes the channel, starting with block
+/// `next`. `on_verdict` sees each verdict after its window is committed.
+pub fn verify_loop(
+    verifier: &mut Verifier,
+    mut next: u64,
+    events: &mut mpsc::Receiver<SourceEvent>,
+    out: &Outputs<'_>,
+    mut on_verdict: impl FnMut(&VerdictRecord),
+) -> Result<()> {
+    let mut tally = out.status.tally();
+    while let Some(first) = events.blocking_recv() {
+        let mut window = Vec::new();
+        let mut bytes = 0;
+        let mut event = Some(first);
+        while let Some(e) = event.take() {
+            if let Some(p) = admit(e, &mut next, out)? {
+                bytes += p.raw.len();
+                window.push(p);
+            }
+            if window.len() < WINDOW_BLOCKS && bytes < WINDOW_BYTES {
+                event = events.try_recv().ok();
+            }
+        }
+        if window.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        let numbers: Vec<u64> = window.iter().map(|p| p.number).collect();
+        let mut raws = Vec::with_capacity(window.len());
+        let inputs: Vec<Input> = window
+            .into_iter()
+            .map(|p| {
+                raws.push(p.raw);
+                p.input
+            })
+            .collect();
+        let mut reports = Vec::with_capacity(inputs.len());
+        verifier.run(inputs.into_iter().map(Ok), |r| {
+            reports.push(r);
+            true
+        })?;
+        if reports.len() != numbers.len() {
+            bail!(
+                "the verifier judged {} of the {} blocks it was given (a bug: the node stops rather than store a window with holes)",
+                reports.len(),
+                numbers.len()
+            );
+        }
+        out.metrics
+            .window_seconds
+            .observe(started.elapsed().as_secs_f64());
+        out.metrics.window_blocks.observe(numbers.len() as f64);
+        let mut stored = Vec::with_capacity(numbers.len());
+        for ((number, raw), report) in numbers.iter().zip(raws).zip(&reports) {
+            match report.verdict {
+                Verdict::Valid => tally.valid += 1,
+                Verdict::Invalid => tally.invalid += 1,
+                Verdict::Undecided => tally.undecided += 1,
+            }
+            tally.transactions += report.transactions.len() as u64;
+            stored.push(StoredBlock {
+                number: *number,
+                raw,
+                verdict: VerdictRecord::of(*number, report),
+            });
+        }
+        let accounts = verifier.take_unsaved_accounts();
+        let checkpoint = verifier.checkpoint();
+        let commit_started = Instant::now();
+        out.store
+            .commit_window(&stored, &accounts, &checkpoint, tally)?;
+        out.metrics
+            .commit_seconds
+            .observe(commit_started.elapsed().as_secs_f64());
+        let head = numbers.last().copied().unwrap_or(next - 1);
+        let disk = out.store.disk_bytes();
+        out.status.verified(head, tally, disk);
+        out.metrics.verified_height.set(head as i64);
+        out.metrics.disk_bytes.set(disk as i64);
+        for b in &stored {
+            out.metrics.blocks.inc();
+            out.metrics
+                .transactions
+                .inc_by(b.verdict.transactions as u64);
+            out.metrics
+                .verdicts
+                .get_or_create(&VerdictLabels {
+                    verdict: b.verdict.verdict.clone(),
+                    kind: b.verdict.kind.clone().unwrap_or_default(),
+                })
+                .inc();
+            // Nobody listening is fine: subscribers come and go.
+            let _ = out.verdicts.send(b.verdict.clone());
+            on_verdict(&b.verdict);
+        }
+    }
+    Ok(())
+}
+
+/// Takes one event: the block to verify next, or what the event says about the source.
+fn admit(e: SourceEvent, next: &mut u64, out: &Outputs<'_>) -> Result<Option<Pending>> {
+    match e {
+        SourceEvent::Head { number } => {
+            out.status.source_reached(number);
+            out.metrics.source_height.set(number as i64);
+            Ok(None)
+        }
+        SourceEvent::Conflict {
+            number,
+            first,
+            second,
+            sources,
+        } => {
+            out.metrics.conflicts.inc();
+            for (raw, source) in [(first, sources.0), (second, sources.1)] {
+                out.store
+                    .record_conflict(number, ConflictEvidence { source, raw })?;
+            }
+            tracing::warn!(target: "ranger::node", number, "sources gave two different blocks; both kept as evidence");
+            Ok(None)
+        }
+        SourceEvent::Block {
+            number,
+            input,
+            source,
+        } => {
+            let raw = match &input {
+                Input::Rlp(b) => b.clone(),
+                Input::Block(b) => ranger::codec::block::encode_block(b),
+            };
+            if number == *next {
+                *next += 1;
+                out.status.source_reached(number);
+                return Ok(Some(Pending { number, raw, input }));
+            }
+            if number < *next {
+                // Already stored: a different block under the same number is evidence, never
+                // an overwrite.
+                if out.store.block(number)?.is_some_and(|stored| stored != raw) {
+                    out.metrics.conflicts.inc();
+                    out.store
+                        .record_conflict(number, ConflictEvidence { source, raw })?;
+                    tracing::warn!(target: "ranger::node", number, "a source changed a block it gave before; kept as evidence");
+                }
+                return Ok(None);
+            }
+            tracing::warn!(
+                target: "ranger::node",
+                number,
+                expected = *next,
+                "{source} skipped ahead; the block is dropped until the blocks before it arrive"
+            );
+            Ok(None)
+        }
+    }
+}

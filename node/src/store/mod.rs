@@ -1,0 +1,408 @@
+//! The node's own copy of the chain: an embedded, crash-safe database (redb) holding the raw
+//! blocks (LZ4-compressed RLP), one verdict per block, the replayed accounts and the verifier's
+//! checkpoint, plus evidence of blocks a source changed under the same number.
+//!
+//! Invariants:
+//! - Everything a window of verification produced is written in one write transaction with
+//!   two-phase commit: after a crash (kill -9 included) the store holds either all of a window or
+//!   none of it, and the checkpoint always describes exactly the blocks and accounts stored.
+//! - A store belongs to one chain (chain id and genesis hash, written at creation); opening it for
+//!   another is refused.
+
+pub mod record;
+
+use crate::node::status::Tally;
+use alloy_primitives::{Address, B256, U256};
+use ranger::pipeline::{Checkpoint, Resume};
+use ranger::state::Account;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use std::path::{Path, PathBuf};
+
+pub use record::VerdictRecord;
+
+/// Identity and checkpoint, by name.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Block number → LZ4-compressed RLP of the block as the source gave it.
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+/// Block number → the verdict (JSON, the shape `ranger_getVerdict` serves).
+const VERDICTS: TableDefinition<u64, &[u8]> = TableDefinition::new("verdicts");
+/// Address → nonce (8 bytes, big-endian) ‖ balance (32 bytes, big-endian): the replayed state.
+const ACCOUNTS: TableDefinition<&[u8; 20], &[u8; 40]> = TableDefinition::new("accounts");
+/// Block number → JSON list of the other blocks sources gave for that number (evidence).
+const CONFLICTS: TableDefinition<u64, &[u8]> = TableDefinition::new("conflicts");
+
+const META_CHAIN: &str = "chain";
+const META_CHECKPOINT: &str = "checkpoint";
+
+/// The file inside a datadir.
+const FILE: &str = "ranger.redb";
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database {path}: {message}")]
+    Db { path: PathBuf, message: String },
+    #[error(
+        "the data directory {path} belongs to another chain (chain id {stored_id}, genesis {stored_genesis}); this node follows chain id {id}, genesis {genesis}: use another --datadir"
+    )]
+    OtherChain {
+        path: PathBuf,
+        stored_id: u64,
+        stored_genesis: B256,
+        id: u64,
+        genesis: B256,
+    },
+    #[error("database {path}: stored {what} does not decode ({message}); the store is damaged")]
+    Damaged {
+        path: PathBuf,
+        what: String,
+        message: String,
+    },
+}
+
+/// Which chain a store belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChainId {
+    pub chain_id: u64,
+    pub genesis: B256,
+}
+
+/// What a store says about where verification stands.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct SavedCheckpoint {
+    /// The number of the last block stored (its verdict included).
+    head: u64,
+    verifier: Checkpoint,
+    /// Verdict counts up to `head`.
+    tally: Tally,
+}
+
+/// One block of a window, as it goes into the store.
+#[derive(Debug, Clone)]
+pub struct StoredBlock {
+    pub number: u64,
+    /// The block as the source gave it (RLP).
+    pub raw: Vec<u8>,
+    pub verdict: VerdictRecord,
+}
+
+/// Where a resumed node goes on from.
+#[derive(Debug, Clone)]
+pub struct Resumed {
+    /// The last block stored.
+    pub head: u64,
+    pub resume: Resume,
+    pub tally: Tally,
+}
+
+/// The node's database.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `datadir` for the chain `id`.
+    pub fn open(datadir: &Path, id: ChainId) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(datadir).map_err(|source| StoreError::Dir {
+            path: datadir.to_owned(),
+            source,
+        })?;
+        let path = datadir.join(FILE);
+        let db = Database::create(&path).map_err(|e| StoreError::Db {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let store = Self { db, path };
+        // Every table exists from the start, so readers never meet a missing one.
+        store.write(|tx| {
+            tx.open_table(META)?;
+            tx.open_table(BLOCKS)?;
+            tx.open_table(VERDICTS)?;
+            tx.open_table(ACCOUNTS)?;
+            tx.open_table(CONFLICTS)?;
+            Ok(())
+        })?;
+        match store.meta::<ChainId>(META_CHAIN)? {
+            Some(stored) if stored != id => Err(StoreError::OtherChain {
+                path: store.path.clone(),
+                stored_id: stored.chain_id,
+                stored_genesis: stored.genesis,
+                id: id.chain_id,
+                genesis: id.genesis,
+            }),
+            Some(_) => Ok(store),
+            None => {
+                store.write(|tx| {
+                    let mut meta = tx.open_table(META)?;
+                    meta.insert(META_CHAIN, json(&id).as_slice())?;
+                    Ok(())
+                })?;
+                Ok(store)
+            }
+        }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes the database takes on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Writes a window in one transaction: its blocks and verdicts, the accounts the window
+    /// changed and the verifier's checkpoint after it.
+    pub fn commit_window(
+        &self,
+        blocks: &[StoredBlock],
+        accounts: &[(Address, Account)],
+        checkpoint: &Checkpoint,
+        tally: Tally,
+    ) -> Result<(), StoreError> {
+        let Some(head) = blocks.last().map(|b| b.number) else {
+            return Ok(());
+        };
+        let saved = SavedCheckpoint {
+            head,
+            verifier: checkpoint.clone(),
+            tally,
+        };
+        self.write(|tx| {
+            {
+                let mut t = tx.open_table(BLOCKS)?;
+                for b in blocks {
+                    t.insert(b.number, lz4_flex::compress_prepend_size(&b.raw).as_slice())?;
+                }
+            }
+            {
+                let mut t = tx.open_table(VERDICTS)?;
+                for b in blocks {
+                    t.insert(b.number, json(&b.verdict).as_slice())?;
+                }
+            }
+            {
+                let mut t = tx.open_table(ACCOUNTS)?;
+                for (address, account) in accounts {
+                    t.insert(&address.0.0, &encode_account(account))?;
+                }
+            }
+            let mut meta = tx.open_table(META)?;
+            meta.insert(META_CHECKPOINT, json(&saved).as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Keeps `other` as evidence that a source gave another block for `number`.
+    pub fn record_conflict(&self, number: u64, other: ConflictEvidence) -> Result<(), StoreError> {
+        let mut all = self.conflicts(number)?;
+        if all.iter().any(|c| c.raw == other.raw) {
+            return Ok(());
+        }
+        all.push(other);
+        self.write(|tx| {
+            tx.open_table(CONFLICTS)?
+                .insert(number, json(&all).as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// The evidence kept for `number`.
+    pub fn conflicts(&self, number: u64) -> Result<Vec<ConflictEvidence>, StoreError> {
+        self.read_one(CONFLICTS, number, "conflict evidence")
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Where verification stands, when anything was stored.
+    pub fn resume(&self) -> Result<Option<Resumed>, StoreError> {
+        let Some(saved) = self.meta::<SavedCheckpoint>(META_CHECKPOINT)? else {
+            return Ok(None);
+        };
+        let accounts = self.read(|tx| {
+            let t = tx.open_table(ACCOUNTS)?;
+            let mut out = Vec::new();
+            for entry in t.iter()? {
+                let (k, v) = entry?;
+                out.push((Address::from(*k.value()), decode_account(v.value())));
+            }
+            Ok(out)
+        })?;
+        Ok(Some(Resumed {
+            head: saved.head,
+            tally: saved.tally,
+            resume: Resume {
+                checkpoint: saved.verifier,
+                accounts,
+            },
+        }))
+    }
+
+    /// The last block stored.
+    pub fn head(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .meta::<SavedCheckpoint>(META_CHECKPOINT)?
+            .map(|s| s.head))
+    }
+
+    /// The block stored at `number` (RLP), if any.
+    pub fn block(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let compressed = self.read(|tx| {
+            let t = tx.open_table(BLOCKS)?;
+            Ok(t.get(number)?.map(|v| v.value().to_vec()))
+        })?;
+        compressed
+            .map(|c| {
+                lz4_flex::decompress_size_prepended(&c).map_err(|e| StoreError::Damaged {
+                    path: self.path.clone(),
+                    what: format!("block {number}"),
+                    message: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// The verdict stored for `number`, if any.
+    pub fn verdict(&self, number: u64) -> Result<Option<VerdictRecord>, StoreError> {
+        self.read_one(VERDICTS, number, "verdict")
+    }
+
+    /// The verdicts of `from..=to` that are stored, in order.
+    pub fn verdicts(&self, from: u64, to: u64) -> Result<Vec<VerdictRecord>, StoreError> {
+        let raw = self.read(|tx| {
+            let t = tx.open_table(VERDICTS)?;
+            let mut out = Vec::new();
+            for entry in t.range(from..=to)? {
+                let (_, v) = entry?;
+                out.push(v.value().to_vec());
+            }
+            Ok(out)
+        })?;
+        raw.iter()
+            .map(|b| self.decode(b, "verdict"))
+            .collect::<Result<_, _>>()
+    }
+
+    fn read_one<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<u64, &[u8]>,
+        key: u64,
+        what: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let raw = self.read(|tx| {
+            let t = tx.open_table(table)?;
+            Ok(t.get(key)?.map(|v| v.value().to_vec()))
+        })?;
+        raw.map(|b| self.decode(&b, what)).transpose()
+    }
+
+    fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let raw = self.read(|tx| {
+            let t = tx.open_table(META)?;
+            Ok(t.get(key)?.map(|v| v.value().to_vec()))
+        })?;
+        raw.map(|b| self.decode(&b, key)).transpose()
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        b: &[u8],
+        what: &str,
+    ) -> Result<T, StoreError> {
+        serde_json::from_slice(b).map_err(|e| StoreError::Damaged {
+            path: self.path.clone(),
+            what: what.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Runs `f` in one write transaction (two-phase commit: a torn write can never be taken for
+    /// a committed one) and commits it.
+    fn write(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), StoreError> {
+        let db_err = |e: redb::Error| StoreError::Db {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let mut tx = self.db.begin_write().map_err(|e| db_err(e.into()))?;
+        tx.set_two_phase_commit(true);
+        f(&tx).map_err(db_err)?;
+        tx.commit().map_err(|e| db_err(e.into()))
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StoreError> {
+        let db_err = |e: redb::Error| StoreError::Db {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self.db.begin_read().map_err(|e| db_err(e.into()))?;
+        f(&tx).map_err(db_err)
+    }
+}
+
+/// Another block a source gave for a number already stored (kept, never overwriting).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConflictEvidence {
+    /// Who gave it.
+    pub source: String,
+    /// Its RLP.
+    #[serde(with = "hex_bytes")]
+    pub raw: Vec<u8>,
+}
+
+mod hex_bytes {
+    pub fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(b)))
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s: String = serde::Deserialize::deserialize(d)?;
+        hex::decode(s.trim_start_matches("0x")).map_err(serde::de::Error::custom)
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    // Serializing plain data structs (no maps with non-string keys) cannot fail.
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn encode_account(a: &Account) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out[..8].copy_from_slice(&a.nonce.to_be_bytes());
+    out[8..].copy_from_slice(&a.balance.to_be_bytes::<32>());
+    out
+}
+
+fn decode_account(b: &[u8; 40]) -> Account {
+    let mut nonce = [0u8; 8];
+    nonce.copy_from_slice(&b[..8]);
+    Account {
+        nonce: u64::from_be_bytes(nonce),
+        balance: U256::from_be_slice(&b[8..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_round_trip() {
+        let a = Account {
+            nonce: 7,
+            balance: U256::from(123_456_789u64) << 100,
+        };
+        assert_eq!(decode_account(&encode_account(&a)), a);
+    }
+}
