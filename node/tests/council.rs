@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{call, council, post, tmp, wait_head};
+use common::{call, council, council_args, post, tmp, wait_head};
 use ranger::codec::block::encode_block;
 use ranger::codec::chainfile::{ChainReader, ChainWriter};
 use ranger::codec::json::parse_block_value;
@@ -243,23 +243,7 @@ fn a_restarted_council_continues_its_chain() {
 
     // Another seed on the same datadir is refused.
     let o = Command::new(env!("CARGO_BIN_EXE_ranger"))
-        .args([
-            "council",
-            "--listen",
-            "127.0.0.1:0",
-            "--datadir",
-            dir.to_str().unwrap(),
-        ])
-        .args([
-            "--tps",
-            "100",
-            "--block-period",
-            "50",
-            "--accounts",
-            "50",
-            "--validators",
-            "4",
-        ])
+        .args(council_args(&dir))
         .args(["--seed", "2"])
         .output()
         .unwrap();
@@ -324,18 +308,20 @@ fn bad_requests_get_json_rpc_errors_and_the_server_keeps_serving() {
 #[test]
 fn council_refuses_bad_flags() {
     let dir = tmp("flags");
-    for bad in [["--block-period", "0"], ["--fault", "nonce-gap@0"]] {
+    let dir = dir.to_str().unwrap();
+    for (bad, why) in [
+        (
+            ["--block-period", "0"],
+            "--block-period must be at least 1 ms",
+        ),
+        (["--fault", "nonce-gap@0"], "nonce-gap@0"),
+    ] {
         let o = Command::new(env!("CARGO_BIN_EXE_ranger"))
-            .args([
-                "council",
-                "--listen",
-                "127.0.0.1:0",
-                "--datadir",
-                dir.to_str().unwrap(),
-            ])
+            .args(["council", "--listen", "127.0.0.1:0", "--datadir", dir])
             .args(bad)
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(why), "{bad:?}");
     }
 }

@@ -68,14 +68,15 @@ impl Drop for Proc {
     }
 }
 
-/// `ranger council` on a free port, with a small, fast chain; returns it and its address.
-pub fn council(dir: &std::path::Path, extra: &[&str]) -> (Proc, String) {
-    let mut args = vec![
+/// The arguments of a `ranger council` on a free port with a small, fast chain in `dir`.
+pub fn council_args(dir: &std::path::Path) -> Vec<String> {
+    let dir = dir.to_str().unwrap();
+    [
         "council",
         "--listen",
         "127.0.0.1:0",
         "--datadir",
-        dir.to_str().unwrap(),
+        dir,
         "--tps",
         "100",
         "--block-period",
@@ -84,8 +85,16 @@ pub fn council(dir: &std::path::Path, extra: &[&str]) -> (Proc, String) {
         "50",
         "--validators",
         "4",
-    ];
-    args.extend_from_slice(extra);
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// `ranger council` (`council_args` and `extra`) running; returns it and its address.
+pub fn council(dir: &std::path::Path, extra: &[&str]) -> (Proc, String) {
+    let mut args = council_args(dir);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let p = Proc::spawn(&args);
     let addr = p
         .line(Duration::from_secs(60))
