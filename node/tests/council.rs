@@ -325,3 +325,31 @@ fn council_refuses_bad_flags() {
         assert!(String::from_utf8_lossy(&o.stderr).contains(why), "{bad:?}");
     }
 }
+
+#[test]
+fn a_follower_takes_new_heads_over_websocket() {
+    let dir = tmp("wsfollow");
+    let (_c, addr) = council(&dir, &["--blocks", "40"]);
+    wait_head(&addr, 1);
+    // Polling once an hour: past the first poll, heads come only from the subscription.
+    let p = common::Proc::spawn(&[
+        "follow",
+        "--follow",
+        &format!("http://{addr}"),
+        "--chain",
+        dir.join("genesis.json").to_str().unwrap(),
+        "--poll-ms",
+        "3600000",
+        "--until",
+        "40",
+    ]);
+    let mut last = 0;
+    while last < 40 {
+        let line = p.line(Duration::from_secs(60)).expect("blocks keep coming");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if let Some(n) = v["block"].as_u64() {
+            assert_eq!(n, last + 1);
+            last = n;
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //!   `kaia_getBlockWithConsensusInfoByNumberRange` (falling back to `klay_` on nodes that only
 //!   know that prefix), or by `ranger_getRawBlocks` when the peer is a ranger council. Requests
 //!   go to the usable peers in turn; out-of-order answers wait until the gap before them fills.
+//! - New heads: by each peer's WebSocket `kaia_subscribe("newHeads")` where it has one.
 //! - The tip: every `poll` it asks each peer for its head, and for the last delivered block again;
 //!   a different block under that number is a [`SourceEvent::Conflict`], never an overwrite.
 //! - The envelope is checked before anything is delivered: the chain id (`kaia_chainID`, once per
@@ -19,10 +20,11 @@ use super::SourceEvent;
 use alloy_primitives::B256;
 use anyhow::{Result, bail};
 use jsonrpsee::core::ClientError;
-use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::WsClientBuilder;
 use ranger::codec::block::{decode_block, encode_block};
 use ranger::codec::json::parse_block_value;
 use ranger::codec::rpc::{
@@ -523,6 +525,18 @@ impl Follower {
 
     async fn run(mut self) -> Result<()> {
         let mut tasks: JoinSet<Answer> = JoinSet::new();
+        // Dropped (and so stopped) when the follower stops.
+        let mut watchers = JoinSet::new();
+        let (heads_tx, mut heads) = mpsc::channel(64);
+        for (i, p) in self.peers.iter().enumerate() {
+            watchers.spawn(watch_heads(
+                i,
+                p.url.clone(),
+                self.config.clone(),
+                heads_tx.clone(),
+            ));
+        }
+        drop(heads_tx);
         let mut tick = tokio::time::interval(self.config.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -585,6 +599,13 @@ impl Follower {
                         }
                     }
                 }
+                Some((i, n)) = heads.recv() => {
+                    // Only from a peer whose chain id was checked and that is still in use.
+                    if !self.peers[i].dropped && self.peers[i].dialect.is_some() && n > self.head {
+                        self.head = n;
+                        self.send(SourceEvent::Head { number: n }).await?;
+                    }
+                }
                 _ = tick.tick() => {
                     if self.peers.iter().any(|p| p.dialect.is_none() && !p.dropped) {
                         // Learn the chain id of peers not used yet.
@@ -597,6 +618,52 @@ impl Follower {
             }
         }
     }
+}
+
+/// New heads from `url`'s WebSocket subscription (`kaia_subscribe("newHeads")` on the same host
+/// and port, as `ranger council` serves it), sent as `(i, number)`. Where the subscription
+/// cannot be made or ends, the follower goes on polling at its `poll` interval.
+async fn watch_heads(i: usize, url: String, config: FollowConfig, out: mpsc::Sender<(usize, u64)>) {
+    let ws = match url.split_once("://") {
+        Some(("https", rest)) => format!("wss://{rest}"),
+        Some((_, rest)) => format!("ws://{rest}"),
+        None => return,
+    };
+    let client = match WsClientBuilder::default()
+        .request_timeout(config.timeout)
+        .max_response_size(config.max_response_bytes)
+        .build(&ws)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(target: "ranger::source::rpc", "{ws}: no WebSocket ({e}); polling for heads");
+            return;
+        }
+    };
+    let sub = client
+        .subscribe::<Value, _>(
+            "kaia_subscribe",
+            rpc_params!["newHeads"],
+            "kaia_unsubscribe",
+        )
+        .await;
+    let mut sub = match sub {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(target: "ranger::source::rpc", "{ws}: no newHeads subscription ({e}); polling for heads");
+            return;
+        }
+    };
+    while let Some(Ok(head)) = sub.next().await {
+        let Some(n) = head.get("number").and_then(|v| quantity(v, "head").ok()) else {
+            continue;
+        };
+        if out.send((i, n)).await.is_err() {
+            return;
+        }
+    }
+    tracing::info!(target: "ranger::source::rpc", "{ws}: the newHeads subscription ended; polling for heads");
 }
 
 /// Follows `config.urls` from `config.from`, sending events to `out` until the receiver is
