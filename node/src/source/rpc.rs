@@ -544,8 +544,13 @@ impl Follower {
                 bail!("every source was dropped (wrong chain id)");
             }
             // Fill the window.
+            // Ask ahead of the next block to deliver by at most `ahead` blocks: a block that
+            // keeps failing holds back new requests rather than letting answers pile up.
+            let ahead = self.config.window as u64 * self.config.raw_range.max(self.config.range);
             while tasks.len() < self.config.window
-                && (!self.retry.is_empty() || self.next_request <= self.head)
+                && (!self.retry.is_empty()
+                    || (self.next_request <= self.head
+                        && self.next_request - self.next_deliver < ahead))
             {
                 let Some(i) = self.pick().await else {
                     break;
