@@ -114,7 +114,7 @@ pub struct BenchArgs {
     #[arg(long)]
     no_memory: bool,
     /// Backend the pipeline figures use.
-    #[arg(long, default_value = "cpu")]
+    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
     backend: BackendKind,
 }
 
@@ -124,7 +124,7 @@ pub fn run(a: BenchArgs) -> Result<u8> {
     } else {
         (8192, Duration::from_secs(2))
     };
-    let backend = ranger::gpu::open_backend(a.backend)?;
+    let backend = crate::backend::open(a.backend)?.backend;
     let cores = bench::cores();
     let items = bench::recover_inputs(n, 1);
     let recover = bench::recover_figure(&*backend, &items, cores, min);

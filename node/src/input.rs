@@ -3,7 +3,10 @@
 
 use anyhow::{Context, Result, bail};
 use ranger::codec::hexfmt::{decode_hex, is_hex_text};
+use ranger::consensus::ChainSpec;
+use ranger::consensus::chain::LoadedSpec;
 use std::io::Read;
+use std::path::Path;
 
 /// Largest input file we read whole (a block is at most 64 MiB; JSON of one is a few times that).
 const MAX_INPUT: u64 = 256 * 1024 * 1024;
@@ -59,5 +62,26 @@ pub fn tx_bytes(arg: &str) -> Result<Vec<u8>> {
     match sniff(read_source(arg)?)? {
         Sniffed::Binary(b) => Ok(b),
         Sniffed::Json(_) => bail!("inspect tx takes a raw transaction (hex or binary), not JSON"),
+    }
+}
+
+/// The chain context `--chain` (or a devnet directory's `genesis.json`) names. The defaults a
+/// genesis file's missing fields took are printed on stderr, one `note:` line each.
+pub fn chain_spec(name_or_path: &str) -> Result<ChainSpec> {
+    let loaded = LoadedSpec::load(name_or_path)?;
+    for n in &loaded.notes {
+        eprintln!("note: {name_or_path}: {n}");
+    }
+    Ok(loaded.spec)
+}
+
+/// Refuses a path that does not exist, before anything else is said about it.
+pub fn must_exist(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("{}: no such file or directory", path.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
 }

@@ -2,13 +2,13 @@
 //! or one raw transaction, check everything that can be checked without chain state, and print
 //! it as a table or as one JSON object.
 
-use crate::input::{Sniffed, read_source, sniff, tx_bytes};
+use crate::input::{Sniffed, chain_spec, read_source, sniff, tx_bytes};
 use crate::output;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
+use ranger::codec::DecodeError;
 use ranger::codec::block::{BlockOrHeader, decode_block_or_header};
 use ranger::codec::tx::decode_standalone_tx;
-use ranger::consensus::ChainSpec;
 use ranger::consensus::txjudge::TxContext;
 use ranger::crypto::CpuBackend;
 use ranger::pipeline::judge::tx_report;
@@ -58,21 +58,22 @@ pub fn run(cmd: InspectCommand) -> Result<u8> {
 }
 
 fn inspect_block(a: BlockArgs) -> Result<u8> {
-    let spec = a.chain.as_deref().map(ChainSpec::load).transpose()?;
-    let mut check_transactions = true;
+    let spec = a.chain.as_deref().map(chain_spec).transpose()?;
+    // Why the transactions were not checked, when they were not.
+    let mut unchecked = None;
     let (block, claims) = match sniff(read_source(&a.file)?)? {
         Sniffed::Json(text) => {
             let forks = spec.as_ref().map(|s| s.forks.clone()).unwrap_or_default();
             let jb = ranger::codec::json::parse_block_json(&text, &forks)?;
             if !jb.has_transactions {
-                check_transactions = false;
+                unchecked = Some("the JSON block lists transaction hashes only");
             }
             (jb.block, Some(jb.claims))
         }
         Sniffed::Binary(bytes) => match decode_block_or_header(&bytes) {
             Ok(BlockOrHeader::Block(b)) => (b, None),
             Ok(BlockOrHeader::Header(header)) => {
-                check_transactions = false;
+                unchecked = Some("the input is a bare header");
                 (
                     Block {
                         header,
@@ -81,11 +82,11 @@ fn inspect_block(a: BlockArgs) -> Result<u8> {
                     None,
                 )
             }
-            Err(e) => bail!("not a Kaia block or header: {e}"),
+            Err(e) => bail!("{}", not_a_block(&bytes, &e)),
         },
     };
     let mut verifier =
-        Verifier::for_lone_block(spec.as_ref(), check_transactions, Arc::new(CpuBackend));
+        Verifier::for_lone_block(spec.as_ref(), unchecked.is_none(), Arc::new(CpuBackend));
     let mut report = None;
     verifier.run(std::iter::once(Ok(Input::Block(Box::new(block)))), |r| {
         report = Some(r);
@@ -101,12 +102,31 @@ fn inspect_block(a: BlockArgs) -> Result<u8> {
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {
             o.insert("claims".into(), json!(claim_mismatches));
+            o.insert("transactions_checked".into(), json!(unchecked.is_none()));
+            if let Some(why) = unchecked {
+                o.insert("transactions_unchecked_because".into(), json!(why));
+            }
         }
         out!("{v}");
     } else {
-        output::print_block(&report, &claim_mismatches);
+        output::print_block(&report, &claim_mismatches, unchecked);
     }
     Ok(exit_code(&report, &claim_mismatches))
+}
+
+/// Why bytes that did not decode are not a block, in the words a user needs: random bytes (whose
+/// first byte is not an RLP list) are "not a block", not "1023 trailing bytes".
+fn not_a_block(bytes: &[u8], e: &DecodeError) -> String {
+    match (bytes.first(), e) {
+        (Some(&b), _) if b < 0xc0 => format!(
+            "not a block: a Kaia block or header is one RLP list, and this input starts with \
+             byte {b:#04x}, which is not a list"
+        ),
+        (_, DecodeError::TrailingBytes { count, .. }) => {
+            format!("not a block: the input is one RLP list followed by {count} more byte(s)")
+        }
+        _ => format!("not a block: {e}"),
+    }
 }
 
 fn exit_code(r: &BlockReport, claims: &[String]) -> u8 {

@@ -12,6 +12,7 @@ macro_rules! out {
     };
 }
 
+mod backend;
 mod bench_cmd;
 mod council;
 mod devnet_cmd;
@@ -88,7 +89,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", output::error_chain(&e));
             ExitCode::from(2)
         }
     }

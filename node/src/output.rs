@@ -28,8 +28,8 @@ fn num<T: std::fmt::Display>(v: &Option<T>) -> String {
         .map_or_else(|| "-".to_string(), |x| x.to_string())
 }
 
-/// Prints a block report as a table.
-pub fn print_block(r: &BlockReport, claims: &[String]) {
+/// Prints a block report as a table; `unchecked` says why its transactions were not checked.
+pub fn print_block(r: &BlockReport, claims: &[String], unchecked: Option<&str>) {
     out!("{:<14} {}", "number", num(&r.number));
     out!("{:<14} {}", "hash", opt(&r.hash));
     out!("{:<14} {}", "sig hash", opt(&r.sig_hash));
@@ -62,7 +62,10 @@ pub fn print_block(r: &BlockReport, claims: &[String]) {
             if t.ok { "ok" } else { "MISMATCH" }
         );
     }
-    out!("{:<14} {}", "transactions", r.transactions.len());
+    match unchecked {
+        None => out!("{:<14} {}", "transactions", r.transactions.len()),
+        Some(why) => out!("{:<14} not checked: {why}", "transactions"),
+    }
     for t in &r.transactions {
         out!(
             "  #{:<4} {:<7} {} sender {} {}",
@@ -164,4 +167,45 @@ pub fn claim_mismatches(r: &BlockReport, c: &JsonClaims) -> Vec<String> {
         }
     }
     out
+}
+
+/// An error and its causes on one line, each cause said once: a library error whose message
+/// already quotes its source ("cannot read X: No such file…") is not followed by that source
+/// again, and a message that starts with its own "error:" does not get a second one.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = text.trim_start_matches("error: ").trim();
+        if text.is_empty() || line.contains(text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+    use anyhow::Context;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let text = io.to_string();
+        let e = Err::<(), _>(io)
+            .context(format!("cannot read x.json: {text}"))
+            .context("error: could not start")
+            .unwrap_err();
+        let line = error_chain(&e);
+        assert_eq!(line.matches(&text).count(), 1, "{line}");
+        assert!(
+            line.starts_with("could not start: cannot read x.json"),
+            "{line}"
+        );
+    }
 }

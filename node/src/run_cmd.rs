@@ -60,8 +60,8 @@ pub struct RunArgs {
     /// `ranger devnet faults`).
     #[arg(long = "fault", value_name = "KIND@BLOCK")]
     faults: Vec<FaultAt>,
-    /// Batch backend of the verifying ranger.
-    #[arg(long, default_value = "auto")]
+    /// Where the verifying ranger's batch hashing and signature recovery run.
+    #[arg(long, value_enum, default_value_t = BackendKind::Auto)]
     backend: BackendKind,
     /// One JSON verdict per line on stdout (the shape `ranger_getVerdict` returns), then a
     /// summary object.
@@ -89,7 +89,8 @@ pub fn run(a: RunArgs) -> Result<u8> {
     };
     let store = Arc::new(Store::open(&a.datadir, id)?);
     let resumed = store.resume()?;
-    let backend = ranger::gpu::open_backend(a.backend)?;
+    let opened = crate::backend::open(a.backend)?;
+    let backend = opened.backend;
     let mut builder = Verifier::builder(&spec)
         .backend(backend.clone())
         .anchor(Anchor::of(&genesis));
@@ -108,11 +109,11 @@ pub fn run(a: RunArgs) -> Result<u8> {
     })?;
     let status = Arc::new(Status::new(
         spec.chain_id,
-        backend.name().to_owned(),
+        opened.name.clone(),
         resumed.as_ref().map(|r| r.head),
         tally,
     ));
-    let metrics = Arc::new(Metrics::new(backend.name()));
+    let metrics = Arc::new(Metrics::new(&opened.name));
     let (verdicts, _) = tokio::sync::broadcast::channel::<VerdictRecord>(1024);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -159,7 +160,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
             Some(r) => format!("going on after block {}", r.head),
             None => "new".to_owned(),
         },
-        backend.name()
+        opened.name
     );
     eprintln!("rpc: http://{rpc_addr}");
     eprintln!("metrics: http://{metrics_addr}/metrics");

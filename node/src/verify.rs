@@ -1,12 +1,13 @@
 //! `ranger verify`: verifies a chain file (or a devnet directory: `genesis.json` + `chain`)
 //! against its context, one verdict per block in order.
 
+use crate::input::{chain_spec, must_exist};
 use anyhow::{Context, Result};
 use clap::Args;
 use ranger::codec::chainfile::ChainReader;
 use ranger::consensus::ChainSpec;
 use ranger::crypto::BackendKind;
-use ranger::pipeline::{BlockReport, Input, Mode, Verdict, Verifier};
+use ranger::pipeline::{BlockReport, Input, Mode, Summary, Verdict, Verifier};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -18,10 +19,10 @@ pub struct VerifyArgs {
     #[arg(long)]
     chain: Option<String>,
     /// What to check.
-    #[arg(long, default_value = "full")]
+    #[arg(long, value_enum, default_value_t = Mode::Full)]
     mode: Mode,
-    /// Batch backend for hashing and recovery.
-    #[arg(long, default_value = "auto")]
+    /// Where batch hashing and signature recovery run.
+    #[arg(long, value_enum, default_value_t = BackendKind::Auto)]
     backend: BackendKind,
     /// One JSON object per block, then a summary object.
     #[arg(long)]
@@ -33,14 +34,18 @@ pub struct VerifyArgs {
 
 /// The chain file and context a path names.
 pub fn resolve(path: &Path, chain: Option<&str>) -> Result<(PathBuf, ChainSpec)> {
+    must_exist(path)?;
     let (file, default_spec) = if path.is_dir() {
         (path.join("chain"), Some(path.join("genesis.json")))
     } else {
         (path.to_path_buf(), None)
     };
     let spec = match (chain, default_spec) {
-        (Some(c), _) => ChainSpec::load(c)?,
-        (None, Some(g)) => ChainSpec::from_file(&g)?,
+        (Some(c), _) => chain_spec(c)?,
+        (None, Some(g)) => {
+            must_exist(&g).context("a devnet directory holds genesis.json and chain")?;
+            chain_spec(&g.display().to_string())?
+        }
         (None, None) => {
             anyhow::bail!("a chain file needs --chain (mainnet, kairos or a genesis JSON file)")
         }
@@ -50,56 +55,59 @@ pub fn resolve(path: &Path, chain: Option<&str>) -> Result<(PathBuf, ChainSpec)>
 
 pub fn run(a: VerifyArgs) -> Result<u8> {
     let (file, spec) = resolve(&a.path, a.chain.as_deref())?;
-    let backend = ranger::gpu::open_backend(a.backend)?;
+    let opened = crate::backend::open(a.backend)?;
     let mut verifier = Verifier::builder(&spec)
         .mode(a.mode)
-        .backend(backend)
+        .backend(opened.backend)
         .build()?;
     let reader = ChainReader::new(std::io::BufReader::new(
         std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?,
     ))?;
     let inputs = reader.map(|f| f.map(Input::Rlp).map_err(|e| e.to_string()));
     let mut first_invalid = None;
+    // Counted here as well as by the verifier, so a run that stops early still ends with the
+    // counts of what it judged.
+    let mut so_far = Summary::default();
     let (json_out, quiet) = (a.json, a.quiet);
     let result = verifier.run(inputs, |r| {
         if r.verdict == Verdict::Invalid && first_invalid.is_none() {
             first_invalid = r.block.or(Some(r.position));
         }
+        so_far.count(&r);
         print_verdict(&r, json_out, quiet);
         true
     });
-    match result {
-        Ok(s) => {
-            if json_out {
-                out!(
-                    "{}",
-                    json!({"summary": {"blocks": s.blocks, "valid": s.valid, "invalid": s.invalid,
-                        "undecided": s.undecided, "descends_from_invalid": s.descends_from_invalid,
-                        "transactions": s.transactions, "first_invalid": first_invalid,
-                        "peak_rss_kib": ranger::bench::peak_rss_kib()}})
-                );
-            } else {
-                out!(
-                    "{} blocks, {} transactions: {} valid, {} invalid, {} undecided",
-                    s.blocks,
-                    s.transactions,
-                    s.valid,
-                    s.invalid,
-                    s.undecided
-                );
-            }
-            Ok(s.exit_code())
-        }
-        Err(e) => {
-            // Blocks before the failure were judged and printed; the rest cannot be.
-            if json_out {
-                out!(
-                    "{}",
-                    json!({"undecided": e.to_string(), "first_invalid": first_invalid})
-                );
-            }
-            Err(anyhow::anyhow!("could not finish: {e}"))
-        }
+    let (s, stopped) = match result {
+        Ok(s) => (s, None),
+        // Blocks before the failure were judged and printed; the rest cannot be.
+        Err(e) => (so_far, Some(e.to_string())),
+    };
+    if json_out {
+        out!(
+            "{}",
+            json!({"summary": {"blocks": s.blocks, "valid": s.valid, "invalid": s.invalid,
+                "undecided": s.undecided, "descends_from_invalid": s.descends_from_invalid,
+                "transactions": s.transactions, "first_invalid": first_invalid,
+                "complete": stopped.is_none(), "stopped": stopped,
+                "backend": opened.name, "peak_rss_kib": ranger::bench::peak_rss_kib()}})
+        );
+    } else {
+        let tail = stopped
+            .as_deref()
+            .map(|why| format!("; stopped early: {why}"))
+            .unwrap_or_default();
+        out!(
+            "{} blocks, {} transactions: {} valid, {} invalid, {} undecided{tail}",
+            s.blocks,
+            s.transactions,
+            s.valid,
+            s.invalid,
+            s.undecided
+        );
+    }
+    match stopped {
+        None => Ok(s.exit_code()),
+        Some(why) => Err(anyhow::anyhow!("could not finish: {why}")),
     }
 }
 

@@ -128,11 +128,11 @@ fn bad_input_is_a_precise_error_with_exit_2() {
     assert_eq!(code(&o), 2, "a directory without genesis.json");
 }
 
-#[test]
-fn verify_a_lying_devnet_then_a_truncated_file() {
-    let dir = tmp("devnet");
-    let out = dir.join("net");
-    let o = ranger(&[
+/// `ranger devnet generate` of a small devnet (4 validators, 300 accounts, 10 txs per block)
+/// into `out`, with these faults; it must succeed.
+fn generate(out: &Path, blocks: u64, faults: &[&str]) {
+    let blocks = blocks.to_string();
+    let mut args = vec![
         "devnet",
         "generate",
         "--out",
@@ -142,13 +142,22 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
         "--accounts",
         "300",
         "--blocks",
-        "6",
+        &blocks,
         "--txs-per-block",
         "10",
-        "--fault",
-        "duplicate-seal@4",
-    ]);
+    ];
+    for f in faults {
+        args.extend(["--fault", f]);
+    }
+    let o = ranger(&args);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn verify_a_lying_devnet_then_a_truncated_file() {
+    let dir = tmp("devnet");
+    let out = dir.join("net");
+    generate(&out, 6, &["duplicate-seal@4"]);
     let o = ranger(&[
         "verify",
         out.to_str().unwrap_or_default(),
@@ -176,12 +185,8 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
     let chain = out.join("chain");
     let bytes = std::fs::read(&chain).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&chain, &bytes[..bytes.len() - 10]).unwrap_or_else(|e| panic!("{e}"));
-    let o = ranger(&[
-        "verify",
-        out.to_str().unwrap_or_default(),
-        "--backend",
-        "cpu",
-    ]);
+    let out_dir = out.to_str().unwrap_or_default();
+    let o = ranger(&["verify", out_dir, "--backend", "cpu"]);
     assert_eq!(code(&o), 2);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("ends inside the frame"), "{err}");
@@ -190,6 +195,43 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
         out.lines().filter(|l| l.starts_with("block ")).count(),
         5,
         "blocks 1..=5 judged: {out}"
+    );
+    // The run still ends with its summary: a line, or the summary object.
+    let last = out.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("5 blocks, ")
+            && last.contains("1 invalid")
+            && last.contains("stopped early: "),
+        "{out}"
+    );
+    let o = ranger(&["verify", out_dir, "--backend", "cpu", "--json"]);
+    assert_eq!(code(&o), 2);
+    let lines = json_lines(&o);
+    let s = &lines.last().unwrap_or_else(|| panic!("no output"))["summary"];
+    assert_eq!(s["blocks"], 5, "{s}");
+    assert_eq!(s["invalid"], 1, "{s}");
+    assert_eq!(s["first_invalid"], 4, "{s}");
+    assert_eq!(s["complete"], false, "{s}");
+    assert!(
+        s["stopped"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ends inside the frame"),
+        "{s}"
+    );
+    let o = ranger(&[
+        "verify",
+        &dataset("devnet"),
+        "--backend",
+        "cpu",
+        "--json",
+        "--quiet",
+    ]);
+    let lines = json_lines(&o);
+    let s = &lines.last().unwrap_or_else(|| panic!("no output"))["summary"];
+    assert_eq!(
+        (s["complete"].clone(), s["stopped"].clone()),
+        (Value::Bool(true), Value::Null)
     );
 }
 
@@ -256,4 +298,347 @@ fn a_closed_stdout_ends_quietly_not_in_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+fn ranger_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ranger"));
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output()
+        .unwrap_or_else(|e| panic!("cannot run ranger: {e}"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json_lines(o: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn dataset(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../datasets")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+/// A devnet directory whose genesis.json has `field` replaced by a million `entry`s.
+fn hostile_devnet(name: &str, field: &str, entry: &str) -> PathBuf {
+    let dir = tmp(name);
+    let mut v: Value = serde_json::from_slice(
+        &std::fs::read(dataset("devnet/genesis.json")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(o) = v.as_object_mut() {
+        o.remove(field);
+    }
+    let text = v.to_string();
+    let mut g = String::with_capacity(1_000_000 * (entry.len() + 1) + text.len());
+    g.push_str(&text[..text.len() - 1]);
+    g.push_str(&format!(",\"{field}\":["));
+    for i in 0..1_000_000u32 {
+        if i > 0 {
+            g.push(',');
+        }
+        g.push_str(&entry.replace("{i}", &format!("{i:040x}")));
+    }
+    g.push_str("]}");
+    std::fs::write(dir.join("genesis.json"), g).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(dataset("devnet/chain"), dir.join("chain")).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+/// `ranger verify DIR --backend cpu`: its exit code and stderr.
+fn verify_dir(dir: &Path) -> (i32, String) {
+    let o = ranger(&[
+        "verify",
+        dir.to_str().unwrap_or_default(),
+        "--backend",
+        "cpu",
+    ]);
+    (code(&o), stderr(&o))
+}
+
+/// A devnet directory with the committed chain and this genesis.
+fn devnet_with_genesis(name: &str, genesis: &Value) -> PathBuf {
+    let dir = tmp(name);
+    std::fs::write(dir.join("genesis.json"), genesis.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(dataset("devnet/chain"), dir.join("chain")).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+#[test]
+fn a_hostile_genesis_is_refused_with_exit_2() {
+    let member = "{\"address\":\"0x{i}\"}";
+    for (field, error) in [
+        ("council", "council: more than 1024 entries"),
+        // A million accounts without balances: refused at the first.
+        ("accounts", "missing field `balance`"),
+    ] {
+        let (code, err) = verify_dir(&hostile_devnet(field, field, member));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(error), "{err}");
+    }
+    let g: Value = serde_json::from_slice(
+        &std::fs::read(dataset("devnet/genesis.json")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // A BLS key that is not a key.
+    let mut v = g.clone();
+    v["council"][0]["bls_public_key"] = Value::from(format!("0x{}", "11".repeat(48)));
+    let (code, err) = verify_dir(&devnet_with_genesis("blskey", &v));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a BLS key"), "{err}");
+    // Defaults taken for missing fields are said on stderr, and the run goes on.
+    let mut v = g;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("legacy_keys_only");
+    }
+    let (code, err) = verify_dir(&devnet_with_genesis("defaults", &v));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: ") && err.contains("legacy_keys_only missing: false"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_path_is_no_such_file_and_each_cause_is_said_once() {
+    let o = ranger(&["verify", "/nonexistent", "--backend", "cpu"]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("/nonexistent: no such file or directory"),
+        "{err}"
+    );
+    assert!(!err.contains("--chain"), "{err}");
+    let o = ranger(&[
+        "verify",
+        &dataset("devnet/chain"),
+        "--chain",
+        "/nonexistent/genesis.json",
+        "--backend",
+        "cpu",
+    ]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+}
+
+#[test]
+fn random_bytes_are_not_a_block() {
+    let dir = tmp("random");
+    // A seeded xorshift: the same "random" file on every run.
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let bytes: Vec<u8> = (0..1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    for (name, first) in [("low", 0x05u8), ("list", 0xc3)] {
+        let mut b = bytes.clone();
+        b[0] = first;
+        let f = dir.join(name);
+        std::fs::write(&f, &b).unwrap_or_else(|e| panic!("{e}"));
+        let o = ranger(&["inspect", "block", f.to_str().unwrap_or_default()]);
+        assert_eq!(code(&o), 2);
+        let err = stderr(&o);
+        assert!(err.contains("not a block"), "{err}");
+        assert!(!err.contains("1023 trailing"), "{err}");
+    }
+}
+
+#[test]
+fn help_lists_the_values_of_mode_and_backend() {
+    let o = ranger(&["verify", "--help"]);
+    assert_eq!(code(&o), 0);
+    let help = String::from_utf8_lossy(&o.stdout);
+    for v in ["headers", "full", "auto", "cpu", "gpu", "hybrid"] {
+        assert!(help.contains(&format!("{v}:")), "{v} not listed:\n{help}");
+    }
+    let o = ranger(&["verify", "x", "--backend", "tpu"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_hashes_only_block_says_its_transactions_were_not_checked() {
+    let f = dataset("json/kairos-83863326-hashes.json");
+    let o = ranger(&["inspect", "block", &f, "--chain", "kairos", "--json"]);
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(j["transactions_checked"], false, "{j}");
+    let o = ranger(&["inspect", "block", &f, "--chain", "kairos"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("not checked: the JSON block lists transaction hashes only"),
+        "{text}"
+    );
+    let f = dataset("json/kairos-83863326-klay-full.json");
+    let o = ranger(&["inspect", "block", &f, "--chain", "kairos", "--json"]);
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(j["transactions_checked"], true, "{j}");
+}
+
+#[test]
+fn every_command_says_which_backend_it_chose() {
+    let dir = dataset("devnet");
+    let o = ranger(&["verify", &dir, "--backend", "cpu", "--json", "--quiet"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("backend: cpu (asked for)"),
+        "{}",
+        stderr(&o)
+    );
+    let lines = json_lines(&o);
+    assert_eq!(
+        lines.last().map(|l| l["summary"]["backend"].clone()),
+        Some(Value::from("cpu"))
+    );
+    // auto, with a corrupt memory of earlier measurements: ignored, and the command runs.
+    let cache = tmp("auto-cache");
+    std::fs::write(cache.join("backend-auto.json"), "{not json").unwrap_or_else(|e| panic!("{e}"));
+    let o = ranger_env(
+        &["verify", &dir, "--json", "--quiet"],
+        &[("RANGER_CACHE_DIR", &cache)],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("backend: "))
+        .unwrap_or_else(|| panic!("no backend line: {err}"));
+    assert!(line.contains("(auto: "), "{line}");
+    let lines = json_lines(&o);
+    let chosen = lines.last().map(|l| l["summary"]["backend"].clone());
+    assert!(
+        line.starts_with(&format!(
+            "backend: {}",
+            chosen
+                .clone()
+                .and_then(|c| c.as_str().map(str::to_string))
+                .unwrap_or_default()
+        )),
+        "{line} / {chosen:?}"
+    );
+}
+
+/// Every key of every object in `v` (the `fields` of `inspect tx`, named as Kaia's JSON-RPC names
+/// them, are documented as a group).
+fn keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, inner) in o {
+                out.insert(k.clone());
+                if k != "fields" {
+                    keys(inner, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+        _ => {}
+    }
+}
+
+/// Every 0x-hex token of 40 digits or more in `text` is lowercase.
+fn assert_one_spelling(text: &str) {
+    for (i, _) in text.match_indices("0x") {
+        let digits: String = text[i + 2..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .collect();
+        if digits.len() >= 40 {
+            assert!(
+                !digits.chars().any(|c| c.is_ascii_uppercase()),
+                "mixed-case hex 0x{digits} in:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
+    let dir = tmp("keys");
+    let net = dir.join("net");
+    generate(
+        &net,
+        8,
+        &[
+            "non-council-seal@2",
+            "insufficient-balance@4",
+            "from-mismatch@6",
+            "proposer-not-in-council@8",
+        ],
+    );
+    let v = vectors();
+    let raw = v["transactions"][0]["raw"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let block = dir.join("block.hex");
+    std::fs::write(&block, v["blocks"][0]["rlp"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let net = net.to_str().unwrap_or_default();
+    let block = block.to_str().unwrap_or_default();
+    // Each command as a table and as JSON.
+    let commands: [&[&str]; 4] = [
+        &["verify", net, "--backend", "cpu"],
+        &["inspect", "block", block, "--chain", "kairos"],
+        &["inspect", "tx", &raw],
+        &[
+            "run",
+            "--blocks",
+            "3",
+            "--txs-per-block",
+            "5",
+            "--accounts",
+            "100",
+            "--backend",
+            "cpu",
+            "--fault",
+            "wrong-state-root@2",
+        ],
+    ];
+    let runs = commands.iter().flat_map(|c| {
+        [
+            c.to_vec(),
+            c.iter().copied().chain(["--json"]).collect::<Vec<_>>(),
+        ]
+    });
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let mut all = std::collections::BTreeSet::new();
+    let mut faults_seen = 0;
+    for args in runs {
+        let o = ranger(&args);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_one_spelling(&out);
+        assert_one_spelling(&stderr(&o));
+        if args.contains(&"--json") {
+            for l in json_lines(&o) {
+                faults_seen += l["faults"].as_array().map_or(0, Vec::len);
+                keys(&l, &mut all);
+            }
+        }
+    }
+    assert!(faults_seen >= 3, "the faults were printed");
+    let missing: Vec<_> = all
+        .iter()
+        .filter(|k| !readme.contains(&format!("`{k}`")) && !readme.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "JSON keys the README does not document: {missing:?}"
+    );
 }

@@ -28,13 +28,16 @@
 //! values after Kore), so the value is vouched for only until the first change could take effect:
 //! a change ratified at epoch block 604,800 holds from 1,209,601, so `Unknown` from there on.
 
+pub use super::specfile::{LoadedSpec, MAX_ACCOUNTS, MAX_COUNCIL, MAX_HISTORY, MAX_SPEC_BYTES};
 use crate::trie::DeriveShaImpl;
 use alloy_primitives::{Address, Bytes, U256};
 use serde::{Deserialize, Serialize};
+use std::io::Read;
 use std::path::Path;
 
 /// The forks that change what a header or transaction may carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct ForkSchedule {
     /// EthTxType fork: Ethereum-typed transactions (0x7801, 0x7802) accepted.
     #[serde(default)]
@@ -194,6 +197,7 @@ impl CommitteeSizes {
 
 /// One council member as a genesis lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CouncilMember {
     pub address: Address,
     /// 48-byte compressed BLS public key, when known.
@@ -206,6 +210,7 @@ pub struct CouncilMember {
 
 /// A funded account of a devnet genesis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GenesisAccount {
     pub address: Address,
     pub balance: U256,
@@ -224,7 +229,11 @@ pub enum ChainKind {
 }
 
 /// The context of a chain: everything a verifier knows before it reads a block.
+///
+/// Deserialized only through `specfile` (bounded lists, one JSON shape per field, no unknown
+/// keys, every default named): see [`LoadedSpec`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "super::specfile::RawSpec")]
 pub struct ChainSpec {
     pub name: String,
     /// Devnet (genesis and state held) or live.
@@ -232,46 +241,36 @@ pub struct ChainSpec {
     pub chain_id: u64,
     pub forks: ForkSchedule,
     /// Minimum seconds between a block and its parent (`parent.Time + period <= Time`).
-    #[serde(default = "default_period")]
     pub block_period: u64,
     /// Governance epoch length in blocks.
-    #[serde(default = "default_epoch")]
     pub epoch: u64,
     /// `istanbul.committeesize` at every height when `committee_size_history` is empty;
     /// `None` = unbounded.
-    #[serde(default)]
     pub committee_size: Option<u64>,
     /// `istanbul.committeesize` by height, `[first block, size]` pairs in increasing block order
     /// (see the module notes for the built-in chains). Takes precedence over `committee_size`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub committee_size_history: Vec<(u64, u64)>,
     /// The last block `committee_size_history` is vouched for; after it the size is unknown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub committee_size_known_until: Option<u64>,
     /// DeriveSha impl ("orig", "simple", "concat").
-    #[serde(default)]
     pub derive_sha: DeriveShaImpl,
     /// The council at genesis; empty = take each chain's first block's Validators as its council.
-    #[serde(default)]
     pub council: Vec<CouncilMember>,
     /// Devnet base fee (fixed), in kei.
-    #[serde(default)]
     pub base_fee: Option<U256>,
     /// Devnet funded accounts.
-    #[serde(default)]
     pub accounts: Vec<GenesisAccount>,
     /// True when every account uses AccountKeyLegacy (devnets): `from` must then equal the
     /// recovered signer. Real chains leave it false: a mismatch needs chain state to judge.
-    #[serde(default)]
     pub legacy_keys_only: bool,
 }
 
-fn default_period() -> u64 {
-    1
-}
-fn default_epoch() -> u64 {
-    604_800
-}
+/// `block_period` when a genesis leaves it out (Kaia's one second).
+pub const DEFAULT_PERIOD: u64 = 1;
+/// `epoch` when a genesis leaves it out: Kaia mainnet's and Kairos' (`params/config.go`).
+pub const DEFAULT_EPOCH: u64 = KAIA_EPOCH;
 
 /// Why a chain spec could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -345,37 +344,35 @@ impl ChainSpec {
         }
     }
 
-    /// `mainnet`, `kairos`, or a path to a genesis JSON file.
+    /// `mainnet`, `kairos`, or a path to a genesis JSON file (the defaults a file's missing
+    /// fields took are dropped: [`LoadedSpec::load`] keeps them).
     pub fn load(name_or_path: &str) -> Result<Self, ChainSpecError> {
-        match name_or_path {
-            "mainnet" => Ok(Self::mainnet()),
-            "kairos" => Ok(Self::kairos()),
-            p if Path::new(p).exists() => Self::from_file(Path::new(p)),
-            other => Err(ChainSpecError::Unknown(other.into())),
-        }
+        LoadedSpec::load(name_or_path).map(|l| l.spec)
     }
 
-    /// Reads a genesis JSON file.
+    /// Reads a genesis JSON file (see [`ChainSpec::load`]).
     pub fn from_file(path: &Path) -> Result<Self, ChainSpecError> {
-        let p = path.display().to_string();
-        let text = std::fs::read(path).map_err(|source| ChainSpecError::Io {
-            path: p.clone(),
-            source,
-        })?;
-        let spec: Self = serde_json::from_slice(&text).map_err(|source| ChainSpecError::Json {
-            path: p.clone(),
-            source,
-        })?;
-        spec.check()
-            .map_err(|reason| ChainSpecError::Invalid { path: p, reason })?;
-        Ok(spec)
+        LoadedSpec::from_file(path).map(|l| l.spec)
     }
 
-    /// Checks what serde cannot: the committee-size history is in strictly increasing block
-    /// order and names no size of zero (Kaia refuses `istanbul.committeesize` 0,
-    /// `kaiax/gov/param.go`).
+    /// Checks what the field types cannot: the bounds of every list, each council member and
+    /// account listed once, BLS keys that are keys, an epoch and committee sizes of at least 1
+    /// (Kaia refuses `istanbul.committeesize` 0, `kaiax/gov/param.go`), and a committee-size
+    /// history in strictly increasing block order.
     pub fn check(&self) -> Result<(), String> {
+        if self.epoch == 0 {
+            return Err("epoch is 0; a governance epoch is at least 1 block".into());
+        }
+        if self.committee_size == Some(0) {
+            return Err("committee_size is 0 (istanbul.committeesize must be at least 1)".into());
+        }
         let h = &self.committee_size_history;
+        if h.len() > MAX_HISTORY {
+            return Err(format!(
+                "committee_size_history: {} entries, over the bound of {MAX_HISTORY}",
+                h.len()
+            ));
+        }
         if let Some(w) = h.windows(2).find(|w| w[0].0 >= w[1].0) {
             return Err(format!(
                 "committee_size_history is not in increasing block order: block {} then {}",
@@ -387,7 +384,11 @@ impl ChainSpec {
                 "committee_size_history: size 0 from block {from} (istanbul.committeesize must be at least 1)"
             ));
         }
-        Ok(())
+        if self.kind == ChainKind::Devnet && self.council.is_empty() {
+            return Err("council is empty: a devnet genesis lists its council".into());
+        }
+        super::specfile::check_council(&self.council)?;
+        super::specfile::check_accounts(&self.accounts)
     }
 
     /// The committee size along this chain.
@@ -404,6 +405,48 @@ impl ChainSpec {
     /// `istanbul.committeesize` in force at block `number`.
     pub fn committee_size_at(&self, number: u64) -> ParamAt {
         self.committee_sizes().at(number)
+    }
+}
+
+impl LoadedSpec {
+    /// `mainnet`, `kairos` (no notes), or a path to a genesis JSON file.
+    pub fn load(name_or_path: &str) -> Result<Self, ChainSpecError> {
+        let builtin = |spec| {
+            Ok(LoadedSpec {
+                spec,
+                notes: Vec::new(),
+            })
+        };
+        match name_or_path {
+            "mainnet" => builtin(ChainSpec::mainnet()),
+            "kairos" => builtin(ChainSpec::kairos()),
+            p if Path::new(p).exists() || p.contains('/') || p.ends_with(".json") => {
+                Self::from_file(Path::new(p))
+            }
+            other => Err(ChainSpecError::Unknown(other.into())),
+        }
+    }
+
+    /// Reads a genesis JSON file of at most [`MAX_SPEC_BYTES`].
+    pub fn from_file(path: &Path) -> Result<Self, ChainSpecError> {
+        let p = path.display().to_string();
+        let io = |source| ChainSpecError::Io {
+            path: p.clone(),
+            source,
+        };
+        let mut text = Vec::new();
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(MAX_SPEC_BYTES + 1)
+            .read_to_end(&mut text)
+            .map_err(io)?;
+        if text.len() as u64 > MAX_SPEC_BYTES {
+            return Err(ChainSpecError::Invalid {
+                path: p,
+                reason: format!("over {MAX_SPEC_BYTES} bytes; no genesis file is that large"),
+            });
+        }
+        Self::from_json(&text).map_err(|source| ChainSpecError::Json { path: p, source })
     }
 }
 

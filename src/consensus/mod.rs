@@ -8,6 +8,7 @@ pub mod fault;
 pub mod genesis;
 pub mod istanbul;
 pub mod randao;
+pub mod specfile;
 pub mod txjudge;
 pub mod txrules;
 pub mod txsig;

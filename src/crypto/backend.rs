@@ -91,12 +91,17 @@ impl MessageBatch {
 
 /// What `--backend` selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum BackendKind {
-    /// Measure once at start and pick the fastest.
+    /// The CPU on an adapter that is a CPU device (or none); on a real GPU, the faster of the
+    /// two, measured once and remembered
     #[default]
     Auto,
+    /// Every core, through libsecp256k1 and sha3
     Cpu,
+    /// wgpu compute shaders
     Gpu,
+    /// Each batch split between CPU and GPU by their measured throughput
     Hybrid,
 }
 

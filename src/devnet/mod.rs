@@ -171,6 +171,14 @@ impl DevnetConfig {
         if self.committee_size == Some(0) {
             return bad("--committee-size must be at least 1".into());
         }
+        // A genesis over the bounds of a context file would be refused by every verifier.
+        use crate::consensus::chain::{MAX_ACCOUNTS, MAX_COUNCIL};
+        if self.validators > MAX_COUNCIL {
+            return bad(format!("--validators must be at most {MAX_COUNCIL}"));
+        }
+        if self.accounts > MAX_ACCOUNTS {
+            return bad(format!("--accounts must be at most {MAX_ACCOUNTS}"));
+        }
         let mut seen = std::collections::HashSet::new();
         for f in &self.faults {
             if f.block == 0 || f.block > self.blocks {

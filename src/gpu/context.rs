@@ -160,17 +160,23 @@ fn pick_adapter(
     })
 }
 
+/// The adapter the GPU backend uses (see `pick_adapter`), without opening a device: cheap enough
+/// for `auto` to read its device type before deciding anything.
+pub(super) fn adapter() -> Result<wgpu::Adapter, GpuError> {
+    let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    let desc = wgpu::InstanceDescriptor {
+        backends,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    };
+    let instance = wgpu::Instance::new(desc);
+    pick_adapter(&instance, backends)
+}
+
 impl Context {
     /// Opens the adapter and device, builds the pipelines and uploads the G table.
     pub fn new() -> Result<Context, GpuError> {
         let start = Instant::now();
-        let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
-        let desc = wgpu::InstanceDescriptor {
-            backends,
-            ..wgpu::InstanceDescriptor::new_without_display_handle()
-        };
-        let instance = wgpu::Instance::new(desc);
-        let adapter = pick_adapter(&instance, backends)?;
+        let adapter = adapter()?;
         let info = adapter.get_info();
         let adapter_name = format!("{} ({:?})", info.name, info.backend);
         let cache_supported = adapter.features().contains(wgpu::Features::PIPELINE_CACHE);

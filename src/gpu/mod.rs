@@ -17,7 +17,8 @@
 //! the (generated, unrolled) 256-bit multiplication keeps lavapipe's compile time to seconds.
 //!
 //! Environment: `WGPU_BACKEND` (e.g. `vulkan`, `gl`) and `WGPU_ADAPTER_NAME` pick the adapter;
-//! `RANGER_CACHE_DIR` (default `~/.cache/ranger`) holds the Vulkan pipeline cache;
+//! `RANGER_CACHE_DIR` (default `~/.cache/ranger`) holds the Vulkan pipeline cache (and the
+//! binary keeps `auto`'s remembered measurements beside it, `backend-auto.json`);
 //! `RANGER_REQUIRE_GPU=1` makes the GPU tests fail instead of skipping without an adapter.
 
 mod backend;
@@ -36,4 +37,4 @@ pub use bench::{BenchOptions, BenchReport, bench_backends};
 pub use context::{KECCAK_DISPATCH_LIMIT, RECOVER_DISPATCH_LIMIT, cache_dir};
 pub use error::GpuError;
 pub use hybrid::{HybridBackend, Throughput};
-pub use select::open_backend;
+pub use select::{Chosen, Measured, adapter_key, choose_backend, open_backend};

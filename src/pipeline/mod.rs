@@ -27,9 +27,9 @@ use stages::{StageConfig, Window};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A council larger than this is not a council: it bounds the seals one header can make us
-/// recover (mainnet's council is ~50; an honest header never has more seals than members).
-pub const MAX_COUNCIL: usize = 1024;
+/// A council larger than this is not a council (one home: the chain spec's bound, which also
+/// caps the seals one header can make us recover).
+pub use crate::consensus::chain::MAX_COUNCIL;
 /// Input bytes that close a window: about 3,000 signatures of transactions, enough to give both
 /// cores (or a GPU dispatch) a full batch while keeping a window's memory in the low megabytes.
 const WINDOW_BYTES: usize = 512 * 1024;
@@ -44,10 +44,11 @@ const CHANNEL_WINDOWS: usize = 0;
 
 /// What to check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Mode {
-    /// Header chain, seals, quorum, randao.
+    /// Header chain, seals, quorum, randao
     Headers,
-    /// Also every transaction signature and the tx root (and replay, where the chain has state).
+    /// Also every transaction signature and the tx root (and replay, where the chain has state)
     Full,
 }
 
@@ -182,7 +183,8 @@ impl Summary {
         }
     }
 
-    fn count(&mut self, r: &BlockReport) {
+    /// Counts one more block.
+    pub fn count(&mut self, r: &BlockReport) {
         self.blocks += 1;
         self.transactions += r.transactions.len() as u64;
         match r.verdict {

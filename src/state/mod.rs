@@ -555,7 +555,7 @@ fn payer_of(tx: &Transaction, p: &TxParties) -> Option<Address> {
 fn insufficient(who: &str, a: Address, need: U256, have: U256) -> Fault {
     Fault::new(
         FaultKind::InsufficientBalance,
-        format!("{who} {a} cannot pay: needs {need}, has {have}"),
+        format!("{who} {a:#x} cannot pay: needs {need}, has {have}"),
     )
     .expected_got(format!(">= {need}"), have)
 }

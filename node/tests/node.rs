@@ -1,0 +1,394 @@
+//! `ranger run` as a real process on loopback (ports picked free by the node, read from its
+//! first lines): it serves its status, verdicts and blocks over JSON-RPC and its metrics over
+//! HTTP, answers bad requests with JSON-RPC errors and keeps serving, exits cleanly on Ctrl-C and
+//! goes on after a restart; killed with SIGKILL ten times at random moments, it loses nothing, and
+//! its stored verdicts equal `ranger verify` over the same chain.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly on any error
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ranger");
+
+/// The embedded devnet of these tests: small blocks, so the node runs far ahead of the clock.
+const DEVNET: &[&str] = &[
+    "--accounts",
+    "300",
+    "--tps",
+    "40",
+    "--validators",
+    "4",
+    "--seed",
+    "9",
+];
+const FAULTS: &[&str] = &[
+    "--fault",
+    "bad-tx-signature@4",
+    "--fault",
+    "wrong-state-root@9",
+    "--fault",
+    "below-quorum@15",
+];
+
+/// A running node and what it printed.
+struct Node {
+    child: Child,
+    rpc: String,
+    metrics: String,
+    stdout: Arc<Mutex<String>>,
+}
+
+fn drain(r: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { return };
+            let mut s = into.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+}
+
+fn start(datadir: &Path, extra: &[&str]) -> Node {
+    let mut child = Command::new(BIN)
+        .args(["run", "--backend", "cpu", "--http", "127.0.0.1:0"])
+        .args(["--metrics", "127.0.0.1:0", "--datadir"])
+        .arg(datadir)
+        .args(DEVNET)
+        .args(FAULTS)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let (mut rpc, mut metrics) = (None, None);
+    let mut seen = String::new();
+    while rpc.is_none() || metrics.is_none() {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            panic!("the node ended before it listened: {seen}");
+        }
+        seen.push_str(&line);
+        if let Some(a) = line.trim().strip_prefix("rpc: ") {
+            rpc = Some(a.to_owned());
+        }
+        if let Some(a) = line.trim().strip_prefix("metrics: ") {
+            metrics = Some(a.to_owned());
+        }
+    }
+    drain(err.into_inner(), Arc::new(Mutex::new(seen)));
+    let stdout = Arc::new(Mutex::new(String::new()));
+    drain(child.stdout.take().unwrap(), stdout.clone());
+    Node {
+        child,
+        rpc: rpc.unwrap(),
+        metrics: metrics.unwrap(),
+        stdout,
+    }
+}
+
+/// One HTTP request; returns the status line's code and the body.
+fn http(url: &str, method: &str, body: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut s = TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let code = out.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = out.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (code, body.to_owned())
+}
+
+fn call(node: &Node, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let (_, text) = http(&node.rpc, "POST", &body.to_string());
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method}: {e}: {text:?}"))
+}
+
+fn result(node: &Node, method: &str, params: Value) -> Value {
+    let v = call(node, method, params);
+    assert!(v.get("error").is_none(), "{method}: {v}");
+    v["result"].clone()
+}
+
+fn wait_for_height(node: &Node, height: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let s = result(node, "ranger_status", json!([]));
+        if s["verified_height"].as_u64().unwrap_or(0) >= height {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "stuck at {s}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn interrupt(node: &mut Node) -> i32 {
+    let ok = Command::new("kill")
+        .args(["-INT", &node.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    node.child.wait().unwrap().code().unwrap_or(-1)
+}
+
+#[test]
+fn a_node_serves_what_it_verified_and_goes_on_after_a_restart() {
+    let dir = tempdir("serve");
+    let mut node = start(&dir, &["--block-period", "20"]);
+    let status = wait_for_height(&node, 16);
+    for key in [
+        "chain_id",
+        "verified_height",
+        "source_height",
+        "lag_blocks",
+        "valid",
+        "invalid",
+        "undecided",
+        "backend",
+        "uptime_s",
+    ] {
+        assert!(
+            status.get(key).is_some(),
+            "ranger_status lacks {key}: {status}"
+        );
+    }
+    assert_eq!(status["backend"], "cpu");
+    assert!(status["invalid"].as_u64().unwrap() >= 3, "{status}");
+
+    let v = result(&node, "ranger_getVerdict", json!([9]));
+    assert_eq!(v["block"], 9);
+    assert_eq!(v["verdict"], "invalid");
+    assert_eq!(v["kind"], "wrong-state-root");
+    let vs = result(&node, "ranger_getVerdicts", json!([1, 16]));
+    let vs = vs.as_array().unwrap();
+    assert_eq!(vs.len(), 16);
+    let kinds: Vec<(u64, &str)> = vs
+        .iter()
+        .filter(|v| v["verdict"] == "invalid")
+        .map(|v| (v["block"].as_u64().unwrap(), v["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (4, "bad-tx-signature"),
+            (9, "wrong-state-root"),
+            (15, "below-quorum")
+        ]
+    );
+    assert_eq!(vs[9]["descends_from_invalid"], 9);
+
+    let head = result(&node, "kaia_blockNumber", json!([]));
+    assert!(
+        u64::from_str_radix(head.as_str().unwrap().trim_start_matches("0x"), 16).unwrap() >= 16
+    );
+    let block = result(&node, "kaia_getBlockByNumber", json!(["0x5", true]));
+    assert_eq!(block["number"], "0x5");
+    assert_eq!(block["hash"], vs[4]["hash"]);
+    assert_eq!(block["transactions"].as_array().unwrap().len(), 40);
+    let hashes = result(&node, "klay_getBlockByNumber", json!([5, false]));
+    assert!(hashes["transactions"][0].is_string(), "{hashes}");
+    assert_eq!(
+        result(&node, "kaia_getBlockByNumber", json!(["0xffffff", true])),
+        Value::Null
+    );
+
+    // Bad requests get JSON-RPC errors, and the node keeps serving.
+    let (_, garbage) = http(&node.rpc, "POST", "{\"jsonrpc\":\"2.0\",\"id\":1,");
+    assert!(garbage.contains("-32700"), "{garbage}");
+    assert_eq!(
+        call(&node, "ranger_nope", json!([]))["error"]["code"],
+        -32601
+    );
+    assert_eq!(
+        call(&node, "ranger_getVerdict", json!(["x"]))["error"]["code"],
+        -32602
+    );
+    assert_eq!(
+        call(&node, "ranger_getVerdicts", json!([1, 100_000]))["error"]["code"],
+        -32005
+    );
+    let batch: Vec<Value> = (0..65)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "ranger_status", "params": []}))
+        .collect();
+    let (_, too_many) = http(&node.rpc, "POST", &Value::from(batch).to_string());
+    assert!(too_many.contains("error"), "{too_many}");
+    let huge = format!("[\"{}\"]", "0".repeat(2 << 20));
+    let (code, _) = http(&node.rpc, "POST", &huge);
+    assert_eq!(code, 413, "an oversized body is refused");
+    wait_for_height(&node, status["verified_height"].as_u64().unwrap() + 1);
+
+    let (code, text) = http(&node.metrics, "GET", "");
+    assert_eq!(code, 200);
+    for m in [
+        "ranger_blocks_verified_total",
+        "ranger_verdicts_total{verdict=\"invalid\",kind=\"wrong-state-root\"} 1",
+        "ranger_verified_height",
+        "ranger_window_seconds_bucket",
+        "ranger_commit_seconds_count",
+        "ranger_disk_bytes",
+    ] {
+        assert!(text.contains(m), "metrics lack {m}:\n{text}");
+    }
+
+    // Ctrl-C: the node commits and exits with its run's verdict code (1: it saw invalid blocks).
+    assert_eq!(interrupt(&mut node), 1);
+    let out = node.stdout.lock().unwrap().clone();
+    assert!(out.contains("this run:"), "{out}");
+    let stopped_at = result_of_store(&dir);
+
+    let again = start(
+        &dir,
+        &[
+            "--blocks",
+            &(stopped_at + 3).to_string(),
+            "--block-period",
+            "0",
+        ],
+    );
+    let mut again = again;
+    let code = again.child.wait().unwrap().code();
+    let out = again.stdout.lock().unwrap().clone();
+    assert_eq!(code, Some(0), "{out}");
+    let first = out.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with(&format!("block {} ", stopped_at + 1)),
+        "goes on after {stopped_at}: {out}"
+    );
+    assert_eq!(out.lines().filter(|l| l.starts_with("block ")).count(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The head a stopped node left in its store, read by starting it idle.
+fn result_of_store(dir: &Path) -> u64 {
+    let mut n = start(dir, &["--block-period", "600000"]);
+    let h = result(&n, "ranger_status", json!([]))["verified_height"]
+        .as_u64()
+        .unwrap();
+    n.child.kill().unwrap();
+    n.child.wait().unwrap();
+    h
+}
+
+#[test]
+fn killed_ten_times_a_node_loses_nothing_and_judges_as_one_run() {
+    let dir = tempdir("kill9");
+    let seed: u64 = std::env::var("SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    eprintln!("SEED={seed}");
+    let mut x = seed | 1;
+    let mut heights = Vec::new();
+    for _ in 0..10 {
+        let mut node = start(&dir, &["--block-period", "0"]);
+        // xorshift: a reproducible moment between 50 and 650 ms after the node listens.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        std::thread::sleep(Duration::from_millis(50 + x % 600));
+        node.child.kill().unwrap();
+        node.child.wait().unwrap();
+        heights.push(node.stdout.lock().unwrap().lines().count());
+    }
+    let node = start(&dir, &["--block-period", "600000"]);
+    let height = result(&node, "ranger_status", json!([]))["verified_height"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        height >= 16,
+        "ten runs verified only {height} blocks ({heights:?})"
+    );
+    let stored = result(&node, "ranger_getVerdicts", json!([1, height]));
+    let stored = stored.as_array().unwrap();
+    assert_eq!(
+        stored.len() as u64,
+        height,
+        "every block up to the head is kept"
+    );
+
+    // The same chain, generated and verified in one run.
+    let chain = dir.join("reference");
+    let mut gen_args = vec![
+        "devnet".to_owned(),
+        "generate".into(),
+        "--out".into(),
+        chain.display().to_string(),
+        "--blocks".into(),
+        height.to_string(),
+        "--txs-per-block".into(),
+        "40".into(),
+    ];
+    for pair in DEVNET.chunks(2) {
+        if pair[0] != "--tps" {
+            gen_args.extend(pair.iter().map(|s| (*s).to_owned()));
+        }
+    }
+    for pair in FAULTS.chunks(2) {
+        let block: u64 = pair[1].split('@').nth(1).unwrap().parse().unwrap();
+        if block <= height {
+            gen_args.extend(pair.iter().map(|s| (*s).to_owned()));
+        }
+    }
+    let g = Command::new(BIN).args(&gen_args).output().unwrap();
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let v = Command::new(BIN)
+        .args(["verify", "--backend", "cpu", "--json"])
+        .arg(&chain)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(v.stdout).unwrap();
+    let reference: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("summary").is_none())
+        .collect();
+    assert_eq!(reference.len() as u64, height);
+    for (s, r) in stored.iter().zip(&reference) {
+        let first_kind = r["faults"].get(0).map(|f| f["kind"].clone());
+        assert_eq!(s["block"], r["block"], "{s} vs {r}");
+        assert_eq!(s["hash"], r["hash"], "{s} vs {r}");
+        assert_eq!(s["verdict"], r["verdict"], "{s} vs {r}");
+        assert_eq!(s.get("kind").cloned(), first_kind, "{s} vs {r}");
+        assert_eq!(
+            s.get("descends_from_invalid").cloned(),
+            r.get("descends_from_invalid").cloned(),
+            "{s} vs {r}"
+        );
+    }
+    eprintln!("{height} blocks over ten kills, every verdict as in one run");
+    let mut node = node;
+    node.child.kill().unwrap();
+    node.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh directory under the system temp dir, named by test and pid.
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ranger-node-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
