@@ -188,6 +188,22 @@ pub fn run(a: RunArgs) -> Result<u8> {
     Ok(line.finish(&status))
 }
 
+/// One verdict as `ranger verify` prints a block: `block N HASH valid (T txs)`, `… INVALID
+/// kind: detail`, `… UNDECIDED: reason`, with the invalid block it descends from.
+fn verdict_line(v: &VerdictRecord) -> String {
+    let hash = v.hash.map_or_else(|| "-".to_owned(), |h| h.to_string());
+    let ancestry = v
+        .descends_from_invalid
+        .map(|n| format!(" (descends from invalid block {n})"))
+        .unwrap_or_default();
+    let what = match (&v.kind, &v.reason) {
+        (Some(kind), _) => format!("INVALID {kind}: {}", v.detail.as_deref().unwrap_or("")),
+        (None, Some(reason)) => format!("UNDECIDED: {reason}"),
+        (None, None) => format!("valid ({} txs)", v.transactions),
+    };
+    format!("block {} {hash} {what}{ancestry}", v.block)
+}
+
 /// What the terminal shows: a status line redrawn in place on a terminal (height, lag, rates,
 /// backend, counts) with a line of its own for each invalid or undecided block; one plain line
 /// per block otherwise; one JSON verdict per line with `--json`.
@@ -216,23 +232,7 @@ impl StatusLine {
             out!("{}", serde_json::to_string(v).unwrap_or_default());
             return;
         }
-        let what = match (&v.kind, &v.reason) {
-            (Some(kind), _) => format!(
-                "{} {kind}: {}",
-                v.verdict,
-                v.detail.as_deref().unwrap_or("")
-            ),
-            (None, Some(reason)) => format!("{}: {reason}", v.verdict),
-            (None, None) => v.verdict.clone(),
-        };
-        let descends = v
-            .descends_from_invalid
-            .map(|n| format!(" (descends from invalid block {n})"))
-            .unwrap_or_default();
-        let line = format!(
-            "block {} {what}{descends} ({} txs)",
-            v.block, v.transactions
-        );
+        let line = verdict_line(v);
         if !self.terminal {
             out!("{line}");
             return;

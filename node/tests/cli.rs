@@ -238,19 +238,36 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
 #[test]
 fn run_verifies_a_live_devnet() {
     let run = |extra: &[&str]| {
+        let dir = std::env::temp_dir().join(format!(
+            "ranger-cli-run-{}-{}",
+            std::process::id(),
+            extra.len()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let dir = dir.display().to_string();
         let mut args = vec![
             "run",
             "--blocks",
             "4",
-            "--txs-per-block",
+            "--tps",
             "20",
             "--accounts",
             "500",
             "--backend",
             "cpu",
+            "--block-period",
+            "0",
+            "--http",
+            "127.0.0.1:0",
+            "--metrics",
+            "127.0.0.1:0",
+            "--datadir",
+            &dir,
         ];
         args.extend_from_slice(extra);
-        ranger(&args)
+        let o = ranger(&args);
+        let _ = std::fs::remove_dir_all(&dir);
+        o
     };
     let o = run(&["--json"]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
@@ -271,18 +288,28 @@ fn run_verifies_a_live_devnet() {
 fn a_closed_stdout_ends_quietly_not_in_a_panic() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("ranger-cli-pipe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_ranger"))
         .args([
             "run",
             "--blocks",
             "200",
-            "--txs-per-block",
+            "--tps",
             "20",
             "--accounts",
             "300",
             "--backend",
             "cpu",
+            "--block-period",
+            "0",
+            "--http",
+            "127.0.0.1:0",
+            "--metrics",
+            "127.0.0.1:0",
+            "--datadir",
         ])
+        .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -298,6 +325,7 @@ fn a_closed_stdout_ends_quietly_not_in_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn ranger_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
@@ -590,6 +618,8 @@ fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
         .unwrap_or_else(|e| panic!("{e}"));
     let net = net.to_str().unwrap_or_default();
     let block = block.to_str().unwrap_or_default();
+    // `run` starts from a new store each time (the directory is removed before each run).
+    let run_dir = dir.join("node").display().to_string();
     // Each command as a table and as JSON.
     let commands: [&[&str]; 4] = [
         &["verify", net, "--backend", "cpu"],
@@ -599,7 +629,7 @@ fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
             "run",
             "--blocks",
             "3",
-            "--txs-per-block",
+            "--tps",
             "5",
             "--accounts",
             "100",
@@ -607,6 +637,14 @@ fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
             "cpu",
             "--fault",
             "wrong-state-root@2",
+            "--block-period",
+            "0",
+            "--http",
+            "127.0.0.1:0",
+            "--metrics",
+            "127.0.0.1:0",
+            "--datadir",
+            &run_dir,
         ],
     ];
     let runs = commands.iter().flat_map(|c| {
@@ -621,6 +659,7 @@ fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
     let mut all = std::collections::BTreeSet::new();
     let mut faults_seen = 0;
     for args in runs {
+        let _ = std::fs::remove_dir_all(&run_dir);
         let o = ranger(&args);
         let out = String::from_utf8_lossy(&o.stdout);
         assert_one_spelling(&out);

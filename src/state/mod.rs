@@ -449,7 +449,7 @@ impl StateReplayer {
             return Err(Fault::new(
                 FaultKind::NonceGap,
                 format!(
-                    "nonce {nonce} of {} skips ahead of its next nonce {}",
+                    "nonce {nonce} of {:#x} skips ahead of its next nonce {}",
                     p.sender, sender.nonce
                 ),
             )
@@ -459,7 +459,7 @@ impl StateReplayer {
             return Err(Fault::new(
                 FaultKind::NonceReplay,
                 format!(
-                    "nonce {nonce} of {} was already used (next nonce {})",
+                    "nonce {nonce} of {:#x} was already used (next nonce {})",
                     p.sender, sender.nonce
                 ),
             )
