@@ -41,6 +41,8 @@ struct State {
     /// Answer only `klay_` methods, as older Kaia nodes do.
     klay_only: bool,
     range_calls: u64,
+    /// Refuse ranges of more blocks than this, as a server with a response limit does.
+    max_range: Option<u64>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -120,6 +122,12 @@ fn handle(mut s: TcpStream, st: Shared) {
             };
             let (start, end) = (q(&params[0]), q(&params[1]));
             g.range_calls += 1;
+            if g.max_range.is_some_and(|m| end + 1 - start > m) {
+                let e = json!({"jsonrpc": "2.0", "id": id,
+                    "error": {"code": -32000, "message": "response too large"}});
+                drop(g);
+                return respond(&mut s, e.to_string().as_bytes());
+            }
             let mode = g.plan.pop_front();
             let mut m = Map::new();
             for n in start..=end.min(head) {
@@ -191,6 +199,7 @@ fn state(chain_id: u64, blocks: &[ranger::primitives::Block], plan: &[Misbehave]
         plan: plan.iter().copied().collect(),
         klay_only: false,
         range_calls: 0,
+        max_range: None,
     }))
 }
 
@@ -330,6 +339,7 @@ fn follows_a_recorded_kairos_block_through_klay() {
         plan: VecDeque::new(),
         klay_only: true,
         range_calls: 0,
+        max_range: None,
     }));
     let url = serve(st.clone());
     let p = Proc::spawn(&[
@@ -342,4 +352,29 @@ fn follows_a_recorded_kairos_block_through_klay() {
     assert_eq!(b["hash"], block["hash"]);
     assert_eq!(b["txs"], 1);
     assert!(st.lock().unwrap().range_calls >= 1);
+}
+
+#[test]
+fn a_range_too_large_for_the_server_is_asked_in_halves() {
+    let (spec, blocks) = devnet(1);
+    let dir = common::tmp("halves");
+    let genesis = dir.join("genesis.json");
+    std::fs::write(&genesis, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let st = state(spec.chain_id, &blocks, &[]);
+    st.lock().unwrap().max_range = Some(3);
+    let url = serve(st);
+    let p = Proc::spawn(&[
+        "follow",
+        "--follow",
+        &url,
+        "--chain",
+        genesis.to_str().unwrap(),
+        "--until",
+        "10",
+        "--poll-ms",
+        "50",
+    ]);
+    let seen = events(&p, |v| v["block"] == 10);
+    let numbers: Vec<u64> = seen.iter().filter_map(|v| v["block"].as_u64()).collect();
+    assert_eq!(numbers, (1..=10).collect::<Vec<_>>());
 }

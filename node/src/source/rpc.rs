@@ -14,7 +14,8 @@
 //!   wrong number or hash, is failing: the blocks are asked again (from the next peer), the peer
 //!   backs off exponentially with jitter, and the failure is logged and counted. A peer on another
 //!   chain is dropped. None of that reaches the pipeline as a block.
-//! - A `null` range entry (Kaia's answer for a block it could not build) is asked again.
+//! - A `null` range entry (Kaia's answer for a block it could not build) is asked again; a failed
+//!   range is asked again in halves, so an answer too large for a limit gets through.
 
 use super::SourceEvent;
 use alloy_primitives::B256;
@@ -600,7 +601,15 @@ impl Follower {
                         }
                         Err(e) => {
                             self.fail(i, &format!("blocks {start}..={end}"), &e);
-                            self.retry.push_back((start, end));
+                            // Asked again in halves: an answer too large for a limit (the
+                            // server's or ours) fits once the range is small enough.
+                            if end > start {
+                                let mid = start + (end - start) / 2;
+                                self.retry.push_back((start, mid));
+                                self.retry.push_back((mid + 1, end));
+                            } else {
+                                self.retry.push_back((start, end));
+                            }
                         }
                     }
                 }
