@@ -165,6 +165,11 @@ enum PeerError {
     Bad(String),
 }
 
+/// The receiving end of the channel is gone: the follower's normal end.
+#[derive(Debug, thiserror::Error)]
+#[error("the pipeline stopped reading")]
+struct ReceiverGone;
+
 fn bad(msg: impl Into<String>) -> PeerError {
     PeerError::Bad(msg.into())
 }
@@ -423,10 +428,7 @@ impl Follower {
     }
 
     async fn send(&self, e: SourceEvent) -> Result<()> {
-        self.out
-            .send(e)
-            .await
-            .map_err(|_| anyhow::anyhow!("the pipeline stopped reading"))
+        self.out.send(e).await.map_err(|_| ReceiverGone.into())
     }
 
     /// Delivers the ready blocks that continue the chain.
@@ -720,7 +722,7 @@ pub async fn follow(config: FollowConfig, out: mpsc::Sender<SourceEvent>) -> Res
         turn: 0,
     };
     match f.run().await {
-        Err(e) if e.to_string() == "the pipeline stopped reading" => Ok(()),
+        Err(e) if e.is::<ReceiverGone>() => Ok(()),
         r => r,
     }
 }
