@@ -14,7 +14,9 @@ macro_rules! out {
 
 mod backend;
 mod bench_cmd;
+mod council;
 mod devnet_cmd;
+mod follow_cmd;
 mod input;
 mod inspect;
 mod node;
@@ -60,6 +62,10 @@ enum Command {
     Bench(bench_cmd::BenchArgs),
     /// Generate devnet chains (valid, or broken by named faults).
     Devnet(devnet_cmd::DevnetArgs),
+    /// Run a devnet council as its own process: produce blocks, keep them, serve Kaia's JSON-RPC.
+    Council(council::CouncilArgs),
+    /// Follow Kaia JSON-RPC endpoints and print the checked blocks they deliver, in order.
+    Follow(follow_cmd::FollowArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +83,8 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench_cmd::run(a),
         Command::Run(a) => run_cmd::run(a),
         Command::Devnet(a) => devnet_cmd::run(a).map(|c| c as u8),
+        Command::Council(a) => council::run(a),
+        Command::Follow(a) => follow_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -114,6 +114,11 @@ impl<W: Write> ChainWriter<W> {
         inner.write_all(MAGIC)?;
         Ok(Self { inner })
     }
+    /// Continues a chain file whose magic and whole frames are already written: `inner` is
+    /// positioned at the end of the last frame.
+    pub fn append(inner: W) -> Self {
+        Self { inner }
+    }
     /// Appends one block's bytes.
     pub fn write_frame(&mut self, bytes: &[u8]) -> io::Result<()> {
         let len = u32::try_from(bytes.len())

@@ -8,6 +8,7 @@ pub mod header;
 pub mod hexfmt;
 pub mod json;
 pub mod rlp;
+pub mod rpc;
 pub mod tx;
 
 /// Why bytes did not decode. Each variant names the field and the rule that failed.

@@ -46,6 +46,9 @@ pub use crate::consensus::genesis::GENESIS_TIME;
 pub const EPOCH: u64 = 30;
 /// Seconds between blocks.
 pub const BLOCK_PERIOD: u64 = 1;
+/// `DevnetConfig::blocks` of a council that never stops (`ranger council`, the embedded node):
+/// `Producer::next_block` always has a next block.
+pub const ENDLESS: u64 = u64::MAX;
 
 /// Fault kinds `--fault` can inject (the catalog in `FaultKind::ALL` has a few more that the
 /// verifier reports but the devnet does not make).
@@ -268,6 +271,11 @@ pub fn generate_in_memory(
     backend: &dyn Backend,
 ) -> Result<(ChainSpec, Vec<Vec<u8>>), DevnetError> {
     let mut p = Producer::new(config.clone(), backend)?;
+    if config.blocks == ENDLESS {
+        return Err(DevnetError::Config(
+            "an endless devnet does not fit in memory: give it a number of blocks".into(),
+        ));
+    }
     let mut blocks = Vec::with_capacity(config.blocks as usize);
     while let Some(b) = p.next_block(backend)? {
         blocks.push(b.bytes);

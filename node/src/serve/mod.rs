@@ -1,4 +1,5 @@
-//! The node's JSON-RPC server (jsonrpsee, HTTP and WebSocket on one port): what the node has
+//! The node's JSON-RPC server (jsonrpsee, HTTP and WebSocket on one port); `kaia` serves Kaia's
+//! methods for any kept chain (the council's). This file: what the node has
 //! verified, from its store. `ranger_status`, `ranger_getVerdict(number)`,
 //! `ranger_getVerdicts(from, to)`, `kaia_blockNumber` (the verified head),
 //! `kaia_getBlockByNumber(number, full)` (verified blocks in Kaia's JSON shape) and, over
@@ -7,6 +8,7 @@
 //! Limits (each answered with a JSON-RPC error): request bodies of at most `MAX_REQUEST_BYTES`,
 //! batches of at most `MAX_BATCH`, verdict ranges of at most `MAX_VERDICTS`.
 
+pub mod kaia;
 pub mod metrics;
 pub mod offload;
 

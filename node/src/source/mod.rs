@@ -1,9 +1,15 @@
-//! Where a node's blocks come from: the embedded devnet council (`embedded`), and what every
+//! Where a node's blocks come from: the embedded devnet council (`embedded`), Kaia JSON-RPC
+//! endpoints or `ranger council`s (`rpc`), and what every
 //! source delivers to the verifier, in block order, over one bounded channel.
 
 pub mod embedded;
+pub mod rpc;
 
 use ranger::pipeline::Input;
+
+/// Events in a source's channel: enough for a few catch-up windows; more would only hold memory
+/// while the pipeline is the bottleneck.
+pub const CHANNEL_CAPACITY: usize = 256;
 
 /// What a source tells the node.
 #[derive(Debug)]
@@ -18,7 +24,6 @@ pub enum SourceEvent {
     Head { number: u64 },
     /// Two different blocks for one number (a source that changed its answer, or two sources
     /// that disagree): both are kept as evidence, neither overwrites the other.
-    #[allow(dead_code)] // made by the JSON-RPC follow source
     Conflict {
         number: u64,
         first: Vec<u8>,

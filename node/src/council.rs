@@ -1,0 +1,284 @@
+//! `ranger council`: a devnet council as its own process. It produces the seeded devnet chain
+//! continuously, one block per block period, keeps it in its datadir and serves it over Kaia's
+//! JSON-RPC (HTTP and WebSocket on one port, `serve::kaia`).
+//!
+//! The datadir is a devnet directory (`genesis.json` + `chain`, the chain file format), so
+//! `ranger verify DATADIR` checks what the council produced. A council restarted on the same
+//! datadir re-derives the kept blocks from its seed, refuses to go on if they differ (another
+//! seed, council or fault list made them), and continues the chain where it stopped. A torn last
+//! frame (a kill during a write) is cut off: the block is produced again, identically.
+//!
+//! The first line on stdout is the address the server listens on (`--listen 127.0.0.1:0` picks
+//! a free port); progress goes to the log (`RANGER_LOG=info`).
+
+use crate::serve::kaia::{self, ChainView, ViewError};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use ranger::codec::chainfile::{ChainReader, ChainWriter, MAGIC};
+use ranger::consensus::ChainSpec;
+use ranger::crypto::CpuBackend;
+use ranger::devnet::{DevnetConfig, ENDLESS, FaultAt, Producer};
+use ranger::primitives::{Block, Header};
+use ranger::state::rules::{STATUS_SUCCESS, intrinsic_gas};
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Seek, SeekFrom};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+
+#[derive(Debug, Args)]
+pub struct CouncilArgs {
+    /// Address to serve Kaia's JSON-RPC on (HTTP and WebSocket); port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:8561")]
+    listen: SocketAddr,
+    /// Where the council keeps its chain (created if missing; reused to continue a chain).
+    #[arg(long)]
+    datadir: PathBuf,
+    /// Transactions per second the workload offers (split over the blocks of each second).
+    #[arg(long, default_value_t = 2000)]
+    tps: u64,
+    /// Milliseconds between blocks (Kaia's is 1,000).
+    #[arg(long, default_value_t = 1000)]
+    block_period: u64,
+    /// Council members.
+    #[arg(long, default_value_t = 7)]
+    validators: usize,
+    /// Funded accounts.
+    #[arg(long, default_value_t = 10_000)]
+    accounts: usize,
+    /// Seed of the keys and the workload: the same seed gives the same chain.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Make the council lie: break block BLOCK in the way KIND names (see `ranger devnet faults`).
+    #[arg(long = "fault", value_name = "KIND@BLOCK")]
+    faults: Vec<FaultAt>,
+    /// Stop producing at this height and keep serving (default: produce until stopped).
+    #[arg(long)]
+    blocks: Option<u64>,
+}
+
+/// Heads a slow WebSocket subscriber may fall behind before it skips to the newest.
+const HEADS_BUFFER: usize = 256;
+
+/// The council's chain in memory, mirrored to the datadir's chain file as it grows.
+struct CouncilChain {
+    spec: ChainSpec,
+    genesis: Header,
+    blocks: RwLock<Vec<Vec<u8>>>,
+    heads: broadcast::Sender<u64>,
+}
+
+impl CouncilChain {
+    fn push(&self, bytes: Vec<u8>) -> Result<u64> {
+        let mut blocks = self
+            .blocks
+            .write()
+            .map_err(|_| anyhow::anyhow!("chain lock poisoned"))?;
+        blocks.push(bytes);
+        let n = blocks.len() as u64;
+        drop(blocks);
+        // No subscriber is not an error: heads are only announced to whoever listens.
+        let _ = self.heads.send(n);
+        Ok(n)
+    }
+}
+
+impl ChainView for CouncilChain {
+    fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+    fn genesis(&self) -> &Header {
+        &self.genesis
+    }
+    fn head(&self) -> Result<Option<u64>, ViewError> {
+        let blocks = self
+            .blocks
+            .read()
+            .map_err(|_| ViewError("chain lock poisoned".into()))?;
+        Ok((!blocks.is_empty()).then_some(blocks.len() as u64))
+    }
+    fn block(&self, n: u64) -> Result<Option<Vec<u8>>, ViewError> {
+        let blocks = self
+            .blocks
+            .read()
+            .map_err(|_| ViewError("chain lock poisoned".into()))?;
+        Ok(n.checked_sub(1)
+            .and_then(|i| blocks.get(usize::try_from(i).ok()?))
+            .cloned())
+    }
+    fn subscribe_heads(&self) -> broadcast::Receiver<u64> {
+        self.heads.subscribe()
+    }
+    /// Devnet receipts: every transaction of a block succeeds and uses its intrinsic gas
+    /// (`state::rules`), the rules the producer computed the receipts root with.
+    fn receipts(&self, _n: u64, block: &Block) -> Result<Option<Vec<(u64, u64)>>, ViewError> {
+        Ok(Some(
+            block
+                .transactions
+                .iter()
+                .map(|tx| (STATUS_SUCCESS, intrinsic_gas(tx)))
+                .collect(),
+        ))
+    }
+}
+
+/// The kept frames of `path` and the length of the file up to the last whole frame.
+fn read_kept(path: &Path) -> Result<(Vec<Vec<u8>>, u64)> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = ChainReader::new(BufReader::new(file))
+        .with_context(|| format!("{} is not a chain file", path.display()))?;
+    let mut frames = Vec::new();
+    let mut end = MAGIC.len() as u64;
+    loop {
+        match reader.next_frame() {
+            Ok(Some(f)) => {
+                end += 4 + f.len() as u64;
+                frames.push(f);
+            }
+            Ok(None) => break,
+            // A frame cut short by a kill mid-write: everything before it is whole.
+            Err(ranger::codec::chainfile::ChainFileError::Truncated { index, .. }) => {
+                tracing::warn!(target: "ranger::council", "{}: frame {index} is torn; cutting it off", path.display());
+                break;
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+    Ok((frames, end))
+}
+
+/// Opens (or creates) the datadir's chain, re-deriving kept blocks with `producer`. Returns the
+/// writer positioned at the end and the kept blocks.
+fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>, Vec<Vec<u8>>)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let genesis_path = dir.join("genesis.json");
+    let mut genesis = serde_json::to_vec_pretty(producer.spec())?;
+    genesis.push(b'\n');
+    let chain_path = dir.join("chain");
+    if !chain_path.exists() {
+        std::fs::write(&genesis_path, genesis)
+            .with_context(|| format!("cannot write {}", genesis_path.display()))?;
+        let file = File::create(&chain_path)
+            .with_context(|| format!("cannot create {}", chain_path.display()))?;
+        return Ok((ChainWriter::new(file)?, Vec::new()));
+    }
+    let kept_genesis = std::fs::read(&genesis_path)
+        .with_context(|| format!("cannot read {}", genesis_path.display()))?;
+    if kept_genesis != genesis {
+        bail!(
+            "{} holds another chain's genesis: start it with the --seed, --validators and --accounts it was made with, or use another --datadir",
+            dir.display()
+        );
+    }
+    let (frames, end) = read_kept(&chain_path)?;
+    for (i, frame) in frames.iter().enumerate() {
+        let again = producer
+            .next_block(&CpuBackend)?
+            .context("the producer stopped while re-deriving kept blocks")?;
+        if &again.bytes != frame {
+            bail!(
+                "{}: kept block {} differs from the one this council produces (another --tps, --block-period or --fault made it); use another --datadir",
+                dir.display(),
+                i + 1
+            );
+        }
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(&chain_path)
+        .with_context(|| format!("cannot open {}", chain_path.display()))?;
+    file.set_len(end)?;
+    file.seek(SeekFrom::End(0))?;
+    Ok((ChainWriter::append(file), frames))
+}
+
+pub fn run(a: CouncilArgs) -> Result<u8> {
+    if a.block_period == 0 {
+        bail!("--block-period must be at least 1 ms");
+    }
+    // Blocks per second at this period, rounded up so that a fractional rate still gets txs.
+    let txs_per_block = usize::try_from(a.tps.saturating_mul(a.block_period).div_ceil(1000))
+        .context("--tps is too large")?;
+    let config = DevnetConfig {
+        validators: a.validators,
+        accounts: a.accounts,
+        blocks: ENDLESS,
+        txs_per_block,
+        seed: a.seed,
+        faults: a.faults.clone(),
+        ..DevnetConfig::default()
+    };
+    let mut producer = Producer::new(config, &CpuBackend)?;
+    let (mut writer, kept) = open_chain(&a.datadir, &mut producer)?;
+    let resumed = kept.len() as u64;
+    let (heads, _) = broadcast::channel(HEADS_BUFFER);
+    let chain = Arc::new(CouncilChain {
+        spec: producer.spec().clone(),
+        genesis: producer.genesis().clone(),
+        blocks: RwLock::new(kept),
+        heads,
+    });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let view: Arc<dyn ChainView> = chain.clone();
+    let (handle, addr) = runtime.block_on(crate::serve::start(a.listen, kaia::module(view)?))?;
+    out!("{addr}");
+    tracing::info!(target: "ranger::council", "serving {} (chain id {}) on {addr}, {resumed} block(s) kept", chain.spec.name, chain.spec.chain_id);
+
+    let period = Duration::from_millis(a.block_period);
+    let stop_at = a.blocks;
+    let producing = std::thread::Builder::new()
+        .name("council-producer".into())
+        .spawn(move || -> Result<()> {
+            let mut next = Instant::now();
+            loop {
+                let height = chain.head()?.unwrap_or(0);
+                if stop_at.is_some_and(|s| height >= s) {
+                    return Ok(());
+                }
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                }
+                // Keep the cadence; after a slow block, start the next period from now
+                // rather than bursting to catch up.
+                next = (next + period).max(Instant::now());
+                let b = producer
+                    .next_block(&CpuBackend)?
+                    .context("an endless producer stopped")?;
+                // The file is unbuffered: a kill after this line loses nothing, a kill inside
+                // it leaves a torn frame that the next start cuts off.
+                writer.write_frame(&b.bytes)?;
+                let n = chain.push(b.bytes)?;
+                tracing::info!(target: "ranger::council", "block {n}: {} txs{}", b.transactions,
+                    b.fault.map(|f| format!(", fault {f}")).unwrap_or_default());
+            }
+        })?;
+    let produced_all = runtime.block_on(async {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map(|()| false).map_err(anyhow::Error::from),
+            r = wait_thread(producing) => r.map(|()| true),
+        }
+    });
+    if let Ok(true) = produced_all {
+        // Produced up to --blocks: serve until stopped.
+        runtime.block_on(tokio::signal::ctrl_c())?;
+    }
+    let _ = handle.stop();
+    produced_all.map(|_| 0)
+}
+
+/// Waits for the producer thread; `Ok` when it stopped at `--blocks`, which leaves the server
+/// running.
+async fn wait_thread(t: std::thread::JoinHandle<Result<()>>) -> Result<()> {
+    let r = tokio::task::spawn_blocking(move || t.join()).await?;
+    match r {
+        Ok(r) => r,
+        Err(_) => bail!("the producer thread panicked"),
+    }
+}
