@@ -11,13 +11,14 @@
 //! The first line on stdout is the address the server listens on (`--listen 127.0.0.1:0` picks
 //! a free port); progress goes to the log (`RANGER_LOG=info`).
 
+use crate::council_flags::CouncilFlags;
 use crate::serve::kaia::{self, ChainView, ViewError};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ranger::codec::chainfile::{ChainReader, ChainWriter, MAGIC};
 use ranger::consensus::ChainSpec;
 use ranger::crypto::CpuBackend;
-use ranger::devnet::{DevnetConfig, ENDLESS, FaultAt, Producer};
+use ranger::devnet::Producer;
 use ranger::primitives::{Block, Header};
 use ranger::state::rules::{STATUS_SUCCESS, intrinsic_gas};
 use std::fs::{File, OpenOptions};
@@ -25,7 +26,7 @@ use std::io::{BufReader, Seek, SeekFrom};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::broadcast;
 
 #[derive(Debug, Args)]
@@ -36,24 +37,8 @@ pub struct CouncilArgs {
     /// Where the council keeps its chain (created if missing; reused to continue a chain).
     #[arg(long)]
     datadir: PathBuf,
-    /// Transactions per second the workload offers (split over the blocks of each second).
-    #[arg(long, default_value_t = 2000)]
-    tps: u64,
-    /// Milliseconds between blocks (Kaia's is 1,000).
-    #[arg(long, default_value_t = 1000)]
-    block_period: u64,
-    /// Council members.
-    #[arg(long, default_value_t = 7)]
-    validators: usize,
-    /// Funded accounts.
-    #[arg(long, default_value_t = 10_000)]
-    accounts: usize,
-    /// Seed of the keys and the workload: the same seed gives the same chain.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Make the council lie: break block BLOCK in the way KIND names (see `ranger devnet faults`).
-    #[arg(long = "fault", value_name = "KIND@BLOCK")]
-    faults: Vec<FaultAt>,
+    #[command(flatten)]
+    council: CouncilFlags,
     /// Stop producing at this height and keep serving (default: produce until stopped).
     #[arg(long)]
     blocks: Option<u64>,
@@ -195,21 +180,7 @@ fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>,
 }
 
 pub fn run(a: CouncilArgs) -> Result<u8> {
-    if a.block_period == 0 {
-        bail!("--block-period must be at least 1 ms");
-    }
-    // Blocks per second at this period, rounded up so that a fractional rate still gets txs.
-    let txs_per_block = usize::try_from(a.tps.saturating_mul(a.block_period).div_ceil(1000))
-        .context("--tps is too large")?;
-    let config = DevnetConfig {
-        validators: a.validators,
-        accounts: a.accounts,
-        blocks: ENDLESS,
-        txs_per_block,
-        seed: a.seed,
-        faults: a.faults.clone(),
-        ..DevnetConfig::default()
-    };
+    let config = a.council.devnet()?;
     let mut producer = Producer::new(config, &CpuBackend)?;
     let (mut writer, kept) = open_chain(&a.datadir, &mut producer)?;
     let resumed = kept.len() as u64;
@@ -230,7 +201,7 @@ pub fn run(a: CouncilArgs) -> Result<u8> {
     out!("{addr}");
     tracing::info!(target: "ranger::council", "serving {} (chain id {}) on {addr}, {resumed} block(s) kept", chain.spec.name, chain.spec.chain_id);
 
-    let period = Duration::from_millis(a.block_period);
+    let period = a.council.period();
     let stop_at = a.blocks;
     let producing = std::thread::Builder::new()
         .name("council-producer".into())

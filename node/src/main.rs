@@ -15,6 +15,7 @@ macro_rules! out {
 mod backend;
 mod bench_cmd;
 mod council;
+mod council_flags;
 mod devnet_cmd;
 mod follow_cmd;
 mod input;

@@ -4,16 +4,18 @@
 //! JSON-RPC (`--http`) and exports metrics (`--metrics`), until Ctrl-C (or `--blocks`), which
 //! commits and exits cleanly. Restarted on the same datadir, it goes on where it stopped.
 
+use crate::council_flags::CouncilFlags;
 use crate::node::status::{Status, Tally};
 use crate::node::{Outputs, verify_loop};
 use crate::serve::metrics::{self, Metrics};
+use crate::source::rpc::{FollowConfig, follow};
 use crate::source::{SourceEvent, embedded};
 use crate::store::{ChainId, Store, VerdictRecord};
 use anyhow::{Context, Result};
 use clap::Args;
 use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::{BackendKind, CpuBackend};
-use ranger::devnet::{DevnetConfig, FaultAt, Producer};
+use ranger::devnet::Producer;
 use ranger::pipeline::{Anchor, Verifier};
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -38,28 +40,12 @@ pub struct RunArgs {
     /// Prometheus metrics address (GET /metrics); port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:9551")]
     metrics: SocketAddr,
-    /// Transactions per block of the embedded council (its blocks are one header-second apart).
-    #[arg(long, default_value_t = 2000)]
-    tps: usize,
-    /// Wall-clock milliseconds between the embedded council's blocks (0: as fast as it can).
-    #[arg(long, default_value_t = 1000)]
-    block_period: u64,
     /// Stop after this block (default: run until Ctrl-C).
     #[arg(long)]
     blocks: Option<u64>,
-    /// Council members of the embedded devnet.
-    #[arg(long, default_value_t = 7)]
-    validators: usize,
-    /// Funded accounts of the embedded devnet.
-    #[arg(long, default_value_t = 10_000)]
-    accounts: usize,
-    /// Seed of the embedded devnet's keys and workload.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Make the embedded council lie: break block BLOCK in the way KIND names (see
-    /// `ranger devnet faults`).
-    #[arg(long = "fault", value_name = "KIND@BLOCK")]
-    faults: Vec<FaultAt>,
+    /// The embedded council (ignored with --follow).
+    #[command(flatten)]
+    council: CouncilFlags,
     /// Where the verifying ranger's batch hashing and signature recovery run.
     #[arg(long, value_enum, default_value_t = BackendKind::Auto)]
     backend: BackendKind,
@@ -67,39 +53,100 @@ pub struct RunArgs {
     /// summary object.
     #[arg(long)]
     json: bool,
+    /// Follow a Kaia JSON-RPC endpoint (a Kaia node or a `ranger council`) instead of the
+    /// embedded council; repeat for several sources. Needs --chain.
+    #[arg(long = "follow", value_name = "URL")]
+    follow: Vec<String>,
+    /// The chain followed: mainnet, kairos or a genesis JSON file (a council's
+    /// DATADIR/genesis.json).
+    #[arg(long, requires = "follow")]
+    chain: Option<String>,
+    /// The first block to follow on a fresh store (a live chain's first block is taken as it is;
+    /// a devnet's must extend its genesis).
+    #[arg(long, requires = "follow", default_value_t = 1)]
+    from: u64,
+}
+
+/// Where the node's blocks come from.
+enum Source {
+    Embedded(Box<Producer>),
+    Follow(Vec<String>),
+}
+
+/// The chain a run follows: its spec, the block the first one extends (when known) and the
+/// store's identity for it.
+struct Followed {
+    spec: ranger::consensus::ChainSpec,
+    anchor: Option<Anchor>,
+    id: ChainId,
+    source: Source,
+}
+
+fn followed(a: &RunArgs) -> Result<Followed> {
+    if a.follow.is_empty() {
+        let config = a.council.devnet()?;
+        let producer = Producer::new(config, &CpuBackend)?;
+        let genesis = producer.genesis().clone();
+        return Ok(Followed {
+            spec: producer.spec().clone(),
+            anchor: Some(Anchor::of(&genesis)),
+            id: ChainId {
+                chain_id: producer.spec().chain_id,
+                genesis: block_hash(&genesis),
+            },
+            source: Source::Embedded(Box::new(producer)),
+        });
+    }
+    let name = a
+        .chain
+        .as_deref()
+        .context("--follow needs --chain (mainnet, kairos or a genesis JSON file)")?;
+    let loaded = ranger::consensus::chain::LoadedSpec::load(name)
+        .with_context(|| format!("--chain {name}"))?;
+    for note in &loaded.notes {
+        eprintln!("note: {note}");
+    }
+    let spec = loaded.spec;
+    // A devnet's genesis is rebuilt from its spec; a live chain's store is known by its chain
+    // id (its genesis is not part of a built-in spec).
+    let (anchor, genesis) = if spec.kind == ranger::consensus::chain::ChainKind::Devnet {
+        let g = ranger::devnet::genesis_header(&spec, &CpuBackend)?;
+        (Some(Anchor::of(&g)), block_hash(&g))
+    } else {
+        (None, alloy_primitives::B256::ZERO)
+    };
+    Ok(Followed {
+        id: ChainId {
+            chain_id: spec.chain_id,
+            genesis,
+        },
+        spec,
+        anchor,
+        source: Source::Follow(a.follow.clone()),
+    })
 }
 
 pub fn run(a: RunArgs) -> Result<u8> {
-    let config = DevnetConfig {
-        validators: a.validators,
-        accounts: a.accounts,
-        blocks: a.blocks.unwrap_or(u64::MAX),
-        txs_per_block: a.tps,
-        seed: a.seed,
-        faults: a.faults.clone(),
-        ..DevnetConfig::default()
-    };
-    config.validate()?;
-    let producer = Producer::new(config, &CpuBackend)?;
-    let spec = producer.spec().clone();
-    let genesis = producer.genesis().clone();
-    let id = ChainId {
-        chain_id: spec.chain_id,
-        genesis: block_hash(&genesis),
-    };
+    let Followed {
+        spec,
+        anchor,
+        id,
+        source,
+    } = followed(&a)?;
     let store = Arc::new(Store::open(&a.datadir, id)?);
     let resumed = store.resume()?;
     let opened = crate::backend::open(a.backend)?;
     let backend = opened.backend;
-    let mut builder = Verifier::builder(&spec)
-        .backend(backend.clone())
-        .anchor(Anchor::of(&genesis));
+    let mut builder = Verifier::builder(&spec).backend(backend.clone());
+    if let Some(anchor) = anchor {
+        builder = builder.anchor(anchor);
+    }
     let (head, tally) = match &resumed {
         Some(r) => {
             builder = builder.resume(r.resume.clone());
             (r.head, r.tally)
         }
-        None => (0, Tally::default()),
+        None => (a.from.saturating_sub(1), Tally::default()),
     };
     let mut verifier = builder.build().with_context(|| {
         format!(
@@ -138,25 +185,46 @@ pub fn run(a: RunArgs) -> Result<u8> {
     })?;
 
     let stop = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<SourceEvent>(SOURCE_CHANNEL);
+    let (council, follower) = match source {
+        Source::Embedded(producer) => {
+            let pace = embedded::Pace {
+                block_period: a.council.period(),
+                last_block: a.blocks,
+            };
+            (
+                Some(embedded::spawn(*producer, head, pace, tx, stop.clone())?),
+                None,
+            )
+        }
+        Source::Follow(urls) => {
+            let config = FollowConfig::new(urls, spec.chain_id, spec.forks.clone(), head + 1);
+            (None, Some(runtime.spawn(follow(config, tx))))
+        }
+    };
+    // Ctrl-C: the source stops, which closes the channel; the verifier commits what it holds.
     let on_signal = stop.clone();
+    let abort = follower.as_ref().map(|f| f.abort_handle());
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             on_signal.store(true, Ordering::Relaxed);
+            if let Some(f) = abort {
+                f.abort();
+            }
         }
     });
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<SourceEvent>(SOURCE_CHANNEL);
-    let pace = embedded::Pace {
-        block_period: Duration::from_millis(a.block_period),
-        last_block: a.blocks,
-    };
-    let council = embedded::spawn(producer, head, pace, tx, stop.clone())?;
 
     // Machine-readable first lines: tests and scripts take the addresses from here.
+    let from = if a.follow.is_empty() {
+        "the embedded council".to_owned()
+    } else {
+        a.follow.join(", ")
+    };
     eprintln!(
-        "ranger: chain id {}, {} validators, {} accounts; store {} ({}); verifying on the {} backend",
+        "ranger: chain id {} ({}, {} validators) from {from}; store {} ({}); verifying on the {} backend",
         spec.chain_id,
+        spec.name,
         spec.council.len(),
-        spec.accounts.len(),
         a.datadir.display(),
         match &resumed {
             Some(r) => format!("going on after block {}", r.head),
@@ -174,15 +242,24 @@ pub fn run(a: RunArgs) -> Result<u8> {
         metrics: &metrics,
         verdicts: &verdicts,
     };
-    let result = verify_loop(&mut verifier, head + 1, &mut rx, &outputs, |v| {
+    let result = verify_loop(&mut verifier, head + 1, a.blocks, &mut rx, &outputs, |v| {
         line.verdict(v, &status)
     });
-    // Whatever ended the loop, stop the council and the servers before reporting.
+    // Whatever ended the loop, stop the source and the servers before reporting.
     stop.store(true, Ordering::Relaxed);
     drop(rx);
-    let produced = council
-        .join()
-        .map_err(|_| anyhow::anyhow!("the embedded council's thread panicked"))?;
+    let produced = match (council, follower) {
+        (Some(c), _) => c
+            .join()
+            .map_err(|_| anyhow::anyhow!("the embedded council's thread panicked"))?,
+        (None, Some(f)) => match runtime.block_on(f) {
+            Ok(r) => r,
+            // Aborted by Ctrl-C: a clean stop.
+            Err(e) if e.is_cancelled() => Ok(()),
+            Err(e) => Err(anyhow::anyhow!("the follow source failed: {e}")),
+        },
+        (None, None) => Ok(()),
+    };
     let _ = rpc.stop();
     runtime.shutdown_timeout(Duration::from_secs(2));
     result?;

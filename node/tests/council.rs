@@ -294,7 +294,7 @@ fn bad_requests_get_json_rpc_errors_and_the_server_keeps_serving() {
     // A body over the server's limit.
     let big = format!(
         r#"{{"jsonrpc":"2.0","id":1,"method":"kaia_chainID","params":["{}"]}}"#,
-        "a".repeat(2 << 20)
+        "a".repeat(17 << 20)
     );
     let (status, resp) = post(&addr, big.as_bytes());
     assert!(

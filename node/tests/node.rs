@@ -17,16 +17,17 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_ranger");
 
 /// The embedded devnet of these tests: small blocks, so the node runs far ahead of the clock.
-const DEVNET: &[&str] = &[
-    "--accounts",
-    "300",
-    "--tps",
-    "40",
-    "--validators",
-    "4",
-    "--seed",
-    "9",
-];
+const DEVNET: &[&str] = &["--accounts", "300", "--validators", "4", "--seed", "9"];
+
+/// 40 transactions per block at any block period (a block carries tps × period).
+fn pace(period_ms: u64) -> [String; 4] {
+    [
+        "--block-period".into(),
+        period_ms.to_string(),
+        "--tps".into(),
+        (40_000 / period_ms).to_string(),
+    ]
+}
 const FAULTS: &[&str] = &[
     "--fault",
     "bad-tx-signature@4",
@@ -55,7 +56,7 @@ fn drain(r: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
     });
 }
 
-fn start(datadir: &Path, extra: &[&str]) -> Node {
+fn start(datadir: &Path, extra: &[String]) -> Node {
     let mut child = Command::new(BIN)
         .args(["run", "--backend", "cpu", "--http", "127.0.0.1:0"])
         .args(["--metrics", "127.0.0.1:0", "--datadir"])
@@ -160,7 +161,7 @@ fn interrupt(node: &mut Node) -> i32 {
 #[test]
 fn a_node_serves_what_it_verified_and_goes_on_after_a_restart() {
     let dir = tempdir("serve");
-    let mut node = start(&dir, &["--block-period", "20"]);
+    let mut node = start(&dir, &pace(20));
     let status = wait_for_height(&node, 16);
     for key in [
         "chain_id",
@@ -317,15 +318,9 @@ fn a_node_serves_what_it_verified_and_goes_on_after_a_restart() {
     assert!(out.contains("this run:"), "{out}");
     let stopped_at = result_of_store(&dir);
 
-    let again = start(
-        &dir,
-        &[
-            "--blocks",
-            &(stopped_at + 3).to_string(),
-            "--block-period",
-            "0",
-        ],
-    );
+    let mut args = pace(1).to_vec();
+    args.extend(["--blocks".to_owned(), (stopped_at + 3).to_string()]);
+    let again = start(&dir, &args);
     let mut again = again;
     let code = again.child.wait().unwrap().code();
     let out = again.stdout.lock().unwrap().clone();
@@ -341,7 +336,7 @@ fn a_node_serves_what_it_verified_and_goes_on_after_a_restart() {
 
 /// The head a stopped node left in its store, read by starting it idle.
 fn result_of_store(dir: &Path) -> u64 {
-    let mut n = start(dir, &["--block-period", "600000"]);
+    let mut n = start(dir, &pace(40_000));
     let h = result(&n, "ranger_status", json!([]))["verified_height"]
         .as_u64()
         .unwrap();
@@ -366,7 +361,7 @@ fn killed_ten_times_a_node_loses_nothing_and_judges_as_one_run() {
     let mut x = seed | 1;
     let mut heights = Vec::new();
     for _ in 0..10 {
-        let mut node = start(&dir, &["--block-period", "0"]);
+        let mut node = start(&dir, &pace(1));
         // xorshift: a reproducible moment between 50 and 650 ms after the node listens.
         x ^= x << 13;
         x ^= x >> 7;
@@ -376,7 +371,7 @@ fn killed_ten_times_a_node_loses_nothing_and_judges_as_one_run() {
         node.child.wait().unwrap();
         heights.push(node.stdout.lock().unwrap().lines().count());
     }
-    let node = start(&dir, &["--block-period", "600000"]);
+    let node = start(&dir, &pace(40_000));
     let height = result(&node, "ranger_status", json!([]))["verified_height"]
         .as_u64()
         .unwrap();
@@ -405,9 +400,7 @@ fn killed_ten_times_a_node_loses_nothing_and_judges_as_one_run() {
         "40".into(),
     ];
     for pair in DEVNET.chunks(2) {
-        if pair[0] != "--tps" {
-            gen_args.extend(pair.iter().map(|s| (*s).to_owned()));
-        }
+        gen_args.extend(pair.iter().map(|s| (*s).to_owned()));
     }
     for pair in FAULTS.chunks(2) {
         let block: u64 = pair[1].split('@').nth(1).unwrap().parse().unwrap();
@@ -454,4 +447,90 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+#[test]
+fn a_node_follows_a_council_process_and_judges_as_verify_does() {
+    let dir = tempdir("follow");
+    let council_dir = dir.join("council");
+    let mut council = Command::new(BIN)
+        .args(["council", "--listen", "127.0.0.1:0", "--datadir"])
+        .arg(&council_dir)
+        .args(DEVNET)
+        .args(FAULTS)
+        .args(pace(5))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut addr = String::new();
+    BufReader::new(council.stdout.take().unwrap())
+        .read_line(&mut addr)
+        .unwrap();
+    let url = format!("http://{}", addr.trim());
+    let genesis = council_dir.join("genesis.json");
+    let run = Command::new(BIN)
+        .args([
+            "run",
+            "--backend",
+            "cpu",
+            "--http",
+            "127.0.0.1:0",
+            "--metrics",
+        ])
+        .args([
+            "127.0.0.1:0",
+            "--blocks",
+            "24",
+            "--json",
+            "--follow",
+            &url,
+            "--chain",
+        ])
+        .arg(&genesis)
+        .arg("--datadir")
+        .arg(dir.join("node"))
+        .output()
+        .unwrap();
+    council.kill().unwrap();
+    council.wait().unwrap();
+    let text = String::from_utf8(run.stdout).unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let followed: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("summary").is_none())
+        .collect();
+    assert_eq!(followed.len(), 24, "{text}");
+
+    let v = Command::new(BIN)
+        .args(["verify", "--backend", "cpu", "--json"])
+        .arg(&council_dir)
+        .output()
+        .unwrap();
+    let reference: Vec<Value> = String::from_utf8(v.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("summary").is_none())
+        .collect();
+    assert!(reference.len() >= 24);
+    for (s, r) in followed.iter().zip(&reference) {
+        assert_eq!(s["block"], r["block"], "{s} vs {r}");
+        assert_eq!(s["hash"], r["hash"], "{s} vs {r}");
+        assert_eq!(s["verdict"], r["verdict"], "{s} vs {r}");
+        assert_eq!(s.get("kind"), r.get("kind"), "{s} vs {r}");
+    }
+    let invalid: Vec<u64> = followed
+        .iter()
+        .filter(|v| v["verdict"] == "invalid")
+        .map(|v| v["block"].as_u64().unwrap())
+        .collect();
+    assert_eq!(invalid, [4, 9, 15]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -38,17 +38,23 @@ struct Pending {
     input: Input,
 }
 
-/// Verifies what `events` delivers until the source closes the channel, starting with block
-/// `next`. `on_verdict` sees each verdict after its window is committed.
+/// Verifies what `events` delivers until the source closes the channel (or block `last` is
+/// stored), starting with block `next`. `on_verdict` sees each verdict after its window is
+/// committed.
 pub fn verify_loop(
     verifier: &mut Verifier,
     mut next: u64,
+    last: Option<u64>,
     events: &mut mpsc::Receiver<SourceEvent>,
     out: &Outputs<'_>,
     mut on_verdict: impl FnMut(&VerdictRecord),
 ) -> Result<()> {
     let mut tally = out.status.tally();
-    while let Some(first) = events.blocking_recv() {
+    let done = |next: u64| last.is_some_and(|l| next > l);
+    while !done(next) {
+        let Some(first) = events.blocking_recv() else {
+            break;
+        };
         let mut window = Vec::new();
         let mut bytes = 0;
         let mut event = Some(first);
@@ -57,7 +63,7 @@ pub fn verify_loop(
                 bytes += p.raw.len();
                 window.push(p);
             }
-            if window.len() < WINDOW_BLOCKS && bytes < WINDOW_BYTES {
+            if window.len() < WINDOW_BLOCKS && bytes < WINDOW_BYTES && !done(next) {
                 event = events.try_recv().ok();
             }
         }
