@@ -98,7 +98,7 @@ fn block_at(v: &dyn ChainView, n: u64) -> Result<Block, ErrorObjectOwned> {
 }
 
 /// Kaia's block object; with `full == false` the transactions are their hashes.
-fn block_json(block: &Block, full: bool) -> Map<String, Value> {
+pub(crate) fn block_json(block: &Block, full: bool) -> Map<String, Value> {
     let Value::Object(mut m) = block_to_json(block) else {
         return Map::new();
     };

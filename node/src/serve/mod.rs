@@ -17,6 +17,7 @@ use crate::store::{Store, VerdictRecord};
 use anyhow::{Context, Result};
 use jsonrpsee::server::{BatchRequestConfig, RpcModule, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
+use ranger::codec::rpc::BlockId;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,23 +62,13 @@ pub(crate) fn invalid_params(msg: impl Into<String>) -> ErrorObjectOwned {
     )
 }
 
-/// A block number as Kaia's RPC takes it: a hex quantity, a JSON number, or `latest`.
-fn block_number(v: &Value, head: Option<u64>) -> Result<Option<u64>, ErrorObjectOwned> {
-    match v {
-        Value::Number(n) => n
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| invalid_params("block number must be a non-negative integer")),
-        Value::String(s) if s == "latest" => Ok(head),
-        Value::String(s) if s == "earliest" => Ok(Some(0)),
-        Value::String(s) => s
-            .strip_prefix("0x")
-            .and_then(|h| u64::from_str_radix(h, 16).ok())
-            .map(Some)
-            .ok_or_else(|| invalid_params(format!("block number {s:?} is not a hex quantity"))),
-        _ => Err(invalid_params(
-            "block number must be a hex quantity, a number or \"latest\"",
-        )),
+/// The block a Kaia block parameter names on a node whose verified head is `head` (`latest` is
+/// nothing before the first block).
+fn resolve(id: BlockId, head: Option<u64>) -> Option<u64> {
+    match id {
+        BlockId::Number(n) => Some(n),
+        BlockId::Earliest => Some(0),
+        BlockId::Latest | BlockId::Pending => head,
     }
 }
 
@@ -88,17 +79,16 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
         serde_json::to_value(ctx.status.snapshot()).map_err(node_error)
     })?;
     m.register_method("ranger_getVerdict", |params, ctx, _| {
-        let (n,): (Value,) = params.parse()?;
-        let n = block_number(&n, ctx.store.head().map_err(node_error)?)?;
-        match n {
+        let (n,): (BlockId,) = params.parse()?;
+        match resolve(n, ctx.store.head().map_err(node_error)?) {
             Some(n) => ctx.store.verdict(n).map_err(node_error),
             None => Ok(None),
         }
     })?;
     m.register_method("ranger_getVerdicts", |params, ctx, _| {
-        let (from, to): (Value, Value) = params.parse()?;
+        let (from, to): (BlockId, BlockId) = params.parse()?;
         let head = ctx.store.head().map_err(node_error)?;
-        let (Some(from), Some(to)) = (block_number(&from, head)?, block_number(&to, head)?) else {
+        let (Some(from), Some(to)) = (resolve(from, head), resolve(to, head)) else {
             return Ok(Vec::new());
         };
         if to < from {
@@ -127,10 +117,10 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
         })?;
         m.register_method(get_block_method, |params, ctx, _| {
             let mut seq = params.sequence();
-            let n: Value = seq.next()?;
+            let n: BlockId = seq.next()?;
             let full: Option<bool> = seq.optional_next()?;
             let head = ctx.store.head().map_err(node_error)?;
-            let Some(n) = block_number(&n, head)? else {
+            let Some(n) = resolve(n, head) else {
                 return Ok(Value::Null);
             };
             let Some(raw) = ctx.store.block(n).map_err(node_error)? else {
@@ -148,11 +138,7 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
                     ));
                 }
             };
-            let mut v = ranger::codec::json::block_to_json(&block);
-            if full == Some(false) {
-                hashes_only(&mut v);
-            }
-            Ok(v)
+            Ok(Value::Object(kaia::block_json(&block, full.unwrap_or(true))))
         })?;
     }
     m.register_subscription(
@@ -183,17 +169,6 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
     )?;
     offload::register(&mut m)?;
     Ok(m)
-}
-
-/// `kaia_getBlockByNumber(n, false)`: transactions as their hashes.
-fn hashes_only(v: &mut Value) {
-    if let Some(txs) = v.get_mut("transactions").and_then(Value::as_array_mut) {
-        for t in txs.iter_mut() {
-            if let Some(h) = t.get("hash").cloned() {
-                *t = h;
-            }
-        }
-    }
 }
 
 /// Starts the server on `addr` (port 0 picks a free one) with `module`.
