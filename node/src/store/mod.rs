@@ -141,7 +141,7 @@ impl Store {
             None => {
                 store.write(|tx| {
                     let mut meta = tx.open_table(META)?;
-                    meta.insert(META_CHAIN, json(&id).as_slice())?;
+                    meta.insert(META_CHAIN, json(&id)?.as_slice())?;
                     Ok(())
                 })?;
                 Ok(store)
@@ -186,7 +186,7 @@ impl Store {
             {
                 let mut t = tx.open_table(VERDICTS)?;
                 for b in blocks {
-                    t.insert(b.number, json(&b.verdict).as_slice())?;
+                    t.insert(b.number, json(&b.verdict)?.as_slice())?;
                 }
             }
             {
@@ -196,7 +196,7 @@ impl Store {
                 }
             }
             let mut meta = tx.open_table(META)?;
-            meta.insert(META_CHECKPOINT, json(&saved).as_slice())?;
+            meta.insert(META_CHECKPOINT, json(&saved)?.as_slice())?;
             Ok(())
         })
     }
@@ -210,7 +210,7 @@ impl Store {
         all.push(other);
         self.write(|tx| {
             tx.open_table(CONFLICTS)?
-                .insert(number, json(&all).as_slice())?;
+                .insert(number, json(&all)?.as_slice())?;
             Ok(())
         })
     }
@@ -372,9 +372,10 @@ mod hex_bytes {
     }
 }
 
-fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    // Serializing plain data structs (no maps with non-string keys) cannot fail.
-    serde_json::to_vec(v).unwrap_or_default()
+/// A record as stored (JSON). Plain data structs do not fail to serialize; if one ever did, the
+/// write transaction fails rather than store an empty record.
+fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, redb::Error> {
+    serde_json::to_vec(v).map_err(|e| redb::Error::Io(std::io::Error::other(e)))
 }
 
 fn encode_account(a: &Account) -> [u8; 40] {
