@@ -1,7 +1,7 @@
 //! `ranger bench`: prints the machine's limits and the pipeline's throughput against them.
 
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, Subcommand};
 use ranger::bench;
 use ranger::crypto::BackendKind;
 use ranger::devnet::{DevnetConfig, generate_to_dir};
@@ -104,6 +104,8 @@ fn verify_peak_kib(exe: &std::path::Path, dir: &std::path::Path, blocks: u64) ->
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
     /// Shorter runs and smaller inputs (for a quick look; figures are noisier).
     #[arg(long)]
     quick: bool,
@@ -118,7 +120,18 @@ pub struct BenchArgs {
     backend: BackendKind,
 }
 
+/// Benchmarks of their own (without one, `ranger bench` measures the machine and the pipeline).
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// A council process producing as fast as it can over loopback and a node process following
+    /// it with full verification and storage: sustained tx/s, lag, disk per tx, catch-up.
+    LineRate(crate::line_rate::LineRateArgs),
+}
+
 pub fn run(a: BenchArgs) -> Result<u8> {
+    if let Some(BenchCommand::LineRate(l)) = a.command {
+        return crate::line_rate::run(l);
+    }
     let (n, min) = if a.quick {
         (2048, Duration::from_millis(400))
     } else {

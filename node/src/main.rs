@@ -20,6 +20,7 @@ mod devnet_cmd;
 mod follow_cmd;
 mod input;
 mod inspect;
+mod line_rate;
 mod node;
 mod output;
 mod run_cmd;

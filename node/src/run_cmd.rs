@@ -248,6 +248,12 @@ pub fn run(a: RunArgs) -> Result<u8> {
     // Whatever ended the loop, stop the source and the servers before reporting.
     stop.store(true, Ordering::Relaxed);
     drop(rx);
+    // A follow source waiting for a head that never comes (a council that stopped producing
+    // after --blocks was reached) would never see the closed channel: it is aborted, which is
+    // a clean stop; one that already ended keeps its result.
+    if let Some(f) = &follower {
+        f.abort();
+    }
     let produced = match (council, follower) {
         (Some(c), _) => c
             .join()

@@ -621,8 +621,9 @@ fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
     // `run` starts from a new store each time (the directory is removed before each run).
     let run_dir = dir.join("node").display().to_string();
     // Each command as a table and as JSON.
-    let commands: [&[&str]; 4] = [
+    let commands: [&[&str]; 5] = [
         &["verify", net, "--backend", "cpu"],
+        &["bench", "line-rate", "--quick"],
         &["inspect", "block", block, "--chain", "kairos"],
         &["inspect", "tx", &raw],
         &[
@@ -680,4 +681,45 @@ fn the_readme_documents_every_json_key_and_addresses_have_one_spelling() {
         missing.is_empty(),
         "JSON keys the README does not document: {missing:?}"
     );
+}
+
+#[test]
+fn bench_line_rate_follows_a_council_process_and_reports_positive_figures() {
+    let child = Command::new(env!("CARGO_BIN_EXE_ranger"))
+        .args(["bench", "line-rate", "--quick", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run ranger: {e}"));
+    let pid = child.id();
+    let o = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 1, "one JSON object");
+    let l = &lines[0]["line_rate"];
+    for k in [
+        "tx_per_s",
+        "in_memory_tx_per_s",
+        "ratio",
+        "disk_bytes_per_tx",
+        "blocks",
+        "blocks_per_s",
+    ] {
+        let v = l[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no line_rate.{k}: {l}"));
+        assert!(v > 0.0, "line_rate.{k} = {v}");
+    }
+    // The follower may keep up at every poll: zero is a lag, a missing key is not.
+    assert!(l["lag_blocks_max"].as_u64().is_some(), "{l}");
+    let c = &lines[0]["catch_up"];
+    for k in ["blocks", "blocks_per_s", "tx_per_s"] {
+        let v = c[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no catch_up.{k}: {c}"));
+        assert!(v > 0.0, "catch_up.{k} = {v}");
+    }
+    // The council's and the followers' datadirs are removed.
+    let dir = std::env::temp_dir().join(format!("ranger-bench-line-rate-{pid}"));
+    assert!(!dir.exists(), "{} is left behind", dir.display());
 }

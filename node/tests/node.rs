@@ -2,7 +2,8 @@
 //! first lines): it serves its status, verdicts and blocks over JSON-RPC and its metrics over
 //! HTTP, answers bad requests with JSON-RPC errors and keeps serving, exits cleanly on Ctrl-C and
 //! goes on after a restart; killed with SIGKILL ten times at random moments, it loses nothing, and
-//! its stored verdicts equal `ranger verify` over the same chain.
+//! its stored verdicts equal `ranger verify` over the same chain; following a council that has
+//! stopped producing, it still ends at `--blocks`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly on any error
 
@@ -533,4 +534,57 @@ fn a_node_follows_a_council_process_and_judges_as_verify_does() {
         .collect();
     assert_eq!(invalid, [4, 9, 15]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_node_following_a_council_that_stopped_producing_ends_at_its_blocks() {
+    let dir = tempdir("stopped-council");
+    let council_dir = dir.join("council");
+    // The council produces 6 blocks and then only serves: no new head ever comes.
+    let mut council = Command::new(BIN)
+        .args(["council", "--listen", "127.0.0.1:0", "--datadir"])
+        .arg(&council_dir)
+        .args(DEVNET)
+        .args(pace(1))
+        .args(["--blocks", "6"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut addr = String::new();
+    BufReader::new(council.stdout.take().unwrap())
+        .read_line(&mut addr)
+        .unwrap();
+    let mut run = Command::new(BIN)
+        .args(["run", "--backend", "cpu", "--json", "--blocks", "6"])
+        .args(["--http", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
+        .args(["--follow", &format!("http://{}", addr.trim()), "--chain"])
+        .arg(council_dir.join("genesis.json"))
+        .arg("--datadir")
+        .arg(dir.join("node"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Generous: a hang (the follow source waiting for a head) is what this test catches.
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = run.try_wait().unwrap() {
+            break Some(s);
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = run.kill();
+    let _ = run.wait();
+    council.kill().unwrap();
+    council.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "the node did not end after its 6 blocks"
+    );
 }
