@@ -138,7 +138,10 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
                     ));
                 }
             };
-            Ok(Value::Object(kaia::block_json(&block, full.unwrap_or(true))))
+            Ok(Value::Object(kaia::block_json(
+                &block,
+                full.unwrap_or(true),
+            )))
         })?;
     }
     m.register_subscription(
