@@ -255,6 +255,37 @@ fn every_claim_wrong_is_answered_and_bounded() {
 }
 
 #[test]
+fn a_few_wrong_claims_are_each_named_and_nothing_else() {
+    // Four false claims in a window of 4,096: the bisection names exactly those four (and so
+    // recovers only them), it does not run out and leave good items unverified.
+    let keys: Vec<SigningKey> = (0..64).map(|i| SigningKey::from_seed(13, i)).collect();
+    let pks: Vec<PublicKey> = keys
+        .iter()
+        .map(|k| PublicKey::from_xy(&k.public_key()).unwrap_or_else(|| panic!("off the curve")))
+        .collect();
+    let items: Vec<RecoverItem> = (0..4096u64)
+        .map(|i| {
+            let h = keccak256(&i.to_be_bytes());
+            RecoverItem {
+                hash: h,
+                sig: keys[(i % 64) as usize].sign(&h),
+            }
+        })
+        .collect();
+    let bad = [5usize, 1500, 3000, 3500];
+    let claims: Vec<&PublicKey> = (0..4096)
+        .map(|i| &pks[(i + usize::from(bad.contains(&i))) % 64])
+        .collect();
+    let rejected: Vec<usize> = verify_claims(&items, &claims)
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !**v)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(rejected, bad);
+}
+
+#[test]
 fn batch_of_one_and_empty_batch() {
     assert!(verify_claims(&[], &[]).is_empty());
     let k = SigningKey::from_seed(1, 1);

@@ -49,9 +49,11 @@ use std::collections::HashMap;
 /// Items a bisection checks one by one: below this, a weighted batch saves nothing.
 const LEAF: usize = 4;
 /// The most item-checks a bisection may spend, per item of the batch: one bad item costs about
-/// three; past this (many false claims, e.g. a seal rule that stopped holding) the items left
+/// three, two about four, so 8 still names each of a handful of false claims in a window (a
+/// multisig sender's extra signatures under one cached key; with 4 the third exhausted it); past
+/// this (many false claims, e.g. a seal rule that stopped holding) the items left
 /// unchecked are answered "not verified" and recovered, which bounds the cost of wrong claims.
-const BISECT_BUDGET: usize = 4;
+const BISECT_BUDGET: usize = 8;
 
 /// A secp256k1 public key ready for the batch equation, with its address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -420,15 +422,17 @@ impl KeyCache {
             .map(|&i| recover_pubkey(&items[i].hash, &items[i].sig))
             .collect();
         for (&i, r) in to_recover_here.iter().zip(recovered) {
-            out[i] = Some(r.map(|xy| {
-                let address = pubkey_to_address(&xy);
-                if let Some(k) = PublicKey::from_xy(&xy) {
+            out[i] = Some(r.map(|xy| match PublicKey::from_xy(&xy) {
+                // The key hashes its address once; the cache and the answer share it.
+                Some(k) => {
+                    let address = k.address();
                     self.insert(address, k);
                     if let Some(c) = claim(i).filter(|c| *c != address) {
                         self.insert(c, k);
                     }
+                    address
                 }
-                address
+                None => pubkey_to_address(&xy),
             }));
         }
         if !unclaimed.is_empty() {
