@@ -384,6 +384,12 @@ impl ChainSpec {
                 "committee_size_history: size 0 from block {from} (istanbul.committeesize must be at least 1)"
             ));
         }
+        if self.committee_size_known_until.is_some() && h.is_empty() {
+            return Err(
+                "committee_size_known_until without committee_size_history: it bounds the history only"
+                    .into(),
+            );
+        }
         if self.kind == ChainKind::Devnet && self.council.is_empty() {
             return Err("council is empty: a devnet genesis lists its council".into());
         }
@@ -452,6 +458,18 @@ impl LoadedSpec {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn known_until_without_a_history_is_refused() {
+        let mut s = ChainSpec::kairos();
+        s.committee_size_history.clear();
+        s.committee_size = Some(22);
+        s.committee_size_known_until = Some(1000);
+        let e = s.check().unwrap_err();
+        assert!(e.contains("committee_size_known_until"), "{e}");
+        s.committee_size_known_until = None;
+        assert!(s.check().is_ok());
+    }
+
     use super::*;
 
     #[test]

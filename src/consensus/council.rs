@@ -138,6 +138,8 @@ pub struct Council {
     /// Committee sizes read from epoch blocks' governance data: (first block it holds, size),
     /// in block order.
     announced: Vec<(u64, u64)>,
+    /// Never 0 (`new` makes it at least 1; a stored council with 0 is refused when read).
+    #[serde(deserialize_with = "epoch_at_least_1")]
     epoch: u64,
     /// The block after the last one applied; 0 before any.
     next: u64,
@@ -146,6 +148,15 @@ pub struct Council {
     /// True when every council member counts as qualified (a devnet: no staking); false when the
     /// council is a stand-in for the qualified validators (real chains, from headers alone).
     qualified_is_council: bool,
+}
+
+/// A council read back (a node's checkpoint) keeps `new`'s rule: an epoch of 0 would divide by
+/// zero, so it is refused as damaged data.
+fn epoch_at_least_1<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match <u64 as serde::Deserialize>::deserialize(d)? {
+        0 => Err(serde::de::Error::custom("council epoch is 0")),
+        e => Ok(e),
+    }
 }
 
 impl Council {
@@ -394,6 +405,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_stored_council_with_epoch_0_is_refused_not_a_division_by_zero() {
+        let mut v = serde_json::to_value(mainnet_council(4)).unwrap();
+        assert!(serde_json::from_value::<Council>(v.clone()).is_ok());
+        v["epoch"] = 0.into();
+        let e = serde_json::from_value::<Council>(v).unwrap_err();
+        assert!(e.to_string().contains("council epoch is 0"), "{e}");
     }
 
     fn mainnet_council(n: u8) -> Council {

@@ -270,12 +270,12 @@ pub fn generate_in_memory(
     config: &DevnetConfig,
     backend: &dyn Backend,
 ) -> Result<(ChainSpec, Vec<Vec<u8>>), DevnetError> {
-    let mut p = Producer::new(config.clone(), backend)?;
     if config.blocks == ENDLESS {
         return Err(DevnetError::Config(
             "an endless devnet does not fit in memory: give it a number of blocks".into(),
         ));
     }
+    let mut p = Producer::new(config.clone(), backend)?;
     let mut blocks = Vec::with_capacity(config.blocks as usize);
     while let Some(b) = p.next_block(backend)? {
         blocks.push(b.bytes);
