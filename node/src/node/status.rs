@@ -83,6 +83,11 @@ impl Status {
         });
     }
 
+    /// The last block verified and stored.
+    pub fn verified_height(&self) -> Option<u64> {
+        self.with(|h| h.verified)
+    }
+
     pub fn tally(&self) -> Tally {
         self.with(|h| h.tally)
     }

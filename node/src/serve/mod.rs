@@ -62,14 +62,10 @@ pub(crate) fn invalid_params(msg: impl Into<String>) -> ErrorObjectOwned {
     )
 }
 
-/// The block a Kaia block parameter names on a node whose verified head is `head` (`latest` is
-/// nothing before the first block).
+/// The block a Kaia block parameter names on a node whose verified head is `head` (nothing
+/// before the first block is stored).
 fn resolve(id: BlockId, head: Option<u64>) -> Option<u64> {
-    match id {
-        BlockId::Number(n) => Some(n),
-        BlockId::Earliest => Some(0),
-        BlockId::Latest | BlockId::Pending => head,
-    }
+    head.map(|h| id.resolve(h))
 }
 
 /// The node's RPC methods.
@@ -80,14 +76,14 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
     })?;
     m.register_method("ranger_getVerdict", |params, ctx, _| {
         let (n,): (BlockId,) = params.parse()?;
-        match resolve(n, ctx.store.head().map_err(node_error)?) {
+        match resolve(n, ctx.status.verified_height()) {
             Some(n) => ctx.store.verdict(n).map_err(node_error),
             None => Ok(None),
         }
     })?;
     m.register_method("ranger_getVerdicts", |params, ctx, _| {
         let (from, to): (BlockId, BlockId) = params.parse()?;
-        let head = ctx.store.head().map_err(node_error)?;
+        let head = ctx.status.verified_height();
         let (Some(from), Some(to)) = (resolve(from, head), resolve(to, head)) else {
             return Ok(Vec::new());
         };
@@ -112,14 +108,14 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
         ("klay_blockNumber", "klay_getBlockByNumber"),
     ] {
         m.register_method(block_number_method, |_, ctx, _| {
-            let head = ctx.store.head().map_err(node_error)?;
+            let head = ctx.status.verified_height();
             Ok::<_, ErrorObjectOwned>(format!("0x{:x}", head.unwrap_or(0)))
         })?;
         m.register_method(get_block_method, |params, ctx, _| {
             let mut seq = params.sequence();
             let n: BlockId = seq.next()?;
             let full: Option<bool> = seq.optional_next()?;
-            let head = ctx.store.head().map_err(node_error)?;
+            let head = ctx.status.verified_height();
             let Some(n) = resolve(n, head) else {
                 return Ok(Value::Null);
             };

@@ -107,44 +107,38 @@ fn recover_senders(
     chain_id: Option<u64>,
     ctx: &NodeView,
 ) -> Result<Vec<Value>, ErrorObjectOwned> {
-    let decoded: Vec<Result<_, String>> = raws
+    // Each item: the index of its transaction among those that decode, or why it does not.
+    let mut txs = Vec::with_capacity(raws.len());
+    let items: Vec<Result<usize, String>> = raws
         .iter()
         .map(|r| {
             let bytes = hex_bytes(r, "the transaction", MAX_TX_BYTES)?;
-            decode_standalone_tx(&bytes)
-                .map(|(tx, _)| tx)
-                .map_err(|e| format!("not a transaction: {e}"))
+            let (tx, _) =
+                decode_standalone_tx(&bytes).map_err(|e| format!("not a transaction: {e}"))?;
+            txs.push(tx);
+            Ok(txs.len() - 1)
         })
-        .collect();
-    let txs: Vec<_> = decoded
-        .iter()
-        .filter_map(|d| d.as_ref().ok())
-        .cloned()
         .collect();
     // A backend that cannot answer is the node's failure, for the whole call.
     let recovered = recover_transactions(&txs, chain_id, &*ctx.backend)
         .map_err(|e| ErrorObject::owned(NODE_ERROR, format!("undecided: {e}"), None::<()>))?;
-    let mut recovered = txs.iter().zip(recovered);
     let ctx = TxContext {
         number: 0,
         forks: None,
         legacy_keys_only: false,
     };
-    Ok(decoded
+    Ok(items
         .iter()
         .enumerate()
-        .map(|(i, d)| match d {
+        .map(|(i, item)| match item {
             Err(e) => json!({"index": i, "error": e}),
-            Ok(_) => match recovered.next() {
-                Some((tx, t)) => {
-                    let (report, faults) = tx_report(i, tx, &t, ctx);
-                    json!({"index": i, "hash": report.hash, "sender": report.sender,
-                        "signers": report.signers, "fee_payer": report.fee_payer,
-                        "fee_payer_signer": report.fee_payer_signer, "ok": faults.is_empty(),
-                        "errors": faults.iter().map(|f| format!("{}: {}", f.kind, f.detail)).collect::<Vec<_>>()})
-                }
-                None => json!({"index": i, "error": "no answer for this transaction"}),
-            },
+            Ok(k) => {
+                let (report, faults) = tx_report(i, &txs[*k], &recovered[*k], ctx);
+                json!({"index": i, "hash": report.hash, "sender": report.sender,
+                    "signers": report.signers, "fee_payer": report.fee_payer,
+                    "fee_payer_signer": report.fee_payer_signer, "ok": faults.is_empty(),
+                    "errors": faults.iter().map(|f| format!("{}: {}", f.kind, f.detail)).collect::<Vec<_>>()})
+            }
         })
         .collect())
 }

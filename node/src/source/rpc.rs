@@ -146,9 +146,11 @@ struct Fetched {
 }
 
 impl Fetched {
-    fn input(&self) -> Input {
-        match &self.block {
-            Some(b) => Input::Block(b.clone()),
+    /// What the pipeline takes: the decoded block, moved out (what stays is what `recent`
+    /// needs, the hash and the RLP), or the bytes.
+    fn take_input(&mut self) -> Input {
+        match self.block.take() {
+            Some(b) => Input::Block(b),
             None => Input::Rlp(self.rlp.clone()),
         }
     }
@@ -215,9 +217,9 @@ async fn handshake(client: &HttpClient, chain_id: u64) -> Result<Dialect, PeerEr
     if dialect == Dialect::Kaia {
         match call::<Value>(client, "ranger_getRawBlocks", rpc_params![1u64, 1u64]).await {
             Ok(_) => return Ok(Dialect::Raw),
-            Err(e) if is_method_not_found(&e) => {}
-            // A council with no block yet rejects the call but speaks the method.
-            Err(PeerError::Client(ClientError::Call(_))) => return Ok(Dialect::Raw),
+            // Unknown or refused (public gateways answer codes other than -32601): plain Kaia.
+            // A council with no block yet answers an empty list, so it is `Ok` above.
+            Err(PeerError::Client(ClientError::Call(_))) => {}
             Err(e) => return Err(e),
         }
     }
@@ -433,11 +435,11 @@ impl Follower {
 
     /// Delivers the ready blocks that continue the chain.
     async fn deliver(&mut self) -> Result<()> {
-        while let Some((f, source)) = self.ready.remove(&self.next_deliver) {
+        while let Some((mut f, source)) = self.ready.remove(&self.next_deliver) {
             let number = self.next_deliver;
             self.send(SourceEvent::Block {
                 number,
-                input: f.input(),
+                input: f.take_input(),
                 source: source.clone(),
             })
             .await?;
@@ -586,18 +588,32 @@ impl Follower {
                     let url = self.peers[i].url.clone();
                     match r {
                         Ok(blocks) => {
-                            self.succeed(i);
+                            // What is missing (null entries, or a short raw answer) is asked
+                            // again as one range, never block by block.
+                            let mut missing = None;
+                            let mut got_any = false;
                             for (n, f) in blocks {
                                 match f {
-                                    Some(f) if n >= self.next_deliver => {
-                                        self.ready.insert(n, (f, url.clone()));
+                                    Some(f) => {
+                                        got_any = true;
+                                        if n >= self.next_deliver {
+                                            self.ready.insert(n, (f, url.clone()));
+                                        }
                                     }
-                                    Some(_) => {}
                                     None => {
                                         self.peers[i].stats.null_entries += 1;
-                                        self.retry.push_back((n, n));
+                                        missing.get_or_insert(n);
                                     }
                                 }
+                            }
+                            if let Some(m) = missing {
+                                self.retry.push_back((m, end));
+                            }
+                            if got_any || missing.is_none() {
+                                self.succeed(i);
+                            } else {
+                                // Nothing but nulls: the peer is behind or lying; back off.
+                                self.fail(i, &format!("blocks {start}..={end}"), &bad("null entries only".to_owned()));
                             }
                             self.deliver().await?;
                         }

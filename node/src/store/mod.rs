@@ -245,13 +245,6 @@ impl Store {
         }))
     }
 
-    /// The last block stored.
-    pub fn head(&self) -> Result<Option<u64>, StoreError> {
-        Ok(self
-            .meta::<SavedCheckpoint>(META_CHECKPOINT)?
-            .map(|s| s.head))
-    }
-
     /// The block stored at `number` (RLP), if any.
     pub fn block(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let compressed = self.read(|tx| {
