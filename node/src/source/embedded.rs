@@ -3,8 +3,8 @@
 //!
 //! A restarted node goes on where its store stopped: the council is deterministic in its seed,
 //! so it produces again, without pacing and without sending, the blocks the node already holds
-//! (the cost of a restart grows with the chain: ~12 blocks of 2,000 transactions per second on
-//! one core, measured with `ranger devnet generate`).
+//! (the cost of a restart grows with the chain: the README gives the production rate and the
+//! `ranger devnet generate` command that measures it).
 
 use super::SourceEvent;
 use anyhow::{Context, Result};
