@@ -12,7 +12,6 @@ use ranger::crypto::{Backend, BackendKind};
 use ranger::gpu::Measured;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -59,13 +58,11 @@ pub fn open(kind: BackendKind) -> Result<Opened> {
 
 /// The remembered measurements; empty when the file is missing, too large or not ours.
 fn read(path: &Path) -> BTreeMap<String, Entry> {
-    let mut text = Vec::new();
-    let ok = std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut text))
-        .is_ok();
-    if !ok || text.len() as u64 > MAX_BYTES {
+    let Ok(Some(text)) =
+        std::fs::File::open(path).and_then(|f| ranger::codec::read_bounded(f, MAX_BYTES))
+    else {
         return BTreeMap::new();
-    }
+    };
     serde_json::from_slice(&text).unwrap_or_else(|e| {
         tracing::debug!(path = %path.display(), error = %e, "ignoring a corrupt backend cache");
         BTreeMap::new()

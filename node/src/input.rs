@@ -3,9 +3,9 @@
 
 use anyhow::{Context, Result, bail};
 use ranger::codec::hexfmt::{decode_hex, is_hex_text};
+use ranger::codec::read_bounded;
 use ranger::consensus::ChainSpec;
 use ranger::consensus::chain::LoadedSpec;
-use std::io::Read;
 use std::path::Path;
 
 /// Largest input file we read whole (a block is at most 64 MiB; JSON of one is a few times that).
@@ -13,23 +13,13 @@ const MAX_INPUT: u64 = 256 * 1024 * 1024;
 
 /// The bytes of `path` (or stdin for `-`), bounded.
 pub fn read_source(path: &str) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    if path == "-" {
-        std::io::stdin()
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
+    let read = if path == "-" {
+        read_bounded(std::io::stdin(), MAX_INPUT).context("reading stdin")?
     } else {
-        std::fs::File::open(path)
-            .with_context(|| format!("cannot open {path}"))?
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut buf)
-            .with_context(|| format!("cannot read {path}"))?;
-    }
-    if buf.len() as u64 > MAX_INPUT {
-        bail!("{path} is over {MAX_INPUT} bytes");
-    }
-    Ok(buf)
+        let f = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+        read_bounded(f, MAX_INPUT).with_context(|| format!("cannot read {path}"))?
+    };
+    read.with_context(|| format!("{path} is over {MAX_INPUT} bytes"))
 }
 
 /// What a block or transaction input turned out to be.

@@ -84,3 +84,12 @@ impl DecodeError {
         }
     }
 }
+
+/// Reads at most `max` bytes of `r`: `Ok(None)` when there is more (input over its bound is
+/// refused before it is parsed, never read whole).
+pub fn read_bounded(r: impl std::io::Read, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let mut buf = Vec::new();
+    r.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    Ok((buf.len() as u64 <= max).then_some(buf))
+}

@@ -27,35 +27,6 @@ use std::collections::BTreeMap;
 /// `end - start > 50`).
 pub const RANGE_MAX_BLOCKS: u64 = 51;
 
-/// A JSON-RPC 2.0 response: a result or an error (never both, per the spec; a response with
-/// neither means `null`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Response<T> {
-    #[serde(default = "Option::default")]
-    pub result: Option<T>,
-    #[serde(default)]
-    pub error: Option<RpcError>,
-}
-
-/// The `error` object of a JSON-RPC response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("the node answered with RPC error {code}: {message}")]
-pub struct RpcError {
-    pub code: i64,
-    #[serde(default)]
-    pub message: String,
-}
-
-impl<T> Response<T> {
-    /// The result, the node's error, or `Ok(None)` for a `null` result.
-    pub fn into_result(self) -> Result<Option<T>, RpcError> {
-        match self.error {
-            Some(e) => Err(e),
-            None => Ok(self.result),
-        }
-    }
-}
-
 /// A block parameter as Kaia takes it: a number (hex quantity or JSON number) or a tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockId {
@@ -309,23 +280,6 @@ mod tests {
             serde_json::to_string(&BlockId::Number(31)).unwrap(),
             "\"0x1f\""
         );
-    }
-
-    #[test]
-    fn envelope_gives_result_null_or_error() {
-        let ok: Response<U64> =
-            serde_json::from_str(r#"{"jsonrpc":"2.0","id":1,"result":"0x2a"}"#).unwrap();
-        assert_eq!(ok.into_result().unwrap(), Some(U64::from(42)));
-        let null: Response<U64> =
-            serde_json::from_str(r#"{"jsonrpc":"2.0","id":1,"result":null}"#).unwrap();
-        assert_eq!(null.into_result().unwrap(), None);
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/datasets/json/rpc-error.json"
-        ))
-        .unwrap();
-        let err: Response<Value> = serde_json::from_str(&text).unwrap();
-        assert_eq!(err.into_result().unwrap_err().code, -32000);
     }
 
     #[test]

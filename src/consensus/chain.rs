@@ -32,7 +32,6 @@ pub use super::specfile::{LoadedSpec, MAX_ACCOUNTS, MAX_COUNCIL, MAX_HISTORY, MA
 use crate::trie::DeriveShaImpl;
 use alloy_primitives::{Address, Bytes, U256};
 use serde::{Deserialize, Serialize};
-use std::io::Read;
 use std::path::Path;
 
 /// The forks that change what a header or transaction may carry.
@@ -440,18 +439,13 @@ impl LoadedSpec {
             path: p.clone(),
             source,
         };
-        let mut text = Vec::new();
-        std::fs::File::open(path)
-            .map_err(io)?
-            .take(MAX_SPEC_BYTES + 1)
-            .read_to_end(&mut text)
-            .map_err(io)?;
-        if text.len() as u64 > MAX_SPEC_BYTES {
+        let file = std::fs::File::open(path).map_err(io)?;
+        let Some(text) = crate::codec::read_bounded(file, MAX_SPEC_BYTES).map_err(io)? else {
             return Err(ChainSpecError::Invalid {
                 path: p,
                 reason: format!("over {MAX_SPEC_BYTES} bytes; no genesis file is that large"),
             });
-        }
+        };
         Self::from_json(&text).map_err(|source| ChainSpecError::Json { path: p, source })
     }
 }
