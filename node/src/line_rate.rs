@@ -65,8 +65,13 @@ impl Sizes {
 #[derive(Debug, Serialize)]
 struct LineRate {
     tx_per_s: f64,
+    /// The in-memory pipeline over the same blocks beside a producing council, as the live
+    /// follower ran.
     in_memory_tx_per_s: f64,
     ratio: f64,
+    /// The same with nothing else of ours running.
+    in_memory_alone_tx_per_s: f64,
+    ratio_to_alone: f64,
     lag_blocks_max: u64,
     disk_bytes_per_tx: f64,
     blocks: u64,
@@ -155,13 +160,22 @@ pub fn run(a: LineRateArgs) -> Result<u8> {
         sizes.chain_blocks,
     )?;
     drop(council);
+    // The live follower shared the cores with a council producing as fast as it could; the
+    // in-memory pipeline is measured under the same load (a second council producing the
+    // same chain into its own datadir) and on its own.
+    let (load, load_addr) = start_council(&exe, &dir.0.join("load"), &sizes)?;
+    wait_for_head(&runtime, &client(&format!("http://{load_addr}"))?, 1)?;
     let in_memory = in_memory_tx_per_s(&council_dir, sizes.live_blocks)?;
+    drop(load);
+    let in_memory_alone = in_memory_tx_per_s(&council_dir, sizes.live_blocks)?;
 
     let tx_per_s = live.tx_per_s()?;
     let line_rate = LineRate {
         tx_per_s,
         in_memory_tx_per_s: in_memory,
         ratio: tx_per_s / in_memory,
+        in_memory_alone_tx_per_s: in_memory_alone,
+        ratio_to_alone: tx_per_s / in_memory_alone,
         lag_blocks_max: live.lag_blocks_max,
         disk_bytes_per_tx: live.number("disk_bytes")? / live.number("transactions")?,
         blocks: sizes.live_blocks,
@@ -190,9 +204,14 @@ pub fn run(a: LineRateArgs) -> Result<u8> {
             l.disk_bytes_per_tx
         );
         out!(
-            "in memory  {:>10.0} tx/s over the same blocks  ratio {:.3}",
+            "in memory  {:>10.0} tx/s over the same blocks beside a producing council  ratio {:.3}",
             l.in_memory_tx_per_s,
             l.ratio
+        );
+        out!(
+            "           {:>10.0} tx/s alone  ratio {:.3}",
+            l.in_memory_alone_tx_per_s,
+            l.ratio_to_alone
         );
         out!(
             "catch-up   {:>10.0} tx/s  {:>8.1} blocks/s  ({} stored council blocks)",

@@ -701,6 +701,8 @@ fn bench_line_rate_follows_a_council_process_and_reports_positive_figures() {
         "tx_per_s",
         "in_memory_tx_per_s",
         "ratio",
+        "in_memory_alone_tx_per_s",
+        "ratio_to_alone",
         "disk_bytes_per_tx",
         "blocks",
         "blocks_per_s",
