@@ -136,7 +136,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let store = Arc::new(Store::open(&a.datadir, id)?);
     let resumed = store.resume()?;
     let opened = crate::backend::open(a.backend)?;
-    let backend = opened.backend;
+    let metrics = Arc::new(Metrics::new(&opened.name));
+    // Every batch, of the pipeline and of the offload API, is seen by the metrics.
+    let backend: Arc<dyn ranger::crypto::Backend> =
+        Arc::new(metrics::Observed::new(opened.backend, metrics.clone()));
     let mut builder = Verifier::builder(&spec).backend(backend.clone());
     if let Some(anchor) = anchor {
         builder = builder.anchor(anchor);
@@ -160,7 +163,6 @@ pub fn run(a: RunArgs) -> Result<u8> {
         resumed.as_ref().map(|r| r.head),
         tally,
     ));
-    let metrics = Arc::new(Metrics::new(&opened.name));
     let (verdicts, _) = tokio::sync::broadcast::channel::<VerdictRecord>(1024);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -198,7 +200,8 @@ pub fn run(a: RunArgs) -> Result<u8> {
             )
         }
         Source::Follow(urls) => {
-            let config = FollowConfig::new(urls, spec.chain_id, spec.forks.clone(), head + 1);
+            let mut config = FollowConfig::new(urls, spec.chain_id, spec.forks.clone(), head + 1);
+            config.counters = metrics.source.clone();
             (None, Some(runtime.spawn(follow(config, tx))))
         }
     };

@@ -309,6 +309,10 @@ fn a_node_serves_what_it_verified_and_goes_on_after_a_restart() {
         "ranger_window_seconds_bucket",
         "ranger_commit_seconds_count",
         "ranger_disk_bytes",
+        "ranger_stage_seconds_count{stage=\"recover\"}",
+        "ranger_stage_seconds_count{stage=\"replay\"}",
+        "ranger_batch_items_count{op=\"recover\"}",
+        "ranger_batch_seconds_count{op=\"keccak\"}",
     ] {
         assert!(text.contains(m), "metrics lack {m}:\n{text}");
     }

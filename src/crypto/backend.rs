@@ -128,6 +128,12 @@ pub trait Backend: Send + Sync + Debug {
     fn keccak_batch(&self, batch: &MessageBatch) -> Vec<B256>;
     /// The signer address of every item, or why it does not recover.
     fn recover_batch(&self, items: &[RecoverItem]) -> Vec<Result<Address, RecoverError>>;
+    /// For a backend that splits batches between the CPU and a GPU (hybrid): the share of a
+    /// recovery batch and of a keccak batch it now sends to the GPU, each in [0, 1]. `None` for
+    /// a backend that runs every batch in one place.
+    fn gpu_share(&self) -> Option<(f64, f64)> {
+        None
+    }
 }
 
 /// Messages hashed per rayon task: large enough that task overhead (~1 µs) is noise next to

@@ -205,6 +205,11 @@ impl Backend for HybridBackend {
             |range| CpuBackend.recover_batch(&items[range]),
         )
     }
+
+    fn gpu_share(&self) -> Option<(f64, f64)> {
+        let r = self.lock();
+        Some((r.recover.gpu_share(), r.keccak.gpu_share()))
+    }
 }
 
 #[cfg(test)]

@@ -125,4 +125,8 @@ impl Backend for CheckedBackend<'_> {
             CpuBackend.recover_batch(items)
         })
     }
+
+    fn gpu_share(&self) -> Option<(f64, f64)> {
+        self.inner.gpu_share()
+    }
 }

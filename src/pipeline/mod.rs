@@ -6,6 +6,7 @@
 
 pub mod checked;
 pub mod checkpoint;
+pub mod clock;
 pub mod hints;
 pub mod judge;
 pub mod replay;
@@ -21,6 +22,7 @@ use crate::trie::DeriveShaImpl;
 use alloy_primitives::Address;
 pub use checked::{CheckedBackend, Undecided};
 pub use checkpoint::{Checkpoint, Resume};
+pub use clock::{Stage, StageClock};
 use judge::Judge;
 use replay::Replay;
 pub use report::{BlockReport, Verdict};
@@ -359,6 +361,8 @@ pub struct Verifier {
     position: u64,
     /// Signer keys and seal-signer predictions, warm across windows and runs.
     known: hints::Known,
+    /// Time per stage since `take_stage_times`.
+    clock: StageClock,
 }
 
 enum Msg<T> {
@@ -432,7 +436,14 @@ impl Verifier {
             state_lost: None,
             position: 0,
             known: hints::Known::default(),
+            clock: StageClock::default(),
         }
+    }
+
+    /// The time each stage spent since the last call (summed over its windows; the stages
+    /// run at once, so the sum is more than the wall time).
+    pub fn take_stage_times(&self) -> [(Stage, std::time::Duration); 5] {
+        self.clock.take()
     }
 
     /// Where this verifier stands, between runs (see `checkpoint`). Hashes the replayed state's
@@ -537,6 +548,7 @@ impl Verifier {
         let last_invalid = &mut self.last_invalid;
         let state_lost = &mut self.state_lost;
         let known = &mut self.known;
+        let clock = &self.clock;
         let mut summary = Summary::default();
         let mut failure = None;
         let start = self.position;
@@ -550,7 +562,9 @@ impl Verifier {
                     if pending.is_empty() {
                         return true;
                     }
+                    let t = std::time::Instant::now();
                     let w = stages::decode_window(std::mem::take(pending));
+                    clock.add(Stage::Decode, t.elapsed());
                     to_hash.send(Msg::Window(w)).is_ok()
                 };
                 for (i, item) in inputs.enumerate() {
@@ -587,7 +601,12 @@ impl Verifier {
                 let checked = CheckedBackend::new(backend);
                 for msg in hash_rx {
                     let out = match msg {
-                        Msg::Window(w) => Msg::Window(stages::hash_window(w, &stage_cfg, &checked)),
+                        Msg::Window(w) => {
+                            let t = std::time::Instant::now();
+                            let w = stages::hash_window(w, &stage_cfg, &checked);
+                            clock.add(Stage::Hash, t.elapsed());
+                            Msg::Window(w)
+                        }
                         Msg::Failed(e) => Msg::Failed(e),
                     };
                     if to_recover.send(out).is_err() {
@@ -602,9 +621,14 @@ impl Verifier {
                 let randao = |n: u64| cfg.forks.is_randao(n);
                 for msg in recover_rx {
                     let out = match msg {
-                        Msg::Window(w) => Msg::Window(stages::recover_window(
-                            w, &stage_cfg, keys, randao, &checked, known,
-                        )),
+                        Msg::Window(w) => {
+                            let t = std::time::Instant::now();
+                            let w = stages::recover_window(
+                                w, &stage_cfg, keys, randao, &checked, known,
+                            );
+                            clock.add(Stage::Recover, t.elapsed());
+                            Msg::Window(w)
+                        }
                         Msg::Failed(e) => Msg::Failed(e),
                     };
                     if to_judge.send(out).is_err() {
@@ -621,9 +645,13 @@ impl Verifier {
                     }
                     Msg::Window(ws) => {
                         for item in ws {
+                            let t = std::time::Instant::now();
                             let (mut report, block) = judge.judge(item, cfg);
+                            clock.add(Stage::Judge, t.elapsed());
                             if let Some(r) = replay.as_mut() {
+                                let t = std::time::Instant::now();
                                 follow_state(r, block.as_ref(), &mut report, state_lost, &checked);
+                                clock.add(Stage::Replay, t.elapsed());
                             }
                             report.descends_from_invalid = *last_invalid;
                             report.settle();

@@ -96,6 +96,7 @@ pub fn verify_loop(
             .window_seconds
             .observe(started.elapsed().as_secs_f64());
         out.metrics.window_blocks.observe(numbers.len() as f64);
+        out.metrics.stages(&verifier.take_stage_times());
         let mut stored = Vec::with_capacity(numbers.len());
         for ((number, raw), report) in numbers.iter().zip(raws).zip(&reports) {
             match report.verdict {

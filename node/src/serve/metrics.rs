@@ -1,7 +1,9 @@
 //! Prometheus metrics of a running node (prometheus-client), served as text on
 //! `GET /metrics` of their own address (`--metrics`): blocks and transactions verified, verdicts
-//! by kind, source and verified heights (lag = source − verified), time per verified window and
-//! per store commit, window sizes, conflicts seen, disk bytes.
+//! by kind, source and verified heights (lag = source − verified), time per verified window,
+//! per pipeline stage and per store commit, window sizes, backend batches (items and seconds by
+//! operation, and a hybrid backend's GPU share), requests, failures and null entries per source,
+//! conflicts seen, disk bytes.
 
 use anyhow::{Context, Result};
 use http_body_util::Full;
@@ -13,8 +15,12 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use ranger::crypto::{Backend, MessageBatch, RecoverError, RecoverItem};
+use ranger::pipeline::Stage;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 /// The labels of one verdict count: the verdict and, for an invalid block, its first fault.
@@ -22,6 +28,30 @@ use tokio::net::TcpListener;
 pub struct VerdictLabels {
     pub verdict: String,
     pub kind: String,
+}
+
+/// The label of a per-stage histogram.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabels {
+    pub stage: &'static str,
+}
+
+/// The label of a per-operation backend metric: `keccak` or `recover`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OpLabels {
+    pub op: &'static str,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// 0.1 ms .. ~3.3 s
+fn short_seconds() -> Histogram {
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+/// 1 .. 65,536 items
+fn batch_items() -> Histogram {
+    Histogram::new(exponential_buckets(1.0, 2.0, 17))
 }
 
 /// Every metric the node exports.
@@ -38,6 +68,11 @@ pub struct Metrics {
     pub window_blocks: Histogram,
     pub conflicts: Counter,
     pub disk_bytes: Gauge,
+    pub stage_seconds: Histograms<StageLabels>,
+    pub batch_items: Histograms<OpLabels>,
+    pub batch_seconds: Histograms<OpLabels>,
+    pub gpu_share: Family<OpLabels, Gauge<f64, AtomicU64>>,
+    pub source: crate::source::SourceCounters,
 }
 
 impl Metrics {
@@ -56,6 +91,11 @@ impl Metrics {
         let conflicts = Counter::default();
         let disk_bytes = Gauge::default();
         let info = Family::<Vec<(String, String)>, Gauge>::default();
+        let stage_seconds = Histograms::<StageLabels>::new_with_constructor(short_seconds);
+        let batch_items = Histograms::<OpLabels>::new_with_constructor(batch_items);
+        let batch_seconds = Histograms::<OpLabels>::new_with_constructor(short_seconds);
+        let gpu_share = Family::<OpLabels, Gauge<f64, AtomicU64>>::default();
+        let source = crate::source::SourceCounters::default();
         info.get_or_create(&vec![("backend".to_owned(), backend.to_owned())])
             .set(1);
         let r = &mut registry;
@@ -110,6 +150,41 @@ impl Metrics {
             disk_bytes.clone(),
         );
         r.register("backend", "The batch backend verifying blocks", info);
+        r.register(
+            "stage_seconds",
+            "Time one pipeline stage spent on one verified window (the stages overlap)",
+            stage_seconds.clone(),
+        );
+        r.register(
+            "batch_items",
+            "Items per backend batch, by operation",
+            batch_items.clone(),
+        );
+        r.register(
+            "batch_seconds",
+            "Time of one backend batch, by operation",
+            batch_seconds.clone(),
+        );
+        r.register(
+            "backend_gpu_share",
+            "Share of each batch a hybrid backend sends to the GPU, by operation",
+            gpu_share.clone(),
+        );
+        r.register(
+            "source_requests",
+            "Requests to each source",
+            source.requests.clone(),
+        );
+        r.register(
+            "source_failures",
+            "Failed requests to each source (each retried after a pause, or the source dropped)",
+            source.failures.clone(),
+        );
+        r.register(
+            "source_null_entries",
+            "Blocks a source answered as null in a range (asked again)",
+            source.null_entries.clone(),
+        );
         Self {
             registry,
             blocks,
@@ -122,7 +197,31 @@ impl Metrics {
             window_blocks,
             conflicts,
             disk_bytes,
+            stage_seconds,
+            batch_items,
+            batch_seconds,
+            gpu_share,
+            source,
         }
+    }
+
+    /// Records the time each pipeline stage spent on one window.
+    pub fn stages(&self, times: &[(Stage, Duration)]) {
+        for (stage, d) in times {
+            self.stage_seconds
+                .get_or_create(&StageLabels {
+                    stage: stage.as_str(),
+                })
+                .observe(d.as_secs_f64());
+        }
+    }
+
+    fn batch(&self, op: &'static str, items: usize, d: Duration) {
+        let l = OpLabels { op };
+        self.batch_items.get_or_create(&l).observe(items as f64);
+        self.batch_seconds
+            .get_or_create(&l)
+            .observe(d.as_secs_f64());
     }
 
     /// The text exposition format.
@@ -183,4 +282,88 @@ pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
         .with_context(|| format!("cannot listen for metrics on {addr}"))?;
     let local = l.local_addr()?;
     Ok((l, local))
+}
+
+/// A backend whose every batch is recorded in the metrics (items and seconds, by operation),
+/// and whose GPU share, if it splits batches, is exported after each batch.
+#[derive(Debug)]
+pub struct Observed {
+    inner: Arc<dyn Backend>,
+    metrics: Arc<Metrics>,
+}
+
+impl Observed {
+    pub fn new(inner: Arc<dyn Backend>, metrics: Arc<Metrics>) -> Self {
+        Self { inner, metrics }
+    }
+
+    fn share(&self) {
+        if let Some((recover, keccak)) = self.inner.gpu_share() {
+            let m = &self.metrics.gpu_share;
+            m.get_or_create(&OpLabels { op: "recover" }).set(recover);
+            m.get_or_create(&OpLabels { op: "keccak" }).set(keccak);
+        }
+    }
+}
+
+impl Backend for Observed {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn keccak_batch(&self, batch: &MessageBatch) -> Vec<alloy_primitives::B256> {
+        let t = Instant::now();
+        let out = self.inner.keccak_batch(batch);
+        self.metrics.batch("keccak", batch.len(), t.elapsed());
+        self.share();
+        out
+    }
+
+    fn recover_batch(
+        &self,
+        items: &[RecoverItem],
+    ) -> Vec<Result<alloy_primitives::Address, RecoverError>> {
+        let t = Instant::now();
+        let out = self.inner.recover_batch(items);
+        self.metrics.batch("recover", items.len(), t.elapsed());
+        self.share();
+        out
+    }
+
+    fn gpu_share(&self) -> Option<(f64, f64)> {
+        self.inner.gpu_share()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ranger::crypto::CpuBackend;
+
+    #[test]
+    fn batches_stages_and_sources_are_exported() {
+        let m = Arc::new(Metrics::new("cpu"));
+        let b = Observed::new(Arc::new(CpuBackend), m.clone());
+        let mut batch = MessageBatch::new();
+        batch.push(b"a");
+        batch.push(b"bc");
+        assert_eq!(b.keccak_batch(&batch).len(), 2);
+        m.stages(&[(Stage::Hash, Duration::from_millis(2))]);
+        let peer = m.source.of("http://127.0.0.1:1");
+        peer.requests.inc();
+        peer.requests.inc();
+        peer.failures.inc();
+        let text = m.encode();
+        for line in [
+            "ranger_batch_items_count{op=\"keccak\"} 1",
+            "ranger_batch_items_sum{op=\"keccak\"} 2.0",
+            "ranger_stage_seconds_count{stage=\"hash\"} 1",
+            "ranger_source_requests_total{source=\"http://127.0.0.1:1\"} 2",
+            "ranger_source_failures_total{source=\"http://127.0.0.1:1\"} 1",
+        ] {
+            assert!(text.contains(line), "no {line} in:\n{text}");
+        }
+        // The CPU backend does not split batches: no GPU share is exported.
+        assert!(!text.contains("ranger_backend_gpu_share{"), "{text}");
+    }
 }

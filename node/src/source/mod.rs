@@ -5,6 +5,9 @@
 pub mod embedded;
 pub mod rpc;
 
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use ranger::pipeline::Input;
 
 /// Events in a source's channel: enough for a few catch-up windows; more would only hold memory
@@ -30,4 +33,41 @@ pub enum SourceEvent {
         second: Vec<u8>,
         sources: (String, String),
     },
+}
+
+/// The label of a per-source count: the source's URL.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
+}
+
+/// What a follower counts per source: requests, failures (each followed by a retry after a
+/// pause, or by dropping the source) and `null` entries in range answers. The node's metrics
+/// export these same families.
+#[derive(Debug, Clone, Default)]
+pub struct SourceCounters {
+    pub requests: Family<SourceLabels, Counter>,
+    pub failures: Family<SourceLabels, Counter>,
+    pub null_entries: Family<SourceLabels, Counter>,
+}
+
+/// One source's counters, taken out of the families once.
+#[derive(Debug, Clone, Default)]
+pub struct PeerCounters {
+    pub requests: Counter,
+    pub failures: Counter,
+    pub null_entries: Counter,
+}
+
+impl SourceCounters {
+    pub fn of(&self, url: &str) -> PeerCounters {
+        let l = SourceLabels {
+            source: url.to_owned(),
+        };
+        PeerCounters {
+            requests: self.requests.get_or_create(&l).clone(),
+            failures: self.failures.get_or_create(&l).clone(),
+            null_entries: self.null_entries.get_or_create(&l).clone(),
+        }
+    }
 }

@@ -17,7 +17,7 @@
 //! - A `null` range entry (Kaia's answer for a block it could not build) is asked again; a failed
 //!   range is asked again in halves, so an answer too large for a limit gets through.
 
-use super::SourceEvent;
+use super::{PeerCounters, SourceCounters, SourceEvent};
 use alloy_primitives::B256;
 use anyhow::{Result, bail};
 use jsonrpsee::core::ClientError;
@@ -73,6 +73,8 @@ pub struct FollowConfig {
     pub poll: Duration,
     /// First and largest pause of a failing peer.
     pub backoff: (Duration, Duration),
+    /// Where requests, failures and null entries are counted, per source.
+    pub counters: SourceCounters,
 }
 
 impl FollowConfig {
@@ -90,16 +92,9 @@ impl FollowConfig {
             max_response_bytes: 128 * 1024 * 1024,
             poll: Duration::from_millis(250),
             backoff: (Duration::from_millis(100), Duration::from_secs(10)),
+            counters: SourceCounters::default(),
         }
     }
-}
-
-/// Counts of what went wrong, per peer (for logs and metrics).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PeerStats {
-    pub requests: u64,
-    pub failures: u64,
-    pub null_entries: u64,
 }
 
 /// The API a peer speaks, learned at its first use.
@@ -131,7 +126,7 @@ struct Peer {
     dropped: bool,
     failures_in_a_row: u32,
     usable_at: Instant,
-    stats: PeerStats,
+    stats: PeerCounters,
 }
 
 /// One checked block.
@@ -382,7 +377,7 @@ impl Follower {
     fn fail(&mut self, i: usize, what: &str, e: &PeerError) {
         let (base, max) = self.config.backoff;
         let p = &mut self.peers[i];
-        p.stats.failures += 1;
+        p.stats.failures.inc();
         if let PeerError::WrongChain { .. } = e {
             p.dropped = true;
             tracing::error!(target: "ranger::source::rpc", "{}: {e}; dropping this source", p.url);
@@ -395,7 +390,7 @@ impl Follower {
         // Jitter in [1/2, 1) of the pause, so that peers failing together do not retry together.
         let pause = exp.mul_f64(0.5 + rand::random::<f64>() / 2.0);
         p.usable_at = Instant::now() + pause;
-        tracing::warn!(target: "ranger::source::rpc", "{}: {what}: {e} (failure {}, retrying in {pause:?})", p.url, p.stats.failures);
+        tracing::warn!(target: "ranger::source::rpc", "{}: {what}: {e} (failure {}, retrying in {pause:?})", p.url, p.stats.failures.get());
     }
 
     fn succeed(&mut self, i: usize) {
@@ -484,7 +479,7 @@ impl Follower {
                 continue;
             };
             let client = self.peers[i].client.clone();
-            self.peers[i].stats.requests += 1;
+            self.peers[i].stats.requests.inc();
             match head_of(&client, dialect).await {
                 Ok(h) => {
                     self.succeed(i);
@@ -570,7 +565,7 @@ impl Follower {
                 let Some((start, end)) = self.next_range(size) else {
                     break;
                 };
-                self.peers[i].stats.requests += 1;
+                self.peers[i].stats.requests.inc();
                 let client = self.peers[i].client.clone();
                 let forks = self.config.forks.clone();
                 tasks.spawn(async move {
@@ -601,7 +596,7 @@ impl Follower {
                                         }
                                     }
                                     None => {
-                                        self.peers[i].stats.null_entries += 1;
+                                        self.peers[i].stats.null_entries.inc();
                                         missing.get_or_insert(n);
                                     }
                                 }
@@ -721,7 +716,7 @@ pub async fn follow(config: FollowConfig, out: mpsc::Sender<SourceEvent>) -> Res
             dropped: false,
             failures_in_a_row: 0,
             usable_at: Instant::now(),
-            stats: PeerStats::default(),
+            stats: config.counters.of(url),
         });
     }
     let f = Follower {
