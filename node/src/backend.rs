@@ -22,12 +22,19 @@ const MAX_BYTES: u64 = 64 * 1024;
 /// Adapters remembered at once: a machine has a few; past this the file starts over.
 const MAX_ENTRIES: usize = 32;
 
+/// The faster side of one adapter, as the file spells it (`"gpu"` or `"cpu"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Faster {
+    Gpu,
+    Cpu,
+}
+
 /// One remembered measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Entry {
-    /// "gpu" or "cpu": the faster one.
-    faster: String,
+    faster: Faster,
     cpu_recoveries_per_s: u64,
     gpu_recoveries_per_s: u64,
 }
@@ -43,8 +50,9 @@ pub struct Opened {
 pub fn open(kind: BackendKind) -> Result<Opened> {
     let path = ranger::gpu::cache_dir().map(|d| d.join(FILE));
     let memory = path.as_deref().map(read).unwrap_or_default();
-    let chosen =
-        ranger::gpu::choose_backend(kind, &|key| memory.get(key).map(|e| e.faster == "gpu"))?;
+    let chosen = ranger::gpu::choose_backend(kind, &|key| {
+        memory.get(key).map(|e| e.faster == Faster::Gpu)
+    })?;
     if let (Some(m), Some(p)) = (&chosen.measured, &path) {
         remember(p, memory, m);
     }
@@ -78,7 +86,11 @@ fn remember(path: &Path, mut memory: BTreeMap<String, Entry>, m: &Measured) {
     memory.insert(
         m.adapter.clone(),
         Entry {
-            faster: if m.gpu_faster { "gpu" } else { "cpu" }.into(),
+            faster: if m.gpu_faster {
+                Faster::Gpu
+            } else {
+                Faster::Cpu
+            },
             cpu_recoveries_per_s: m.cpu_recoveries_per_s,
             gpu_recoveries_per_s: m.gpu_recoveries_per_s,
         },
@@ -124,14 +136,18 @@ mod tests {
         remember(&p, read(&p), &measured("card B, ranger 0.1.0", false));
         let m = read(&p);
         assert_eq!(m.len(), 2);
-        assert_eq!(m["card A, ranger 0.1.0"].faster, "gpu");
-        assert_eq!(m["card B, ranger 0.1.0"].faster, "cpu");
+        assert_eq!(m["card A, ranger 0.1.0"].faster, Faster::Gpu);
+        assert_eq!(m["card B, ranger 0.1.0"].faster, Faster::Cpu);
+        // The file spells the faster side as a word a person can read.
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains("\"faster\": \"gpu\""), "{text}");
     }
 
     #[test]
     fn a_corrupt_cache_is_ignored_and_rewritten() {
         for junk in [
             &b"{\"card A\": {\"faster\": 7}"[..],
+            b"{\"card A\": {\"faster\": \"tpu\", \"cpu_recoveries_per_s\": 1, \"gpu_recoveries_per_s\": 2}}",
             b"\x00\x01binary",
             b"[1, 2, 3]",
             b"{\"card A\": {\"faster\": \"gpu\", \"cpu_recoveries_per_s\": 1, \"gpu_recoveries_per_s\": 2, \"extra\": 1}}",
@@ -141,7 +157,7 @@ mod tests {
             std::fs::write(&p, junk).unwrap();
             assert!(read(&p).is_empty(), "{junk:?} is not a cache");
             remember(&p, read(&p), &measured("card A", true));
-            assert_eq!(read(&p)["card A"].faster, "gpu");
+            assert_eq!(read(&p)["card A"].faster, Faster::Gpu);
         }
         // Too large to be ours: ignored without being parsed.
         let p = tmp("large");
