@@ -445,14 +445,36 @@ fn key_cache_verifies_known_signers_and_stays_bounded() {
     assert!(small.get(&keys[0].address()).is_none());
 }
 
+/// The block `raw` with its seals edited by `edit`, which gets the decoded extra and the hash
+/// committed seals sign.
+fn edit_seals(
+    raw: &[u8],
+    edit: impl FnOnce(&mut ranger::primitives::IstanbulExtra, &B256),
+) -> Vec<u8> {
+    use ranger::codec::block::{decode_block, encode_block};
+    use ranger::codec::header::{decode_extra, encode_extra_parts};
+    let mut b = decode_block(raw).unwrap_or_else(|e| panic!("{e}"));
+    let mut extra = decode_extra(&b.header.extra).unwrap_or_else(|e| panic!("{e}"));
+    let msg = ranger::consensus::istanbul::committed_seal_message(
+        &ranger::consensus::istanbul::block_hash(&b.header),
+    );
+    edit(&mut extra, &msg);
+    b.header.extra = encode_extra_parts(
+        &extra.vanity,
+        &extra.validators,
+        &extra.seal,
+        &extra.committed_seals,
+    )
+    .into();
+    encode_block(&b)
+}
+
 /// Verifies `blocks` in one run (seal predictions and keys learnt from the first windows are in
 /// use for the later ones) and each corrupted block alone on a cold verifier (every seal
 /// recovered, as before batch verification): the reports must agree.
 #[test]
 fn pipeline_with_seal_hints_judges_like_recovery() {
     use ranger::bench::mainnet_shape_chain;
-    use ranger::codec::block::{decode_block, encode_block};
-    use ranger::codec::header::{decode_extra, encode_extra_parts};
     use ranger::consensus::FaultKind;
     use ranger::pipeline::{BlockReport, Input, Mode, Verdict, Verifier};
 
@@ -468,31 +490,20 @@ fn pipeline_with_seal_hints_judges_like_recovery() {
         (190, "other-member", None),
     ];
     for (at, how, _) in &cases {
-        let mut b = decode_block(&blocks[*at]).unwrap();
-        let mut extra = decode_extra(&b.header.extra).unwrap();
-        let msg = ranger::consensus::istanbul::committed_seal_message(
-            &ranger::consensus::istanbul::block_hash(&b.header),
-        );
-        let seals = &mut extra.committed_seals;
-        match *how {
-            "swap" => seals.swap(2, 9),
-            "outsider" => seals[4] = outsider.sign(&msg).0.to_vec().into(),
-            "duplicate" => seals[6] = seals[5].clone(),
-            "garbage" => seals[3] = vec![0x5a; 65].into(),
-            // Seal 0 by a council member that is not in this block's committers.
-            _ => {
-                let p = *at as u64 % 31;
-                seals[0] = member((p + 25) % 31).sign(&msg).0.to_vec().into();
+        blocks[*at] = edit_seals(&blocks[*at], |extra, msg| {
+            let seals = &mut extra.committed_seals;
+            match *how {
+                "swap" => seals.swap(2, 9),
+                "outsider" => seals[4] = outsider.sign(msg).0.to_vec().into(),
+                "duplicate" => seals[6] = seals[5].clone(),
+                "garbage" => seals[3] = vec![0x5a; 65].into(),
+                // Seal 0 by a council member that is not in this block's committers.
+                _ => {
+                    let p = *at as u64 % 31;
+                    seals[0] = member((p + 25) % 31).sign(msg).0.to_vec().into();
+                }
             }
-        }
-        b.header.extra = encode_extra_parts(
-            &extra.vanity,
-            &extra.validators,
-            &extra.seal,
-            &extra.committed_seals,
-        )
-        .into();
-        blocks[*at] = encode_block(&b);
+        });
     }
     let verifier = Verifier::builder(&spec)
         .mode(Mode::Headers)
@@ -549,8 +560,7 @@ fn pipeline_with_seal_hints_judges_like_recovery() {
 #[test]
 fn source_seal_hints_never_change_a_verdict() {
     use ranger::bench::mainnet_shape_chain;
-    use ranger::codec::block::{decode_block, encode_block};
-    use ranger::codec::header::{decode_extra, encode_extra_parts};
+    use ranger::codec::block::decode_block;
     use ranger::consensus::FaultKind;
     use ranger::pipeline::{BlockReport, Input, Mode, SealHint, Verdict, Verifier};
     use ranger::primitives::Block;
@@ -563,24 +573,11 @@ fn source_seal_hints_never_change_a_verdict() {
     // the proposer seal signed over the wrong message (which changes the block hash, so its
     // committed seals no longer hold either).
     for (at, how) in [(70usize, "outsider"), (75, "garbage"), (80, "proposer")] {
-        let mut b = decode_block(&blocks[at]).unwrap();
-        let mut extra = decode_extra(&b.header.extra).unwrap();
-        let msg = ranger::consensus::istanbul::committed_seal_message(
-            &ranger::consensus::istanbul::block_hash(&b.header),
-        );
-        match how {
-            "outsider" => extra.committed_seals[4] = outsider.sign(&msg).0.to_vec().into(),
+        blocks[at] = edit_seals(&blocks[at], |extra, msg| match how {
+            "outsider" => extra.committed_seals[4] = outsider.sign(msg).0.to_vec().into(),
             "garbage" => extra.committed_seals[2] = vec![0x5a; 65].into(),
-            _ => extra.seal = member(at as u64 % 31).sign(&msg).0.to_vec().into(),
-        }
-        b.header.extra = encode_extra_parts(
-            &extra.vanity,
-            &extra.validators,
-            &extra.seal,
-            &extra.committed_seals,
-        )
-        .into();
-        blocks[at] = encode_block(&b);
+            _ => extra.seal = member(at as u64 % 31).sign(msg).0.to_vec().into(),
+        });
     }
     let decoded: Vec<Block> = blocks.iter().map(|b| decode_block(b).unwrap()).collect();
     // The signers `mainnet_shape_chain` seals with: proposer n % 31, committers from there on.
