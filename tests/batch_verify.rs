@@ -445,14 +445,36 @@ fn key_cache_verifies_known_signers_and_stays_bounded() {
     assert!(small.get(&keys[0].address()).is_none());
 }
 
+/// The block `raw` with its seals edited by `edit`, which gets the decoded extra and the hash
+/// committed seals sign.
+fn edit_seals(
+    raw: &[u8],
+    edit: impl FnOnce(&mut ranger::primitives::IstanbulExtra, &B256),
+) -> Vec<u8> {
+    use ranger::codec::block::{decode_block, encode_block};
+    use ranger::codec::header::{decode_extra, encode_extra_parts};
+    let mut b = decode_block(raw).unwrap_or_else(|e| panic!("{e}"));
+    let mut extra = decode_extra(&b.header.extra).unwrap_or_else(|e| panic!("{e}"));
+    let msg = ranger::consensus::istanbul::committed_seal_message(
+        &ranger::consensus::istanbul::block_hash(&b.header),
+    );
+    edit(&mut extra, &msg);
+    b.header.extra = encode_extra_parts(
+        &extra.vanity,
+        &extra.validators,
+        &extra.seal,
+        &extra.committed_seals,
+    )
+    .into();
+    encode_block(&b)
+}
+
 /// Verifies `blocks` in one run (seal predictions and keys learnt from the first windows are in
 /// use for the later ones) and each corrupted block alone on a cold verifier (every seal
 /// recovered, as before batch verification): the reports must agree.
 #[test]
 fn pipeline_with_seal_hints_judges_like_recovery() {
     use ranger::bench::mainnet_shape_chain;
-    use ranger::codec::block::{decode_block, encode_block};
-    use ranger::codec::header::{decode_extra, encode_extra_parts};
     use ranger::consensus::FaultKind;
     use ranger::pipeline::{BlockReport, Input, Mode, Verdict, Verifier};
 
@@ -468,31 +490,20 @@ fn pipeline_with_seal_hints_judges_like_recovery() {
         (190, "other-member", None),
     ];
     for (at, how, _) in &cases {
-        let mut b = decode_block(&blocks[*at]).unwrap();
-        let mut extra = decode_extra(&b.header.extra).unwrap();
-        let msg = ranger::consensus::istanbul::committed_seal_message(
-            &ranger::consensus::istanbul::block_hash(&b.header),
-        );
-        let seals = &mut extra.committed_seals;
-        match *how {
-            "swap" => seals.swap(2, 9),
-            "outsider" => seals[4] = outsider.sign(&msg).0.to_vec().into(),
-            "duplicate" => seals[6] = seals[5].clone(),
-            "garbage" => seals[3] = vec![0x5a; 65].into(),
-            // Seal 0 by a council member that is not in this block's committers.
-            _ => {
-                let p = *at as u64 % 31;
-                seals[0] = member((p + 25) % 31).sign(&msg).0.to_vec().into();
+        blocks[*at] = edit_seals(&blocks[*at], |extra, msg| {
+            let seals = &mut extra.committed_seals;
+            match *how {
+                "swap" => seals.swap(2, 9),
+                "outsider" => seals[4] = outsider.sign(msg).0.to_vec().into(),
+                "duplicate" => seals[6] = seals[5].clone(),
+                "garbage" => seals[3] = vec![0x5a; 65].into(),
+                // Seal 0 by a council member that is not in this block's committers.
+                _ => {
+                    let p = *at as u64 % 31;
+                    seals[0] = member((p + 25) % 31).sign(msg).0.to_vec().into();
+                }
             }
-        }
-        b.header.extra = encode_extra_parts(
-            &extra.vanity,
-            &extra.validators,
-            &extra.seal,
-            &extra.committed_seals,
-        )
-        .into();
-        blocks[*at] = encode_block(&b);
+        });
     }
     let verifier = Verifier::builder(&spec)
         .mode(Mode::Headers)
@@ -540,4 +551,110 @@ fn pipeline_with_seal_hints_judges_like_recovery() {
             assert_eq!(r.verdict, Verdict::Valid, "block {i}: {:?}", r.faults);
         }
     }
+}
+
+/// The seal-signer hints a source gives (Kaia's consensus-info `proposer` and `committers`) are
+/// claims: right ones are used, wrong ones (shifted by one validator, a stale proposer, a list
+/// that is too long or too short) cost recoveries and change no verdict, on valid blocks and on
+/// blocks with a bad seal alike.
+#[test]
+fn source_seal_hints_never_change_a_verdict() {
+    use ranger::bench::mainnet_shape_chain;
+    use ranger::codec::block::decode_block;
+    use ranger::consensus::FaultKind;
+    use ranger::pipeline::{BlockReport, Input, Mode, SealHint, Verdict, Verifier};
+    use ranger::primitives::Block;
+
+    let (spec, mut blocks) = mainnet_shape_chain(90, 7);
+    let member = |i: u64| SigningKey::from_seed(7, i);
+    let validators: Vec<Address> = (0..31).map(|i| member(i).address()).collect();
+    let outsider = SigningKey::from_seed(4242, 1);
+    // Block 70: committed seal 4 by an outsider; block 75: committed seal 2 is garbage; block 80:
+    // the proposer seal signed over the wrong message (which changes the block hash, so its
+    // committed seals no longer hold either).
+    for (at, how) in [(70usize, "outsider"), (75, "garbage"), (80, "proposer")] {
+        blocks[at] = edit_seals(&blocks[at], |extra, msg| match how {
+            "outsider" => extra.committed_seals[4] = outsider.sign(msg).0.to_vec().into(),
+            "garbage" => extra.committed_seals[2] = vec![0x5a; 65].into(),
+            _ => extra.seal = member(at as u64 % 31).sign(msg).0.to_vec().into(),
+        });
+    }
+    let decoded: Vec<Block> = blocks.iter().map(|b| decode_block(b).unwrap()).collect();
+    // The signers `mainnet_shape_chain` seals with: proposer n % 31, committers from there on.
+    let truth = |n: usize| SealHint {
+        proposer: Some(validators[n % 31]),
+        committers: (0..22).map(|j| validators[(n + j) % 31]).collect(),
+    };
+    let wrong = |n: usize| {
+        let mut h = truth(n + 1);
+        if n.is_multiple_of(3) {
+            h.committers.truncate(7);
+        } else if n % 3 == 1 {
+            h.committers.extend_from_slice(&validators[..5]);
+            h.proposer = None;
+        }
+        h
+    };
+    let run = |hint: &(dyn Fn(usize) -> Option<SealHint> + Sync)| {
+        let mut v = Verifier::builder(&spec)
+            .mode(Mode::Headers)
+            .build()
+            .unwrap();
+        let mut out: Vec<BlockReport> = Vec::new();
+        let inputs = decoded.iter().enumerate().map(|(n, b)| {
+            let block = Box::new(b.clone());
+            Ok(match hint(n) {
+                Some(seals) => Input::Hinted { block, seals },
+                None => Input::Block(block),
+            })
+        });
+        v.run(inputs, |r| {
+            out.push(r);
+            true
+        })
+        .unwrap();
+        (out, v.key_stats())
+    };
+    let (plain, _) = run(&|_| None);
+    let (right, right_stats) = run(&|n| Some(truth(n)));
+    let (bad, bad_stats) = run(&|n| Some(wrong(n)));
+    // Right hints name every seal from the first block on; the first window (64 blocks) is
+    // recovered, learning the keys, and the 26 blocks after it are verified, all but the 25 bad
+    // seals (a proposer seal is part of the block hash, so every committed seal of block 80 is
+    // bad too).
+    assert_eq!(right_stats.claims, 90 * 23);
+    assert!(
+        right_stats.verified >= 26 * 23 - 25,
+        "right hints were not used: {right_stats:?}"
+    );
+    assert!(
+        bad_stats.verified < right_stats.verified,
+        "{bad_stats:?} {right_stats:?}"
+    );
+    let view = |r: &BlockReport| {
+        (
+            r.verdict,
+            r.proposer,
+            r.committers.clone(),
+            r.faults.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        )
+    };
+    for n in 0..90 {
+        assert_eq!(view(&right[n]), view(&plain[n]), "block {n}, right hints");
+        assert_eq!(view(&bad[n]), view(&plain[n]), "block {n}, wrong hints");
+        // Block 81's parent hash no longer matches block 80's.
+        let expect_valid = ![70, 75, 80, 81].contains(&n);
+        assert_eq!(
+            plain[n].verdict == Verdict::Valid,
+            expect_valid,
+            "block {n}: {:?}",
+            plain[n].faults
+        );
+    }
+    assert!(
+        plain[70]
+            .faults
+            .iter()
+            .any(|f| f.kind == FaultKind::NonCouncilSeal)
+    );
 }

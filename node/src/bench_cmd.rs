@@ -200,11 +200,13 @@ pub fn run(a: BenchArgs) -> Result<u8> {
         }
         for b in &batch_verify {
             out!(
-                "batch    {:>6} signatures: batch verify {:>10.0}/s  bare recovery limit {:>10.0}/s  ratio {:.2}",
+                "batch    {:>6} signatures: batch verify {:>10.0}/s  bare recovery limit {:>10.0}/s  ratio {:.2} (one thread each: {})",
                 b.batch,
                 b.batch_verify_per_s,
                 b.bare_recover_per_s,
-                b.ratio
+                b.ratio,
+                b.single_thread_ratio
+                    .map_or_else(|| "n/a".to_string(), |r| format!("{r:.2}"))
             );
         }
         out!(

@@ -87,7 +87,7 @@ pub fn run(a: FollowArgs) -> Result<u8> {
                     source,
                 } => {
                     let (hash, txs) = match &input {
-                        Input::Block(b) => (
+                        Input::Block(b) | Input::Hinted { block: b, .. } => (
                             format!("{}", block_hash(&b.header)),
                             Some(b.transactions.len()),
                         ),

@@ -361,6 +361,11 @@ impl KeyCache {
         Some(k)
     }
 
+    /// Whether a key is held for `address` (without refreshing it, unlike `get`).
+    pub fn contains(&self, address: &Address) -> bool {
+        self.current.contains_key(address) || self.older.contains_key(address)
+    }
+
     /// Holds `key` for `address`.
     pub fn insert(&mut self, address: Address, key: PublicKey) {
         if self.current.len() >= self.capacity / 2 && !self.current.contains_key(&address) {

@@ -13,6 +13,11 @@
 //! A rule is used for the next window only when it named at least `MIN_HIT_RATE` of the seals of
 //! the last window; otherwise seals are recovered as before (a bisection over many wrong claims
 //! would cost more than it saves).
+//!
+//! A source may also name a block's seal signers itself (`SealHint`: the `proposer` and
+//! `committers` of Kaia's consensus-info RPC, in seal order). Such a hint comes first, seal by
+//! seal, and the rule fills what it leaves out; it is a claim like the others, so a wrong one
+//! (Kaia nodes have been seen to serve stale `committers`) costs a recovery, never a verdict.
 
 use crate::crypto::batch::{CacheStats, KeyCache};
 use alloy_primitives::Address;
@@ -49,6 +54,15 @@ pub struct SealSigners {
     pub number: u64,
     pub validators: Vec<Address>,
     pub proposer: Address,
+    pub committers: Vec<Address>,
+}
+
+/// A block's seal signers as its source names them: claims, never trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SealHint {
+    /// The proposer seal's signer.
+    pub proposer: Option<Address>,
+    /// The committed seals' signers, in seal order.
     pub committers: Vec<Address>,
 }
 
@@ -103,15 +117,27 @@ impl SealHints {
         }
     }
 
-    /// The claims for a block's seals under the rule in use (none when no rule is).
-    pub fn claims(&self, number: u64, validators: &[Address], seals: usize) -> SealClaims {
-        match self.rule {
+    /// The claims for a block's seals: the source's `given` hint where it names a signer, the
+    /// rule in use elsewhere (none when no rule is).
+    pub fn claims(
+        &self,
+        number: u64,
+        validators: &[Address],
+        seals: usize,
+        given: Option<&SealHint>,
+    ) -> SealClaims {
+        let mut out = match self.rule {
             Some(rule) => self.predict(rule, number, validators, seals),
-            None => SealClaims {
-                proposer: None,
-                committers: vec![None; seals],
-            },
+            None => SealClaims::default(),
+        };
+        out.committers.resize(seals, None);
+        if let Some(g) = given {
+            out.proposer = g.proposer.or(out.proposer);
+            for (c, named) in out.committers.iter_mut().zip(&g.committers) {
+                *c = Some(*named);
+            }
         }
+        out
     }
 
     /// Scores every rule on a window's blocks (predicted from what was known before the window)
@@ -165,12 +191,12 @@ mod tests {
     fn rules_are_learnt_and_dropped() {
         let v: Vec<Address> = (0..7u8).map(|i| Address::repeat_byte(i + 1)).collect();
         let mut h = SealHints::default();
-        assert_eq!(h.claims(0, &v, 5).proposer, None);
+        assert_eq!(h.claims(0, &v, 5, None).proposer, None);
         h.learn(&[rotating(0, &v)]);
         // One block gives nothing to score against yet.
-        assert_eq!(h.claims(1, &v, 5).proposer, None);
+        assert_eq!(h.claims(1, &v, 5, None).proposer, None);
         h.learn(&(1..10).map(|n| rotating(n, &v)).collect::<Vec<_>>());
-        let c = h.claims(12, &v, 5);
+        let c = h.claims(12, &v, 5, None);
         assert_eq!(c.proposer, Some(rotating(12, &v).proposer));
         assert_eq!(
             c.committers,
@@ -187,7 +213,7 @@ mod tests {
         };
         h.learn(&(20..30).map(same).collect::<Vec<_>>());
         h.learn(&(30..40).map(same).collect::<Vec<_>>());
-        assert_eq!(h.claims(41, &v, 5).proposer, Some(v[3]));
+        assert_eq!(h.claims(41, &v, 5, None).proposer, Some(v[3]));
         // Signers that follow no rule turn hints off.
         let random = |n: u64| SealSigners {
             number: n,
@@ -196,6 +222,37 @@ mod tests {
             committers: (0..5).map(|j| v[((n * 3 + j * j) % 7) as usize]).collect(),
         };
         h.learn(&(40..50).map(random).collect::<Vec<_>>());
-        assert_eq!(h.claims(51, &v, 5).proposer, None);
+        assert_eq!(h.claims(51, &v, 5, None).proposer, None);
+    }
+
+    #[test]
+    fn a_source_hint_comes_first_and_the_rule_fills_the_rest() {
+        let v: Vec<Address> = (0..7u8).map(|i| Address::repeat_byte(i + 1)).collect();
+        let given = SealHint {
+            proposer: None,
+            committers: vec![v[6], v[5]],
+        };
+        // No rule: only what the source names.
+        let h = SealHints::default();
+        let c = h.claims(3, &v, 4, Some(&given));
+        assert_eq!(c.proposer, None);
+        assert_eq!(c.committers, vec![Some(v[6]), Some(v[5]), None, None]);
+        // With the rotation rule: the source's names where it gives them, the rule's elsewhere.
+        let mut h = SealHints::default();
+        h.learn(&(0..10).map(|n| rotating(n, &v)).collect::<Vec<_>>());
+        h.learn(&(10..20).map(|n| rotating(n, &v)).collect::<Vec<_>>());
+        let rule = h.claims(22, &v, 4, None);
+        let c = h.claims(22, &v, 4, Some(&given));
+        assert_eq!(c.proposer, rule.proposer);
+        assert_eq!(&c.committers[..2], &[Some(v[6]), Some(v[5])]);
+        assert_eq!(&c.committers[2..], &rule.committers[2..]);
+        // A hint longer than the seals names no seal that is not there.
+        let long = SealHint {
+            proposer: Some(v[0]),
+            committers: v.clone(),
+        };
+        let c = h.claims(22, &v, 3, Some(&long));
+        assert_eq!(c.proposer, Some(v[0]));
+        assert_eq!(c.committers.len(), 3);
     }
 }

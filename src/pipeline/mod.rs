@@ -23,6 +23,7 @@ use alloy_primitives::Address;
 pub use checked::{CheckedBackend, Undecided};
 pub use checkpoint::{Checkpoint, Resume};
 pub use clock::{Stage, StageClock};
+pub use hints::SealHint;
 use judge::Judge;
 use replay::Replay;
 pub use report::{BlockReport, Verdict};
@@ -373,7 +374,13 @@ enum Msg<T> {
 fn input_weight(i: &Input) -> usize {
     match i {
         Input::Rlp(b) => b.len(),
-        Input::Block(b) => 600 + b.transactions.iter().map(|t| t.raw.len()).sum::<usize>(),
+        Input::Block(block) | Input::Hinted { block, .. } => {
+            600 + block
+                .transactions
+                .iter()
+                .map(|t| t.raw.len())
+                .sum::<usize>()
+        }
     }
 }
 

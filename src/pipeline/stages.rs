@@ -10,7 +10,7 @@
 //! value that was never computed cannot become a verdict.
 
 use super::checked::{CheckedBackend, Undecided};
-use super::hints::{Known, SealSigners};
+use super::hints::{Known, SealHint, SealSigners};
 use crate::codec::DecodeError;
 use crate::codec::block::decode_block;
 use crate::codec::header::decode_extra;
@@ -37,6 +37,9 @@ pub enum Input {
     Rlp(Vec<u8>),
     /// A block already decoded (e.g. from JSON-RPC).
     Block(Box<Block>),
+    /// A decoded block with what its source says about its seals' signers (Kaia's consensus
+    /// info): claims to check, never trusted; a wrong one costs a recovery, not a verdict.
+    Hinted { block: Box<Block>, seals: SealHint },
 }
 
 /// One block on its way through the stages: the stage's output, or why it stopped.
@@ -102,6 +105,8 @@ fn undecided_all<T: Staged, U>(window: Window<T>, reason: &Undecided) -> Window<
 pub struct Decoded {
     pub position: u64,
     pub block: Block,
+    /// The source's seal-signer hint, if it gave one.
+    pub seal_hint: Option<SealHint>,
 }
 
 /// The hashes of one transaction.
@@ -155,6 +160,7 @@ pub struct Hashed {
     pub tx_root: Option<TxRootWork>,
     proposer_msg: B256,
     commit_msg: B256,
+    seal_hint: Option<SealHint>,
 }
 
 /// The seals of a block, recovered.
@@ -225,12 +231,17 @@ pub fn decode_window(inputs: Vec<(u64, Input)>) -> Window<Decoded> {
     inputs
         .into_par_iter()
         .map(|(position, input)| {
-            let block = match input {
-                Input::Rlp(bytes) => decode_block(&bytes),
-                Input::Block(b) => Ok(*b),
+            let (block, seal_hint) = match input {
+                Input::Rlp(bytes) => (decode_block(&bytes), None),
+                Input::Block(b) => (Ok(*b), None),
+                Input::Hinted { block, seals } => (Ok(*block), Some(seals)),
             };
             match block {
-                Ok(block) => Item::Ready(Decoded { position, block }),
+                Ok(block) => Item::Ready(Decoded {
+                    position,
+                    block,
+                    seal_hint,
+                }),
                 Err(error) => Item::Malformed { position, error },
             }
         })
@@ -379,6 +390,7 @@ pub fn hash_window(
                     tx_root: None,
                     proposer_msg,
                     commit_msg,
+                    seal_hint: d.seal_hint,
                 })
             })
         })
@@ -522,13 +534,22 @@ pub fn recover_window(
                 h.block.header.number,
                 &extra.validators,
                 extra.committed_seals.len(),
+                h.seal_hint.as_ref(),
             );
+            // A seal nobody named is recovered here, keeping its key, only while some validator's
+            // key is still unknown; once all are held the backend recovers it like any other
+            // signature, and the seal rules learn its signer from the address alone.
+            let unnamed = if extra.validators.iter().all(|v| known.keys.contains(v)) {
+                Claim::None
+            } else {
+                Claim::Learn
+            };
             if let Some(sig) = seal_sig(&extra.seal) {
                 items.push(RecoverItem {
                     hash: h.proposer_msg,
                     sig,
                 });
-                claims.push(hint.proposer.map_or(Claim::Learn, Claim::Signer));
+                claims.push(hint.proposer.map_or(unnamed, Claim::Signer));
             }
             if extra.committed_seals.len() <= seal_bound(cfg, extra) {
                 for (j, s) in extra.committed_seals.iter().enumerate() {
@@ -542,7 +563,7 @@ pub fn recover_window(
                                 .get(j)
                                 .copied()
                                 .flatten()
-                                .map_or(Claim::Learn, Claim::Signer),
+                                .map_or(unnamed, Claim::Signer),
                         );
                     }
                 }

@@ -173,7 +173,9 @@ fn admit(e: SourceEvent, next: &mut u64, out: &Outputs<'_>) -> Result<Option<Pen
         } => {
             let raw = match &input {
                 Input::Rlp(b) => b.clone(),
-                Input::Block(b) => ranger::codec::block::encode_block(b),
+                Input::Block(b) | Input::Hinted { block: b, .. } => {
+                    ranger::codec::block::encode_block(b)
+                }
             };
             if number == *next {
                 *next += 1;

@@ -35,8 +35,7 @@ use ranger::codec::rpc::{
 use ranger::consensus::chain::ForkSchedule;
 use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::keccak256;
-use ranger::pipeline::Input;
-use ranger::primitives::Block;
+use ranger::pipeline::{Input, SealHint};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -136,18 +135,18 @@ struct Fetched {
     hash: B256,
     /// RLP of the block as the source gave it (or re-encoded from JSON).
     rlp: Vec<u8>,
-    /// The block rebuilt from JSON; raw blocks go to the pipeline as bytes.
-    block: Option<Box<Block>>,
+    /// The block rebuilt from JSON, with the seal signers its consensus info names (hints the
+    /// pipeline checks); raw blocks go to the pipeline as bytes.
+    block: Option<Input>,
 }
 
 impl Fetched {
     /// What the pipeline takes: the decoded block, moved out (what stays is what `recent`
     /// needs, the hash and the RLP), or the bytes.
     fn take_input(&mut self) -> Input {
-        match self.block.take() {
-            Some(b) => Input::Block(b),
-            None => Input::Rlp(self.rlp.clone()),
-        }
+        self.block
+            .take()
+            .unwrap_or_else(|| Input::Rlp(self.rlp.clone()))
     }
 }
 
@@ -251,10 +250,22 @@ fn check_json(n: u64, v: &Value, forks: &ForkSchedule) -> Result<Fetched, PeerEr
         }
         None => return Err(bad(format!("block {n} has no hash"))),
     }
+    let rlp = encode_block(&parsed.block);
+    let block = Box::new(parsed.block);
+    let input = match parsed.claims.committers {
+        Some(committers) => Input::Hinted {
+            block,
+            seals: SealHint {
+                proposer: parsed.claims.proposer,
+                committers,
+            },
+        },
+        None => Input::Block(block),
+    };
     Ok(Fetched {
         hash,
-        rlp: encode_block(&parsed.block),
-        block: Some(Box::new(parsed.block)),
+        rlp,
+        block: Some(input),
     })
 }
 
