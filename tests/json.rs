@@ -42,9 +42,15 @@ fn parse(v: &Value, forks: &ForkSchedule) -> Result<ranger::codec::json::JsonBlo
     parse_block_json(&text, forks)
 }
 
-fn field_of(e: &DecodeError) -> &'static str {
+/// The key an error names: its field, or the last key of its JSON path (`committee[0]` names
+/// `committee`).
+fn field_of(e: &DecodeError) -> &str {
     match e {
         DecodeError::Invalid { field, .. } | DecodeError::Length { field, .. } => field,
+        DecodeError::Json { path, .. } => {
+            let last = path.rsplit('.').next().unwrap_or_default();
+            last.split('[').next().unwrap_or_default()
+        }
         other => panic!("expected an error naming a field, got {other:?}"),
     }
 }
@@ -169,7 +175,7 @@ fn fixture_consensus_info_hints() {
     let got = parse_block_json(&fixture("kairos-83863326-consensus.json"), &kairos_forks())
         .unwrap_or_else(|e| panic!("parse: {e}"));
     assert_eq!(got.block, block);
-    let c = &got.claims;
+    let c = &got.claims.consensus;
     assert_eq!(c.proposer, Some(addr(&v["proposer"])));
     let committers: Vec<Address> = v["committers"]
         .as_array()
@@ -186,7 +192,7 @@ fn fixture_consensus_info_hints() {
         .collect();
     assert_eq!(c.committee.as_ref(), Some(&validators));
     assert_eq!(c.sig_hash, Some(h256(&v["sig_hash"])));
-    assert_eq!(c.round, Some(u64::from(block.header.extra[31])));
+    assert_eq!(c.round, Some(block.header.extra[31]));
 }
 
 #[test]
@@ -525,7 +531,7 @@ fn malformed_inputs_name_the_field() {
         assert_eq!(got, field, "{path:?} = {new:?}: {e:?}");
         if path.len() > 1 {
             let msg = e.map(|e| e.to_string()).unwrap_or_default();
-            assert!(msg.contains("transaction 0"), "{path:?}: {msg}");
+            assert!(msg.starts_with("transactions[0]."), "{path:?}: {msg}");
         }
     }
 
