@@ -1,14 +1,19 @@
 //! Kaia JSON-RPC blocks (`kaia_getBlockByNumber`, `klay_getBlockByNumber`,
-//! `kaia_getBlockWithConsensusInfoByNumber`) <-> typed blocks.
+//! `kaia_getBlockWithConsensusInfoByNumber`) <-> typed blocks. The JSON shapes are the serde
+//! types of `codec::rpc` ([`RpcBlock`], [`RpcTx`], [`ConsensusInfo`]); this module turns them
+//! into ranger's `Block` and `Transaction`, deciding which keys a block needs at its height and
+//! which a transaction needs for its type, and prints blocks and transactions in Kaia's shape.
 //!
 //! Invariant: nothing the JSON *claims* about itself (block `hash`, tx `hash`, `senderTxHash`, the
-//! sender of a legacy or Ethereum-typed tx) is used to build what gets hashed. Headers are rebuilt
-//! field by field, with the fork schedule deciding which tail fields belong to the header, and each
-//! transaction is re-encoded from its signed fields (or decoded from its `raw` form when the object
-//! carries one). The claims are returned beside the block, for a verifier to compare with what it
-//! computes itself.
+//! sender of a legacy or Ethereum-typed tx, the consensus info) is used to build what gets hashed.
+//! Headers are rebuilt field by field, with the fork schedule deciding which tail fields belong to
+//! the header, and each transaction is re-encoded from its signed fields (or decoded from its
+//! `raw` form when the object carries one). The claims are returned beside the block, for a
+//! verifier to compare with what it computes itself.
 //!
-//! Key names and value formats follow kaiachain/kaia: `api/api_kaia_blockchain.go`
+//! Errors name the JSON path of the value at fault (`transactions[0].signatures[0].V: …`), both
+//! where a value does not fit its type and where a key this block or transaction type needs is
+//! missing. Key names and value formats follow kaiachain/kaia: `api/api_kaia_blockchain.go`
 //! (`RPCMarshalHeader`, `newRPCTransaction`), each `blockchain/types/tx_internal_data_*.go`
 //! `MakeRPCOutput` (e.g. `tx_internal_data_fee_delegated_smart_contract_deploy_with_ratio.go`:
 //! `feeRatio` and `codeFormat` as `hexutil.Uint`, `humanReadable` a JSON bool, `typeInt` a JSON

@@ -8,7 +8,9 @@
 //! These types hold what the JSON says, nothing more: which keys a block needs at its height and
 //! which a transaction needs for its type is decided in `codec::json`, so every such key is an
 //! `Option` here. Bytes and fixed-size values use alloy-primitives' serde (`Bytes`, `B256`,
-//! `Address`, `Bloom`: hex, `0x` as Kaia's `hexutil` prints it); quantities use [`quantity`], which
+//! `Address`, `Bloom`: hex as Kaia's `hexutil` prints it, where alloy also takes it without `0x`
+//! or as an array of byte values; a wrong length or a bad digit is refused); quantities use
+//! [`quantity`], which
 //! takes what Kaia prints (`0x` hex) and what other tools do (decimal strings, JSON integers) but
 //! not an empty `0x`, as `hexutil` refuses it. Key names follow kaiachain/kaia v2.2.1
 //! (`api/api_kaia_blockchain.go`: `RPCMarshalHeader`, `newRPCTransaction`, `getConsensusInfo`,
@@ -245,8 +247,9 @@ pub fn response_object(root: &Value) -> Result<&Value, DecodeError> {
 
 /// A block object as `RPCMarshalHeader`/`RPCMarshalBlock` print it (`kaia_getBlockByNumber`, or
 /// `klay_`'s, whose score key is `blockscore`). The tail keys (`baseFeePerGas` …) belong to the
-/// header only from their fork on, which the fork schedule decides, not their presence.
-/// `size`, `totalBlockScore` and keys of other namespaces are not read.
+/// header only from their fork on, which the fork schedule decides, not their presence (a tail
+/// key printed before its fork is not hashed, but must still be well-formed). `size`,
+/// `totalBlockScore` and keys of other namespaces are not read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcBlock {
