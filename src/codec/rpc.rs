@@ -2,17 +2,18 @@
 //! objects (`kaia_getBlockByNumber`, `kaia_getTransactionByHash`), block parameters (`"latest"`,
 //! `"0x1f"`, `31`), the consensus info that `kaia_getBlockWithConsensusInfoByNumber` adds to a
 //! block, receipts, `kaia_getParams`, `kaia_getBlsInfos`, and ranger's own raw-block form. The RPC
-//! server (node/src/serve) prints these, the RPC follower (node/src/source) and the JSON input path
+//! server (node/src/serve) prints these (a block or transaction object it prints with
+//! `codec::json::block_to_json`); the RPC follower (node/src/source) and the JSON input path
 //! (`codec::json`, which turns a block object into a typed block) read them.
 //!
 //! These types hold what the JSON says, nothing more: which keys a block needs at its height and
 //! which a transaction needs for its type is decided in `codec::json`, so every such key is an
-//! `Option` here. Bytes and fixed-size values use alloy-primitives' serde (`Bytes`, `B256`,
-//! `Address`, `Bloom`: hex as Kaia's `hexutil` prints it, where alloy also takes it without `0x`
-//! or as an array of byte values; a wrong length or a bad digit is refused); quantities use
-//! [`quantity`], which
-//! takes what Kaia prints (`0x` hex) and what other tools do (decimal strings, JSON integers) but
-//! not an empty `0x`, as `hexutil` refuses it. Key names follow kaiachain/kaia v2.2.1
+//! `Option` here (keys every block has are required). Bytes and fixed-size values use
+//! alloy-primitives' serde (`Bytes`, `B256`, `Address`, `Bloom`: hex as Kaia's `hexutil` prints
+//! it, where alloy also takes it without `0x` or as an array of byte values; a wrong length or a
+//! bad digit is refused); quantities use [`quantity`], which takes what Kaia prints (`0x` hex) and
+//! what other tools do (decimal strings, JSON integers) but not an empty `0x`, as `hexutil`
+//! refuses it. Key names follow kaiachain/kaia v2.2.1
 //! (`api/api_kaia_blockchain.go`: `RPCMarshalHeader`, `newRPCTransaction`, `getConsensusInfo`,
 //! `RpcOutputReceipt`; `blockchain/types/tx_internal_data_*.go`: `MakeRPCOutput`;
 //! `governance/api.go`: `GetParams`; `kaiax/randao/impl/api.go`: `GetBlsInfos`).
@@ -89,13 +90,11 @@ impl<'de> Deserialize<'de> for BlockId {
     }
 }
 
-/// A `0x`-prefixed hex quantity that fits a u64.
+/// A `0x`-prefixed hex quantity that fits a u64 (the only form Kaia takes for a block number
+/// given as a string).
 pub fn parse_quantity(s: &str) -> Option<u64> {
-    let digits = s.strip_prefix("0x")?;
-    if digits.is_empty() || digits.len() > 16 {
-        return None;
-    }
-    u64::from_str_radix(digits, 16).ok()
+    s.strip_prefix("0x")?;
+    u64::try_from(u256_from_str(s).ok()?).ok()
 }
 
 /// The key of a block in a range result: `"0x<n>"`, as Kaia prints it.
@@ -152,7 +151,8 @@ impl<'de, T: TryFrom<U256>> Deserialize<'de> for Quantity<T> {
     }
 }
 
-/// `deserialize_with` for a quantity (see [`u256_from_str`]).
+/// `deserialize_with` for a quantity: `0x` hex (never an empty `0x`), a decimal string or a JSON
+/// integer, refused when it does not fit `T`.
 pub fn quantity<'de, D: Deserializer<'de>, T: TryFrom<U256>>(d: D) -> Result<T, D::Error> {
     Quantity::deserialize(d).map(|q| q.0)
 }
