@@ -769,16 +769,16 @@ proptest::proptest! {
     ) {
         let x = U256::from_limbs(limbs);
         for form in [format!("{x:#x}"), format!("0x{x:064x}"), format!("0X{x:X}"), x.to_string()] {
-            let got = quantity::<_, U256>(&json!(form)).ok();
+            let got = quantity::deserialize::<_, U256>(&json!(form)).ok();
             proptest::prop_assert_eq!(got, Some(x), "{}", form);
         }
         let too_long = format!("0x1{x:064x}");
-        proptest::prop_assert!(quantity::<_, U256>(&json!(too_long)).is_err());
+        proptest::prop_assert!(quantity::deserialize::<_, U256>(&json!(too_long)).is_err());
         match u64::try_from(x) {
-            Ok(n) => proptest::prop_assert_eq!(quantity::<_, u64>(&json!(n)).ok(), Some(n)),
-            Err(_) => proptest::prop_assert!(quantity::<_, u64>(&json!(too_long.replacen("0x1", "0x", 1))).is_err()),
+            Ok(n) => proptest::prop_assert_eq!(quantity::deserialize::<_, u64>(&json!(n)).ok(), Some(n)),
+            Err(_) => proptest::prop_assert!(quantity::deserialize::<_, u64>(&json!(too_long.replacen("0x1", "0x", 1))).is_err()),
         }
-        let _ = quantity::<_, U256>(&json!(junk));
+        let _ = quantity::deserialize::<_, U256>(&json!(junk));
     }
 
     #[test]

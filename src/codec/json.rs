@@ -2,7 +2,8 @@
 //! `kaia_getBlockWithConsensusInfoByNumber`) <-> typed blocks. The JSON shapes are the serde
 //! types of `codec::rpc` ([`RpcBlock`], [`RpcTx`], [`ConsensusInfo`]); this module turns them
 //! into ranger's `Block` and `Transaction`, deciding which keys a block needs at its height and
-//! which a transaction needs for its type, and prints blocks and transactions in Kaia's shape.
+//! which a transaction needs for its type, and fills them from a typed block to print it in
+//! Kaia's shape (which keys each transaction type prints, with hashes and senders computed here).
 //!
 //! Invariant: nothing the JSON *claims* about itself (block `hash`, tx `hash`, `senderTxHash`, the
 //! sender of a legacy or Ethereum-typed tx, the consensus info) is used to build what gets hashed.
@@ -24,7 +25,6 @@
 
 use super::DecodeError;
 use super::block::{MAX_BLOCK_BYTES, encode_block};
-use super::hexfmt::to_hex;
 use super::rlp::{ListReader, wrap_list};
 use super::rpc::{
     self, AccessListItem, ConsensusInfo, RpcAuthorization, RpcBlock, RpcSig, RpcTx, TxEntry,
@@ -42,7 +42,7 @@ use crate::primitives::{
 };
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_rlp::Encodable;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 /// JSON texts larger than this are rejected before parsing: the largest block (`MAX_BLOCK_BYTES`)
 /// doubles in hex, and the per-field keys and claims stay well under another 2x.
@@ -271,13 +271,7 @@ fn tx_type_of(t: &RpcTx) -> Result<TxType, DecodeError> {
 }
 
 fn sigs(list: &[RpcSig]) -> Vec<TxSig> {
-    list.iter()
-        .map(|s| TxSig {
-            v: s.v,
-            r: s.r,
-            s: s.s,
-        })
-        .collect()
+    list.iter().copied().map(TxSig::from).collect()
 }
 
 /// The single signature of a legacy or Ethereum-typed tx: `signatures[0]` (Kaia) or top-level
@@ -311,8 +305,8 @@ fn kaia_fields(layout: &[KaiaField], t: &RpcTx) -> Result<KaiaFields, DecodeErro
             KaiaField::Nonce => k.nonce = need(t.nonce, "nonce")?,
             KaiaField::GasPrice => k.gas_price = need(t.gas_price, "gasPrice")?,
             KaiaField::Gas => k.gas = need(t.gas, "gas")?,
-            KaiaField::To => k.to = Some(need(t.to, "to")?),
-            KaiaField::ToOpt => k.to = t.to,
+            KaiaField::To => k.to = Some(need(t.to.flatten(), "to")?),
+            KaiaField::ToOpt => k.to = t.to.flatten(),
             KaiaField::Value => k.value = need(t.value, "value")?,
             KaiaField::From => k.from = need(t.from, "from")?,
             KaiaField::Input => {
@@ -365,9 +359,9 @@ fn eth_fields(ty: TxType, t: &RpcTx) -> Result<EthFields, DecodeError> {
         gas: need(t.gas, "gas")?,
         // Contract creation is possible up to the dynamic-fee type, not from blob txs on.
         to: if ty.0 <= 0x7802 {
-            t.to
+            t.to.flatten()
         } else {
-            Some(need(t.to, "to")?)
+            Some(need(t.to.flatten(), "to")?)
         },
         value: need(t.value, "value")?,
         data: input_of(t)?,
@@ -418,7 +412,7 @@ fn tx_from_rpc(t: &RpcTx) -> Result<JsonTx, DecodeError> {
             nonce: need(t.nonce, "nonce")?,
             gas_price: need(t.gas_price, "gasPrice")?,
             gas: need(t.gas, "gas")?,
-            to: t.to,
+            to: t.to.flatten(),
             value: need(t.value, "value")?,
             input: input_of(t)?,
         };
@@ -470,19 +464,6 @@ fn tx_from_rpc(t: &RpcTx) -> Result<JsonTx, DecodeError> {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-/// A quantity as `hexutil` prints it: `0x`-prefixed lowercase hex without leading zeros.
-fn q(x: impl std::fmt::LowerHex) -> Value {
-    Value::String(format!("{x:#x}"))
-}
-
-fn sig_json(s: &TxSig) -> Value {
-    json!({ "V": q(s.v), "R": q(s.r), "S": q(s.s) })
-}
-
-fn sigs_json(sigs: &[TxSig]) -> Value {
-    Value::Array(sigs.iter().map(sig_json).collect())
-}
-
 /// The recovered sender of a legacy or Ethereum-typed tx (chain id from v or the chainId
 /// field), or `None` when the signature does not recover.
 fn recovered_sender(tx: &Transaction) -> Option<Address> {
@@ -506,63 +487,72 @@ fn recovered_sender(tx: &Transaction) -> Option<Address> {
     recover_address(&hash, &Signature65::from_parts(sig.r, sig.s, recid)).ok()
 }
 
-fn decode_access_list(raw: &[u8]) -> Value {
+/// An access list kept as its RLP item, as Kaia prints it; a malformed tail is left out.
+fn decode_access_list(raw: &[u8]) -> Vec<AccessListItem> {
     let mut out = Vec::new();
     let Ok(mut l) = ListReader::from_bytes(raw, "accessList") else {
-        return Value::Array(out);
+        return out;
     };
     while !l.is_empty() {
         let Ok(mut e) = l.list("accessList.entry") else {
             break;
         };
-        let Ok(a) = e.address("accessList.address") else {
+        let Ok(address) = e.address("accessList.address") else {
             break;
         };
-        let mut keys = Vec::new();
+        let mut storage_keys = Vec::new();
         if let Ok(mut ks) = e.list("accessList.storageKeys") {
             while let Ok(k) = ks.b256("accessList.storageKey") {
-                keys.push(Value::String(to_hex(k)));
+                storage_keys.push(k);
             }
         }
-        out.push(json!({ "address": to_hex(a), "storageKeys": keys }));
+        out.push(AccessListItem {
+            address,
+            storage_keys,
+        });
     }
-    Value::Array(out)
+    out
 }
 
-fn decode_authorizations(raw: &[u8]) -> Value {
+/// An authorization list kept as its RLP item, as Kaia prints it; a malformed tail is left out.
+fn decode_authorizations(raw: &[u8]) -> Vec<RpcAuthorization> {
     let mut out = Vec::new();
     let Ok(mut l) = ListReader::from_bytes(raw, "authorizationList") else {
-        return Value::Array(out);
+        return out;
     };
     while !l.is_empty() {
         let Ok(mut a) = l.list("authorization") else {
             break;
         };
         let parts = (|| {
-            Ok::<_, DecodeError>(json!({
-                "chainId": q(a.u256("chainId")?),
-                "address": to_hex(a.address("address")?),
-                "nonce": q(a.u64("nonce")?),
-                "yParity": q(a.u8("yParity")?),
-                "r": q(a.u256("r")?),
-                "s": q(a.u256("s")?),
-            }))
+            Ok::<_, DecodeError>(RpcAuthorization {
+                chain_id: a.u256("chainId")?,
+                address: a.address("address")?,
+                nonce: a.u64("nonce")?,
+                y_parity: a.u8("yParity")?,
+                r: a.u256("r")?,
+                s: a.u256("s")?,
+            })
         })();
         match parts {
             Ok(v) => out.push(v),
             Err(_) => break,
         }
     }
-    Value::Array(out)
+    out
 }
 
-fn opt_addr_json(a: &Option<Address>) -> Value {
-    a.map(|a| Value::String(to_hex(a))).unwrap_or(Value::Null)
+fn rpc_sigs(list: &[TxSig]) -> Vec<RpcSig> {
+    list.iter().copied().map(RpcSig::from).collect()
 }
 
 /// One transaction in the shape of Kaia's `newRPCTransaction` (without the block context), with
 /// `hash`, `senderTxHash` and `from` computed from the transaction itself.
 pub fn tx_to_json(tx: &Transaction) -> Value {
+    serde_json::to_value(tx_to_rpc(tx)).unwrap_or_default()
+}
+
+fn tx_to_rpc(tx: &Transaction) -> RpcTx {
     let raw_owned;
     let tx_ref = if tx.raw.is_empty() {
         raw_owned = seal_raw(tx.clone());
@@ -574,90 +564,61 @@ pub fn tx_to_json(tx: &Transaction) -> Value {
     let sender_tx_hash = sender_tx_hash_preimage(tx_ref)
         .map(|p| keccak256(&p))
         .unwrap_or(hash);
-    let mut m = Map::new();
-    m.insert("typeInt".into(), Value::from(tx.tx_type.0));
-    m.insert("type".into(), Value::String(kaia_type_name(tx.tx_type)));
-    m.insert("hash".into(), Value::String(to_hex(hash)));
-    m.insert("senderTxHash".into(), Value::String(to_hex(sender_tx_hash)));
-    m.insert("from".into(), opt_addr_json(&recovered_sender(tx_ref)));
-    m.insert("nonce".into(), q(tx.nonce()));
-    m.insert("gas".into(), q(tx.gas()));
-    m.insert("value".into(), q(tx.value()));
-    m.insert("input".into(), Value::String(to_hex(tx.input())));
-    m.insert("signatures".into(), sigs_json(&tx.signatures));
+    let mut t = RpcTx {
+        type_int: Some(tx.tx_type.0),
+        type_name: Some(kaia_type_name(tx.tx_type)),
+        hash: Some(hash),
+        sender_tx_hash: Some(sender_tx_hash),
+        from: recovered_sender(tx_ref),
+        nonce: Some(tx.nonce()),
+        gas: Some(tx.gas()),
+        value: Some(tx.value()),
+        input: Some(tx.input().clone()),
+        signatures: Some(rpc_sigs(&tx.signatures)),
+        ..Default::default()
+    };
     match &tx.body {
         TxBody::Legacy(l) => {
-            m.insert("gasPrice".into(), q(l.gas_price));
-            m.insert("to".into(), opt_addr_json(&l.to));
+            t.gas_price = Some(l.gas_price);
+            t.to = Some(l.to);
         }
         TxBody::Kaia(k) => {
-            m.insert("gasPrice".into(), q(k.gas_price));
+            // Each type prints the keys of its own fields (`MakeRPCOutput`).
             let layout = tx.tx_type.kaia_layout().unwrap_or(&[]);
             let has = |f: KaiaField| layout.contains(&f);
-            if has(KaiaField::To) || has(KaiaField::ToOpt) {
-                m.insert("to".into(), opt_addr_json(&k.to));
-            }
-            if !has(KaiaField::Input) {
-                m.remove("input");
-            }
-            if has(KaiaField::HumanReadable) {
-                m.insert("humanReadable".into(), Value::Bool(k.human_readable));
-            }
-            if has(KaiaField::CodeFormat) {
-                m.insert("codeFormat".into(), q(k.code_format));
-            }
-            if has(KaiaField::FeeRatio) {
-                m.insert("feeRatio".into(), q(k.fee_ratio));
-            }
-            if has(KaiaField::Key) {
-                m.insert("key".into(), Value::String(to_hex(&k.key)));
-            }
-            if !has(KaiaField::Value) {
-                m.remove("value");
-            }
+            t.gas_price = Some(k.gas_price);
+            t.to = (has(KaiaField::To) || has(KaiaField::ToOpt)).then_some(k.to);
+            t.input = t.input.filter(|_| has(KaiaField::Input));
+            t.value = t.value.filter(|_| has(KaiaField::Value));
+            t.human_readable = has(KaiaField::HumanReadable).then_some(k.human_readable);
+            t.code_format = has(KaiaField::CodeFormat).then_some(k.code_format);
+            t.fee_ratio = has(KaiaField::FeeRatio).then_some(k.fee_ratio);
+            t.key = has(KaiaField::Key).then(|| k.key.clone());
             if tx.tx_type.is_fee_delegated() {
-                m.insert("feePayer".into(), opt_addr_json(&tx.fee_payer));
-                m.insert(
-                    "feePayerSignatures".into(),
-                    sigs_json(&tx.fee_payer_signatures),
-                );
+                t.fee_payer = tx.fee_payer;
+                t.fee_payer_signatures = Some(rpc_sigs(&tx.fee_payer_signatures));
             }
         }
         TxBody::Eth(e) => {
-            m.insert("chainId".into(), q(e.chain_id));
+            t.chain_id = Some(e.chain_id);
             if tx.tx_type == TxType::ETH_ACCESS_LIST {
-                m.insert("gasPrice".into(), q(e.gas_tip_cap));
+                t.gas_price = Some(e.gas_tip_cap);
             } else {
-                m.insert("maxPriorityFeePerGas".into(), q(e.gas_tip_cap));
-                m.insert("maxFeePerGas".into(), q(e.gas_fee_cap));
+                t.max_priority_fee_per_gas = Some(e.gas_tip_cap);
+                t.max_fee_per_gas = Some(e.gas_fee_cap);
             }
-            m.insert("to".into(), opt_addr_json(&e.to));
-            let al: &[u8] = if e.access_list.is_empty() {
-                &[0xc0]
-            } else {
-                &e.access_list
-            };
-            m.insert("accessList".into(), decode_access_list(al));
+            t.to = Some(e.to);
+            t.access_list = Some(decode_access_list(&e.access_list));
             if tx.tx_type == TxType::ETH_BLOB {
-                m.insert("maxFeePerBlobGas".into(), q(e.blob_fee_cap));
-                let hs = e
-                    .blob_hashes
-                    .iter()
-                    .map(|h| Value::String(to_hex(h)))
-                    .collect();
-                m.insert("blobVersionedHashes".into(), Value::Array(hs));
+                t.max_fee_per_blob_gas = Some(e.blob_fee_cap);
+                t.blob_versioned_hashes = Some(e.blob_hashes.clone());
             }
             if tx.tx_type == TxType::ETH_SET_CODE {
-                let au: &[u8] = if e.authorizations.is_empty() {
-                    &[0xc0]
-                } else {
-                    &e.authorizations
-                };
-                m.insert("authorizationList".into(), decode_authorizations(au));
+                t.authorization_list = Some(decode_authorizations(&e.authorizations));
             }
         }
     }
-    Value::Object(m)
+    t
 }
 
 /// A block in the shape Kaia's `kaia_getBlockByNumber(number, true)` prints, with `hash`, tx
@@ -666,60 +627,43 @@ pub fn tx_to_json(tx: &Transaction) -> Value {
 pub fn block_to_json(block: &Block) -> Value {
     let h = &block.header;
     let bh = block_hash(h);
-    let mut m = Map::new();
-    m.insert("hash".into(), Value::String(to_hex(bh)));
-    m.insert("number".into(), q(h.number));
-    m.insert("parentHash".into(), Value::String(to_hex(h.parent_hash)));
-    m.insert("reward".into(), Value::String(to_hex(h.rewardbase)));
-    m.insert("stateRoot".into(), Value::String(to_hex(h.state_root)));
-    m.insert("transactionsRoot".into(), Value::String(to_hex(h.tx_root)));
-    m.insert(
-        "receiptsRoot".into(),
-        Value::String(to_hex(h.receipts_root)),
-    );
-    m.insert("logsBloom".into(), Value::String(to_hex(h.bloom)));
-    m.insert("blockScore".into(), q(h.block_score));
-    m.insert("gasUsed".into(), q(h.gas_used));
-    m.insert("timestamp".into(), q(h.time));
-    m.insert("timestampFoS".into(), q(h.time_fos));
-    m.insert("extraData".into(), Value::String(to_hex(&h.extra)));
-    m.insert(
-        "governanceData".into(),
-        Value::String(to_hex(&h.governance)),
-    );
-    m.insert("voteData".into(), Value::String(to_hex(&h.vote)));
-    if let Some(b) = h.base_fee {
-        m.insert("baseFeePerGas".into(), q(b));
-    }
-    if let Some(r) = &h.random_reveal {
-        m.insert("randomReveal".into(), Value::String(to_hex(r)));
-    }
-    if let Some(x) = &h.mix_hash {
-        m.insert("mixHash".into(), Value::String(to_hex(x)));
-    }
-    if let Some(x) = h.blob_gas_used {
-        m.insert("blobGasUsed".into(), q(x));
-    }
-    if let Some(x) = h.excess_blob_gas {
-        m.insert("excessBlobGas".into(), q(x));
-    }
-    m.insert("size".into(), q(encode_block(block).len() as u64));
-    let txs = block
+    let transactions = block
         .transactions
         .iter()
         .enumerate()
         .map(|(i, tx)| {
-            let mut t = tx_to_json(tx);
-            if let Value::Object(o) = &mut t {
-                o.insert("blockHash".into(), Value::String(to_hex(bh)));
-                o.insert("blockNumber".into(), q(h.number));
-                o.insert("transactionIndex".into(), q(i as u64));
-            }
-            t
+            let mut t = tx_to_rpc(tx);
+            t.block_hash = Some(bh);
+            t.block_number = Some(h.number);
+            t.transaction_index = Some(i as u64);
+            TxEntry::Object(Box::new(t))
         })
         .collect();
-    m.insert("transactions".into(), Value::Array(txs));
-    Value::Object(m)
+    let b = RpcBlock {
+        hash: Some(bh),
+        number: h.number,
+        parent_hash: h.parent_hash,
+        reward: h.rewardbase,
+        state_root: h.state_root,
+        transactions_root: h.tx_root,
+        receipts_root: h.receipts_root,
+        logs_bloom: h.bloom,
+        block_score: h.block_score,
+        gas_used: h.gas_used,
+        timestamp: h.time,
+        timestamp_fos: h.time_fos,
+        extra_data: h.extra.clone(),
+        governance_data: h.governance.clone(),
+        vote_data: Some(h.vote.clone()),
+        base_fee_per_gas: h.base_fee,
+        random_reveal: h.random_reveal.clone(),
+        mix_hash: h.mix_hash.clone(),
+        blob_gas_used: h.blob_gas_used,
+        excess_blob_gas: h.excess_blob_gas,
+        size: Some(encode_block(block).len() as u64),
+        transactions: Some(transactions),
+    };
+    serde_json::to_value(b).unwrap_or_default()
 }
 
 /// The raw bytes a transaction object stands for, as the strict codec would produce them; for

@@ -2,9 +2,9 @@
 //! objects (`kaia_getBlockByNumber`, `kaia_getTransactionByHash`), block parameters (`"latest"`,
 //! `"0x1f"`, `31`), the consensus info that `kaia_getBlockWithConsensusInfoByNumber` adds to a
 //! block, receipts, `kaia_getParams`, `kaia_getBlsInfos`, and ranger's own raw-block form. The RPC
-//! server (node/src/serve) prints these (a block or transaction object it prints with
-//! `codec::json::block_to_json`); the RPC follower (node/src/source) and the JSON input path
-//! (`codec::json`, which turns a block object into a typed block) read them.
+//! server (node/src/serve) prints these (the block and transaction objects through
+//! `codec::json`, which fills them from a typed block); the RPC follower (node/src/source) and the
+//! JSON input path (`codec::json`, which turns a block object into a typed block) read them.
 //!
 //! These types hold what the JSON says, nothing more: which keys a block needs at its height and
 //! which a transaction needs for its type is decided in `codec::json`, so every such key is an
@@ -25,7 +25,7 @@ use crate::consensus::istanbul::{
     block_hash, committed_seal_message, proposer_seal_message, sig_hash,
 };
 use crate::crypto::secp::{Signature65, recover_address};
-use crate::primitives::Header;
+use crate::primitives::{Header, TxSig};
 use alloy_primitives::{Address, B256, Bloom, Bytes, U64, U256};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -125,7 +125,7 @@ fn u256_from_str(s: &str) -> Result<U256, String> {
         .map_err(|_| format!("quantity {s:?} exceeds 256 bits"))
 }
 
-/// A quantity of type `T` (`u8`, `u16`, `u64`, `U256`), as [`u256_from_str`] reads it.
+/// A quantity of type `T` (`u8`, `u16`, `u64`, `U256`), as `u256_from_str` reads it.
 struct Quantity<T>(T);
 
 impl<'de, T: TryFrom<U256>> Deserialize<'de> for Quantity<T> {
@@ -151,18 +151,43 @@ impl<'de, T: TryFrom<U256>> Deserialize<'de> for Quantity<T> {
     }
 }
 
-/// `deserialize_with` for a quantity: `0x` hex (never an empty `0x`), a decimal string or a JSON
-/// integer, refused when it does not fit `T`.
-pub fn quantity<'de, D: Deserializer<'de>, T: TryFrom<U256>>(d: D) -> Result<T, D::Error> {
-    Quantity::deserialize(d).map(|q| q.0)
+/// serde `with` for a quantity: read as [`Quantity`] reads it (`0x` hex but never an empty `0x`,
+/// a decimal string or a JSON integer, refused when it does not fit `T`), printed as `hexutil`
+/// prints it (`0x`, lowercase, no leading zeros).
+pub mod quantity {
+    use super::{Quantity, U256};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<U256>>(d: D) -> Result<T, D::Error> {
+        Quantity::deserialize(d).map(|q| q.0)
+    }
+
+    pub fn serialize<S: Serializer, T: std::fmt::LowerHex>(x: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{x:#x}"))
+    }
 }
 
-/// `deserialize_with` for an optional quantity: `null` or an absent key (with
-/// `#[serde(default)]`) is `None`.
-pub fn opt_quantity<'de, D: Deserializer<'de>, T: TryFrom<U256>>(
-    d: D,
-) -> Result<Option<T>, D::Error> {
-    Option::<Quantity<T>>::deserialize(d).map(|o| o.map(|q| q.0))
+/// serde `with` for an optional [`quantity`]: `null` or an absent key (with `#[serde(default)]`)
+/// is `None`.
+pub mod opt_quantity {
+    use super::{Quantity, U256};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<U256>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        Option::<Quantity<T>>::deserialize(d).map(|o| o.map(|q| q.0))
+    }
+
+    pub fn serialize<S: Serializer, T: std::fmt::LowerHex>(
+        x: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match x {
+            Some(x) => super::quantity::serialize(x, s),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 /// `codeFormat`: `hexutil.Uint` (`"0x0"`) in Kaia's output; the name `EVM` is taken too.
@@ -170,7 +195,9 @@ fn code_format<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> 
     match Option::<Value>::deserialize(d)? {
         None => Ok(None),
         Some(Value::String(s)) if s == "EVM" || s == "CodeFormatEVM" => Ok(Some(0)),
-        Some(v) => quantity(&v).map(Some).map_err(serde::de::Error::custom),
+        Some(v) => quantity::deserialize(&v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
     }
 }
 
@@ -245,16 +272,23 @@ pub fn response_object(root: &Value) -> Result<&Value, DecodeError> {
 // ---------------------------------------------------------------------------------------------
 // The block and transaction objects
 
+/// `skip_serializing_if` for the keys a block or transaction does not print: Kaia leaves a key
+/// out rather than print `null` where a type has no such field.
+fn none<T>(x: &Option<T>) -> bool {
+    x.is_none()
+}
+
 /// A block object as `RPCMarshalHeader`/`RPCMarshalBlock` print it (`kaia_getBlockByNumber`, or
 /// `klay_`'s, whose score key is `blockscore`). The tail keys (`baseFeePerGas` …) belong to the
 /// header only from their fork on, which the fork schedule decides, not their presence (a tail
-/// key printed before its fork is not hashed, but must still be well-formed). `size`,
-/// `totalBlockScore` and keys of other namespaces are not read.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// key printed before its fork is not hashed, but must still be well-formed). `size` is printed,
+/// never read; `totalBlockScore` and keys of other namespaces are not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcBlock {
+    #[serde(skip_serializing_if = "none")]
     pub hash: Option<B256>,
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "quantity")]
     pub number: u64,
     pub parent_hash: B256,
     pub reward: Address,
@@ -262,27 +296,35 @@ pub struct RpcBlock {
     pub transactions_root: B256,
     pub receipts_root: B256,
     pub logs_bloom: Bloom,
-    #[serde(alias = "blockscore", deserialize_with = "quantity")]
+    #[serde(alias = "blockscore", with = "quantity")]
     pub block_score: U256,
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "quantity")]
     pub gas_used: u64,
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "quantity")]
     pub timestamp: u64,
-    #[serde(rename = "timestampFoS", deserialize_with = "quantity")]
+    #[serde(rename = "timestampFoS", with = "quantity")]
     pub timestamp_fos: u8,
     pub extra_data: Bytes,
     pub governance_data: Bytes,
     /// Absent (or `null`) on nodes that print no vote: an empty vote.
+    #[serde(skip_serializing_if = "none")]
     pub vote_data: Option<Bytes>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub base_fee_per_gas: Option<U256>,
+    #[serde(skip_serializing_if = "none")]
     pub random_reveal: Option<Bytes>,
+    #[serde(skip_serializing_if = "none")]
     pub mix_hash: Option<Bytes>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub blob_gas_used: Option<u64>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub excess_blob_gas: Option<u64>,
+    /// The block's RLP size.
+    #[serde(skip_deserializing, serialize_with = "opt_quantity::serialize")]
+    #[serde(skip_serializing_if = "none")]
+    pub size: Option<u64>,
     /// Absent from some header-only outputs.
+    #[serde(skip_serializing_if = "none")]
     pub transactions: Option<Vec<TxEntry>>,
 }
 
@@ -292,6 +334,15 @@ pub struct RpcBlock {
 pub enum TxEntry {
     Hash(B256),
     Object(Box<RpcTx>),
+}
+
+impl Serialize for TxEntry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Hash(h) => h.serialize(s),
+            Self::Object(t) => t.serialize(s),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for TxEntry {
@@ -320,78 +371,133 @@ impl<'de> Deserialize<'de> for TxEntry {
 /// of every type, each read where present; which ones a type needs is decided by `codec::json`.
 /// Also read: Ethereum-style objects (`type` as `0x2`, top-level `v`/`r`/`s` or `yParity`, `data`
 /// for `input`) and a `raw`/`rawTransaction` form.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcTx {
     /// A JSON number in Kaia's output.
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(
+        default,
+        deserialize_with = "opt_quantity::deserialize",
+        skip_serializing_if = "none"
+    )]
     pub type_int: Option<u16>,
     /// A Go name (`TxTypeValueTransfer`), or an Ethereum type as hex (`0x2`).
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "none")]
     pub type_name: Option<String>,
-    /// Claims: the hashes and the sender (a signed field for Kaia types only).
+    /// Claims: the hashes and the sender (a signed field for Kaia types only). `from` is printed
+    /// `null` when the signature does not recover.
+    #[serde(skip_serializing_if = "none")]
     pub hash: Option<B256>,
     pub from: Option<Address>,
+    #[serde(skip_serializing_if = "none")]
     pub sender_tx_hash: Option<B256>,
+    #[serde(skip_serializing_if = "none")]
     pub fee_payer: Option<Address>,
-    #[serde(alias = "rawTransaction")]
+    #[serde(alias = "rawTransaction", skip_serializing_if = "none")]
     pub raw: Option<Bytes>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub nonce: Option<u64>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub gas_price: Option<U256>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub gas: Option<u64>,
-    pub to: Option<Address>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    /// `Some(None)` prints `null` (a contract creation); `None` leaves the key out (a type
+    /// without a recipient). Read, `null` and an absent key are both `None`.
+    #[serde(default, skip_serializing_if = "none")]
+    pub to: Option<Option<Address>>,
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub value: Option<U256>,
+    #[serde(skip_serializing_if = "none")]
     pub input: Option<Bytes>,
+    #[serde(skip_serializing_if = "none")]
     pub data: Option<Bytes>,
     /// `TxTypeChainDataAnchoring`'s input.
+    #[serde(skip_serializing_if = "none")]
     pub anchored_data: Option<Bytes>,
+    #[serde(skip_serializing_if = "none")]
     pub human_readable: Option<bool>,
-    #[serde(default, deserialize_with = "code_format")]
+    #[serde(
+        default,
+        deserialize_with = "code_format",
+        serialize_with = "opt_quantity::serialize",
+        skip_serializing_if = "none"
+    )]
     pub code_format: Option<u8>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub fee_ratio: Option<u8>,
     /// The serialized AccountKey of an account update.
+    #[serde(skip_serializing_if = "none")]
     pub key: Option<Bytes>,
+    #[serde(skip_serializing_if = "none")]
     pub signatures: Option<Vec<RpcSig>>,
+    #[serde(skip_serializing_if = "none")]
     pub fee_payer_signatures: Option<Vec<RpcSig>>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub v: Option<U256>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub y_parity: Option<U256>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub r: Option<U256>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub s: Option<U256>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub chain_id: Option<U256>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub max_priority_fee_per_gas: Option<U256>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub max_fee_per_gas: Option<U256>,
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, with = "opt_quantity", skip_serializing_if = "none")]
     pub max_fee_per_blob_gas: Option<U256>,
+    #[serde(skip_serializing_if = "none")]
     pub access_list: Option<Vec<AccessListItem>>,
+    #[serde(skip_serializing_if = "none")]
     pub blob_versioned_hashes: Option<Vec<B256>>,
+    #[serde(skip_serializing_if = "none")]
     pub authorization_list: Option<Vec<RpcAuthorization>>,
+    /// The block context a transaction in a block is printed with; never read.
+    #[serde(skip_deserializing, skip_serializing_if = "none")]
+    pub block_hash: Option<B256>,
+    #[serde(skip_deserializing, serialize_with = "opt_quantity::serialize")]
+    #[serde(skip_serializing_if = "none")]
+    pub block_number: Option<u64>,
+    #[serde(skip_deserializing, serialize_with = "opt_quantity::serialize")]
+    #[serde(skip_serializing_if = "none")]
+    pub transaction_index: Option<u64>,
 }
 
 /// One signature: `{V, R, S}` as Kaia prints it (`v`, `r`, `s` taken too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RpcSig {
-    #[serde(rename = "V", alias = "v", deserialize_with = "quantity")]
+    #[serde(rename = "V", alias = "v", with = "quantity")]
     pub v: U256,
-    #[serde(rename = "R", alias = "r", deserialize_with = "quantity")]
+    #[serde(rename = "R", alias = "r", with = "quantity")]
     pub r: U256,
-    #[serde(rename = "S", alias = "s", deserialize_with = "quantity")]
+    #[serde(rename = "S", alias = "s", with = "quantity")]
     pub s: U256,
 }
 
+impl From<RpcSig> for TxSig {
+    fn from(s: RpcSig) -> Self {
+        Self {
+            v: s.v,
+            r: s.r,
+            s: s.s,
+        }
+    }
+}
+
+impl From<TxSig> for RpcSig {
+    fn from(s: TxSig) -> Self {
+        Self {
+            v: s.v,
+            r: s.r,
+            s: s.s,
+        }
+    }
+}
+
 /// One entry of an EIP-2930 access list.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessListItem {
     pub address: Address,
@@ -400,19 +506,19 @@ pub struct AccessListItem {
 }
 
 /// One EIP-7702 authorization (`gen_authorization.go`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcAuthorization {
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "quantity")]
     pub chain_id: U256,
     pub address: Address,
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "quantity")]
     pub nonce: u64,
-    #[serde(alias = "v", deserialize_with = "quantity")]
+    #[serde(alias = "v", with = "quantity")]
     pub y_parity: u8,
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "quantity")]
     pub r: U256,
-    #[serde(deserialize_with = "quantity")]
+    #[serde(with = "quantity")]
     pub s: U256,
 }
 
@@ -432,7 +538,7 @@ pub struct ConsensusInfo {
     /// The proposer of round 0.
     pub origin_proposer: Option<Address>,
     /// A JSON number in Kaia's output.
-    #[serde(default, deserialize_with = "opt_quantity")]
+    #[serde(default, deserialize_with = "opt_quantity::deserialize")]
     pub round: Option<u8>,
 }
 
@@ -635,7 +741,7 @@ mod tests {
 
     #[test]
     fn quantities_accept_hex_decimal_and_numbers_and_reject_overflow() {
-        let u64_of = |v: Value| quantity::<_, u64>(&v);
+        let u64_of = |v: Value| quantity::deserialize::<_, u64>(&v);
         assert_eq!(u64_of(json!("0x1a")).ok(), Some(26));
         assert_eq!(u64_of(json!("26")).ok(), Some(26));
         assert_eq!(u64_of(json!(26)).ok(), Some(26));
@@ -647,15 +753,22 @@ mod tests {
         assert!(u64_of(json!("")).is_err());
         assert!(u64_of(json!("0x1g")).is_err());
         assert!(u64_of(json!(null)).is_err());
-        assert!(quantity::<_, U256>(&json!(format!("0x1{}", "0".repeat(64)))).is_err());
-        assert!(quantity::<_, U256>(&json!("9".repeat(79))).is_err());
+        assert!(
+            quantity::deserialize::<_, U256>(&json!(format!("0x1{}", "0".repeat(64)))).is_err()
+        );
+        assert!(quantity::deserialize::<_, U256>(&json!("9".repeat(79))).is_err());
         assert_eq!(
-            quantity::<_, U256>(&json!(format!("0x{}", "f".repeat(64)))).ok(),
+            quantity::deserialize::<_, U256>(&json!(format!("0x{}", "f".repeat(64)))).ok(),
             Some(U256::MAX)
         );
-        let e = quantity::<_, u8>(&json!("0x100")).unwrap_err().to_string();
+        let e = quantity::deserialize::<_, u8>(&json!("0x100"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("exceeds 8 bits"), "{e}");
-        assert_eq!(opt_quantity::<_, u64>(&json!(null)).ok(), Some(None));
+        assert_eq!(
+            opt_quantity::deserialize::<_, u64>(&json!(null)).ok(),
+            Some(None)
+        );
     }
 
     #[derive(Debug, Deserialize)]
@@ -663,7 +776,7 @@ mod tests {
     struct Leaf {
         input: Bytes,
         to: Option<Address>,
-        #[serde(default, deserialize_with = "opt_quantity")]
+        #[serde(default, deserialize_with = "opt_quantity::deserialize")]
         nonce: Option<u64>,
     }
 
