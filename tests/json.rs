@@ -403,6 +403,53 @@ fn public_vector_transactions_survive_json() {
     }
 }
 
+/// Which keys each type prints, as Kaia's `MakeRPCOutput` does: a type without a recipient has
+/// no `to`, a contract creation prints `"to": null`, a signature that does not recover prints
+/// `"from": null`; `typeInt` is a JSON number, the other numbers hex quantities.
+#[test]
+fn printed_keys_follow_the_type() {
+    let key = SigningKey::from_seed(0x150, 4);
+    let update = tx_to_json(&sample_tx(TxType(0x20), &key));
+    for absent in ["to", "value", "input", "feePayer", "chainId", "accessList"] {
+        assert!(
+            update.get(absent).is_none(),
+            "account update prints {absent}"
+        );
+    }
+    assert!(update["key"].is_string() && update["typeInt"] == json!(0x20));
+    assert_eq!(update["nonce"], json!("0x4d2"));
+    let deploy = tx_to_json(&sample_tx(TxType(0x28), &key));
+    assert_eq!(deploy.get("to"), Some(&Value::Null));
+    assert_eq!(deploy["codeFormat"], json!("0x0"));
+    assert_eq!(deploy["humanReadable"], json!(false));
+    let mut legacy = sample_tx(TxType::LEGACY, &key);
+    if let TxBody::Legacy(l) = &mut legacy.body {
+        l.to = None;
+    }
+    // Neither 27/28 nor EIP-155 (35 and up): no recovery id.
+    legacy.signatures[0].v = U256::from(30u64);
+    let js = tx_to_json(&legacy);
+    assert_eq!(js.get("to"), Some(&Value::Null));
+    assert_eq!(js.get("from"), Some(&Value::Null));
+    let blob = tx_to_json(&sample_tx(TxType::ETH_BLOB, &key));
+    assert_eq!(
+        blob["accessList"][0]["storageKeys"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        blob["blobVersionedHashes"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(blob.get("gasPrice").is_none() && blob["maxFeePerGas"].is_string());
+    let (block, _) = kairos_block();
+    let js = block_to_json(&block);
+    assert!(js.get("baseFeePerGas").is_none() && js["size"].is_string());
+    assert_eq!(js["transactions"][0]["transactionIndex"], json!("0x0"));
+    assert_eq!(js["transactions"][0]["blockHash"], js["hash"]);
+}
+
 #[test]
 fn raw_form_is_preferred_and_names_are_accepted() {
     let key = SigningKey::from_seed(0x150, 2);
