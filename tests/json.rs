@@ -13,6 +13,7 @@ use ranger::codec::block::decode_block;
 use ranger::codec::header::decode_header;
 use ranger::codec::json::{block_to_json, parse_block_json, parse_tx_value, tx_to_json};
 use ranger::codec::rlp::wrap_list;
+use ranger::codec::rpc::quantity;
 use ranger::codec::tx::{decode_tx, encode_tx, sig_preimage, tx_hash_preimage};
 use ranger::consensus::chain::{ChainSpec, ForkSchedule};
 use ranger::consensus::istanbul::block_hash;
@@ -42,9 +43,15 @@ fn parse(v: &Value, forks: &ForkSchedule) -> Result<ranger::codec::json::JsonBlo
     parse_block_json(&text, forks)
 }
 
-fn field_of(e: &DecodeError) -> &'static str {
+/// The key an error names: its field, or the last key of its JSON path (`committee[0]` names
+/// `committee`).
+fn field_of(e: &DecodeError) -> &str {
     match e {
         DecodeError::Invalid { field, .. } | DecodeError::Length { field, .. } => field,
+        DecodeError::Json { path, .. } => {
+            let last = path.rsplit('.').next().unwrap_or_default();
+            last.split('[').next().unwrap_or_default()
+        }
         other => panic!("expected an error naming a field, got {other:?}"),
     }
 }
@@ -169,7 +176,7 @@ fn fixture_consensus_info_hints() {
     let got = parse_block_json(&fixture("kairos-83863326-consensus.json"), &kairos_forks())
         .unwrap_or_else(|e| panic!("parse: {e}"));
     assert_eq!(got.block, block);
-    let c = &got.claims;
+    let c = &got.claims.consensus;
     assert_eq!(c.proposer, Some(addr(&v["proposer"])));
     let committers: Vec<Address> = v["committers"]
         .as_array()
@@ -186,7 +193,7 @@ fn fixture_consensus_info_hints() {
         .collect();
     assert_eq!(c.committee.as_ref(), Some(&validators));
     assert_eq!(c.sig_hash, Some(h256(&v["sig_hash"])));
-    assert_eq!(c.round, Some(u64::from(block.header.extra[31])));
+    assert_eq!(c.round, Some(block.header.extra[31]));
 }
 
 #[test]
@@ -396,6 +403,53 @@ fn public_vector_transactions_survive_json() {
     }
 }
 
+/// Which keys each type prints, as Kaia's `MakeRPCOutput` does: a type without a recipient has
+/// no `to`, a contract creation prints `"to": null`, a signature that does not recover prints
+/// `"from": null`; `typeInt` is a JSON number, the other numbers hex quantities.
+#[test]
+fn printed_keys_follow_the_type() {
+    let key = SigningKey::from_seed(0x150, 4);
+    let update = tx_to_json(&sample_tx(TxType(0x20), &key));
+    for absent in ["to", "value", "input", "feePayer", "chainId", "accessList"] {
+        assert!(
+            update.get(absent).is_none(),
+            "account update prints {absent}"
+        );
+    }
+    assert!(update["key"].is_string() && update["typeInt"] == json!(0x20));
+    assert_eq!(update["nonce"], json!("0x4d2"));
+    let deploy = tx_to_json(&sample_tx(TxType(0x28), &key));
+    assert_eq!(deploy.get("to"), Some(&Value::Null));
+    assert_eq!(deploy["codeFormat"], json!("0x0"));
+    assert_eq!(deploy["humanReadable"], json!(false));
+    let mut legacy = sample_tx(TxType::LEGACY, &key);
+    if let TxBody::Legacy(l) = &mut legacy.body {
+        l.to = None;
+    }
+    // Neither 27/28 nor EIP-155 (35 and up): no recovery id.
+    legacy.signatures[0].v = U256::from(30u64);
+    let js = tx_to_json(&legacy);
+    assert_eq!(js.get("to"), Some(&Value::Null));
+    assert_eq!(js.get("from"), Some(&Value::Null));
+    let blob = tx_to_json(&sample_tx(TxType::ETH_BLOB, &key));
+    assert_eq!(
+        blob["accessList"][0]["storageKeys"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        blob["blobVersionedHashes"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(blob.get("gasPrice").is_none() && blob["maxFeePerGas"].is_string());
+    let (block, _) = kairos_block();
+    let js = block_to_json(&block);
+    assert!(js.get("baseFeePerGas").is_none() && js["size"].is_string());
+    assert_eq!(js["transactions"][0]["transactionIndex"], json!("0x0"));
+    assert_eq!(js["transactions"][0]["blockHash"], js["hash"]);
+}
+
 #[test]
 fn raw_form_is_preferred_and_names_are_accepted() {
     let key = SigningKey::from_seed(0x150, 2);
@@ -525,7 +579,7 @@ fn malformed_inputs_name_the_field() {
         assert_eq!(got, field, "{path:?} = {new:?}: {e:?}");
         if path.len() > 1 {
             let msg = e.map(|e| e.to_string()).unwrap_or_default();
-            assert!(msg.contains("transaction 0"), "{path:?}: {msg}");
+            assert!(msg.starts_with("transactions[0]."), "{path:?}: {msg}");
         }
     }
 
@@ -547,6 +601,96 @@ fn malformed_inputs_name_the_field() {
         list.push(json!(format!("{:#x}", B256::ZERO)));
     }
     assert!(parse(&v, &forks).is_err());
+}
+
+/// Shapes the typed reader meets that the field table above does not: `null` where an object
+/// is expected, numbers too large for any quantity, an empty `0x`, keys a type needs, and
+/// duplicate keys. Each is refused with the path of the value at fault, or (duplicates) read
+/// the way Kaia's own decoder (Go's encoding/json) reads them: the last one counts.
+#[test]
+fn hostile_shapes_name_their_path() {
+    let forks = kairos_forks();
+    let cases: Vec<(Vec<&str>, Option<Value>, &str)> = vec![
+        (vec!["transactions"], Some(json!([null])), "transactions[0]"),
+        (vec!["transactions"], Some(json!([7])), "transactions[0]"),
+        (
+            vec!["transactions", "0", "signatures"],
+            Some(json!([null])),
+            "transactions[0].signatures[0]",
+        ),
+        (vec!["gasUsed"], Some(json!(1e300)), "gasUsed"),
+        // u64::MAX + 1: serde_json reads it as a float, which is no quantity.
+        (
+            vec!["number"],
+            Some(serde_json::from_str("18446744073709551616").unwrap()),
+            "number",
+        ),
+        (vec!["timestamp"], Some(json!(-1)), "timestamp"),
+        (
+            vec!["blockScore"],
+            Some(json!("9".repeat(79))),
+            "blockScore",
+        ),
+        (
+            vec!["transactions", "0", "nonce"],
+            Some(json!("0x")),
+            "transactions[0].nonce",
+        ),
+        (
+            vec!["transactions", "0", "typeInt"],
+            Some(json!(0x10000)),
+            "transactions[0].typeInt",
+        ),
+        (
+            vec!["transactions", "0", "raw"],
+            Some(json!("0x0102")),
+            "transactions[0].raw",
+        ),
+        (vec!["committers"], Some(json!({})), "committers"),
+        (vec!["round"], Some(json!("0x100")), "round"),
+    ];
+    for (path, new, want) in cases {
+        let v = with(kairos_json(), &path, new.clone());
+        match parse(&v, &forks) {
+            Err(DecodeError::Json { path: got, reason }) => {
+                assert_eq!(got, want, "{path:?} = {new:?}: {reason}")
+            }
+            other => panic!("{path:?} = {new:?}: {other:?}"),
+        }
+    }
+    // A block document that is `null`, or a string.
+    for doc in ["null", "\"0x00\""] {
+        let e = parse_block_json(doc.as_bytes(), &forks).err();
+        assert_eq!(e.as_ref().map(field_of), Some("json"), "{doc}: {e:?}");
+    }
+    // An Ethereum type Kaia does not take, and a fee-delegated type without its payer.
+    let mut v = with(
+        kairos_json(),
+        &["transactions", "0", "typeInt"],
+        Some(json!(null)),
+    );
+    v = with(v, &["transactions", "0", "type"], Some(json!("0x5")));
+    let e = parse(&v, &forks).err();
+    assert!(
+        e.as_ref().is_some_and(|e| e
+            .to_string()
+            .starts_with("transactions[0].type: Ethereum type 0x5")),
+        "{e:?}"
+    );
+    let key = SigningKey::from_seed(0x150, 3);
+    let tx = sample_tx(TxType::FD_VALUE_TRANSFER, &key);
+    let mut js = tx_to_json(&tx);
+    if let Some(o) = js.as_object_mut() {
+        o.remove("feePayer");
+    }
+    let e = parse_tx_value(&js).err();
+    assert_eq!(e.as_ref().map(field_of), Some("feePayer"), "{e:?}");
+    // Duplicate keys: the last one counts, as in Go's encoding/json that Kaia's nodes use.
+    let (block, _) = kairos_block();
+    let text = serde_json::to_string(&kairos_json()).unwrap();
+    let dup = text.replacen('{', "{\"gasUsed\":\"0x1\",", 1);
+    let got = parse_block_json(dup.as_bytes(), &forks).unwrap();
+    assert_eq!(got.block, block);
 }
 
 #[test]
@@ -661,6 +805,28 @@ fn check_json_text(text: &[u8], forks: &ForkSchedule) -> Result<(), String> {
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+    /// Every form of a quantity (hex, hex padded with zeros, decimal, a JSON integer) reads as
+    /// the same number, one more hex digit than 256 bits is refused, and arbitrary text never
+    /// panics the reader.
+    #[test]
+    fn quantities_read_every_form(
+        limbs in proptest::prelude::any::<[u64; 4]>(),
+        junk in ".{0,80}",
+    ) {
+        let x = U256::from_limbs(limbs);
+        for form in [format!("{x:#x}"), format!("0x{x:064x}"), format!("0X{x:X}"), x.to_string()] {
+            let got = quantity::deserialize::<_, U256>(&json!(form)).ok();
+            proptest::prop_assert_eq!(got, Some(x), "{}", form);
+        }
+        let too_long = format!("0x1{x:064x}");
+        proptest::prop_assert!(quantity::deserialize::<_, U256>(&json!(too_long)).is_err());
+        match u64::try_from(x) {
+            Ok(n) => proptest::prop_assert_eq!(quantity::deserialize::<_, u64>(&json!(n)).ok(), Some(n)),
+            Err(_) => proptest::prop_assert!(quantity::deserialize::<_, u64>(&json!(too_long.replacen("0x1", "0x", 1))).is_err()),
+        }
+        let _ = quantity::deserialize::<_, U256>(&json!(junk));
+    }
 
     #[test]
     fn hostile_json_leaves_never_panic(

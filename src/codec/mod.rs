@@ -50,6 +50,10 @@ pub enum DecodeError {
     },
     #[error("input is {len} bytes, over the limit of {max}")]
     TooLarge { len: usize, max: usize },
+    /// A JSON document whose value at `path` (serde's path, `transactions[0].signatures[0].V`;
+    /// empty for the document itself) is missing or does not fit.
+    #[error("{}{reason}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
+    Json { path: String, reason: String },
 }
 
 impl DecodeError {

@@ -130,7 +130,7 @@ fn with_consensus(v: &dyn ChainView, block: &Block) -> Result<Value, ErrorObject
         .map_err(|e| call_failed(format!("block {n}: consensus info: {e}")))?;
     // Kaia's originProposer is the round-0 proposer; for a round-0 block that is the proposer.
     let info = ConsensusInfo {
-        origin_proposer: (info.round == 0).then_some(info.proposer),
+        origin_proposer: info.proposer.filter(|_| info.round == Some(0)),
         ..info
     };
     info.merge_into(&mut m);
