@@ -8,6 +8,7 @@ pub mod checked;
 pub mod checkpoint;
 pub mod hints;
 pub mod judge;
+pub mod receipts;
 pub mod replay;
 pub mod report;
 pub mod stages;
@@ -22,6 +23,7 @@ use alloy_primitives::Address;
 pub use checked::{CheckedBackend, Undecided};
 pub use checkpoint::{Checkpoint, Resume};
 use judge::Judge;
+pub use receipts::SourceReceipts;
 use replay::Replay;
 pub use report::{BlockReport, Verdict};
 pub use stages::Input;
@@ -361,8 +363,11 @@ pub struct Verifier {
     known: hints::Known,
 }
 
+/// What the stage threads hand on: a window, with the receipts a source gave for some of its
+/// blocks (by position; they pass the hash and recover stages untouched, to the judge), or the
+/// source's failure.
 enum Msg<T> {
-    Window(Window<T>),
+    Window(Window<T>, Vec<(u64, SourceReceipts)>),
     Failed(PipelineError),
 }
 
@@ -511,10 +516,24 @@ impl Verifier {
     pub fn run<I>(
         &mut self,
         inputs: I,
-        mut sink: impl FnMut(BlockReport) -> bool,
+        sink: impl FnMut(BlockReport) -> bool,
     ) -> Result<Summary, PipelineError>
     where
         I: Iterator<Item = Result<Input, String>> + Send,
+    {
+        self.run_with_receipts(inputs.map(|i| i.map(|i| (i, None))), sink)
+    }
+
+    /// `run` over inputs that may come with the receipts a source gave for them (a live chain,
+    /// which ranger cannot replay): each block's receipts are checked against its header by
+    /// `receipts::check`.
+    pub fn run_with_receipts<I>(
+        &mut self,
+        inputs: I,
+        mut sink: impl FnMut(BlockReport) -> bool,
+    ) -> Result<Summary, PipelineError>
+    where
+        I: Iterator<Item = Result<(Input, Option<SourceReceipts>), String>> + Send,
     {
         let (to_hash, hash_rx) =
             crossbeam_channel::bounded::<Msg<stages::Decoded>>(CHANNEL_WINDOWS);
@@ -523,6 +542,10 @@ impl Verifier {
         let (to_judge, judge_rx) =
             crossbeam_channel::bounded::<Msg<stages::Recovered>>(CHANNEL_WINDOWS);
         let cfg = &self.cfg;
+        let receipt_rule = receipts::RootRule {
+            derive_sha: cfg.derive_sha,
+            try_every: cfg.try_every_derive_sha,
+        };
         let stage_cfg = StageConfig {
             chain_id: cfg.chain_id,
             check_transactions: cfg.check_transactions,
@@ -545,22 +568,28 @@ impl Verifier {
                 let _span =
                     tracing::debug_span!(target: "ranger::pipeline::decode", "decode").entered();
                 let mut pending = Vec::new();
+                let mut side = Vec::new();
                 let mut weight = 0;
-                let flush = |pending: &mut Vec<(u64, Input)>| -> bool {
+                let flush = |pending: &mut Vec<(u64, Input)>,
+                             side: &mut Vec<(u64, SourceReceipts)>|
+                 -> bool {
                     if pending.is_empty() {
                         return true;
                     }
                     let w = stages::decode_window(std::mem::take(pending));
-                    to_hash.send(Msg::Window(w)).is_ok()
+                    to_hash.send(Msg::Window(w, std::mem::take(side))).is_ok()
                 };
                 for (i, item) in inputs.enumerate() {
                     let pos = start + i as u64;
                     match item {
-                        Ok(input) => {
+                        Ok((input, receipts)) => {
                             weight += input_weight(&input);
                             pending.push((pos, input));
+                            if let Some(r) = receipts {
+                                side.push((pos, r));
+                            }
                             if (weight >= WINDOW_BYTES || pending.len() >= WINDOW_BLOCKS)
-                                && !flush(&mut pending)
+                                && !flush(&mut pending, &mut side)
                             {
                                 return;
                             }
@@ -569,7 +598,7 @@ impl Verifier {
                             }
                         }
                         Err(message) => {
-                            if flush(&mut pending) {
+                            if flush(&mut pending, &mut side) {
                                 let _ = to_hash.send(Msg::Failed(PipelineError::Source {
                                     position: pos,
                                     message,
@@ -579,7 +608,7 @@ impl Verifier {
                         }
                     }
                 }
-                flush(&mut pending);
+                flush(&mut pending, &mut side);
             });
             s.spawn(move || {
                 let _span =
@@ -587,7 +616,9 @@ impl Verifier {
                 let checked = CheckedBackend::new(backend);
                 for msg in hash_rx {
                     let out = match msg {
-                        Msg::Window(w) => Msg::Window(stages::hash_window(w, &stage_cfg, &checked)),
+                        Msg::Window(w, side) => {
+                            Msg::Window(stages::hash_window(w, &stage_cfg, &checked), side)
+                        }
                         Msg::Failed(e) => Msg::Failed(e),
                     };
                     if to_recover.send(out).is_err() {
@@ -602,9 +633,10 @@ impl Verifier {
                 let randao = |n: u64| cfg.forks.is_randao(n);
                 for msg in recover_rx {
                     let out = match msg {
-                        Msg::Window(w) => Msg::Window(stages::recover_window(
-                            w, &stage_cfg, keys, randao, &checked, known,
-                        )),
+                        Msg::Window(w, side) => Msg::Window(
+                            stages::recover_window(w, &stage_cfg, keys, randao, &checked, known),
+                            side,
+                        ),
                         Msg::Failed(e) => Msg::Failed(e),
                     };
                     if to_judge.send(out).is_err() {
@@ -619,11 +651,28 @@ impl Verifier {
                         failure = Some(e);
                         break;
                     }
-                    Msg::Window(ws) => {
+                    Msg::Window(ws, mut side) => {
+                        // Positions ascend in both: the receipts are taken from the front.
+                        side.reverse();
                         for item in ws {
                             let (mut report, block) = judge.judge(item, cfg);
                             if let Some(r) = replay.as_mut() {
                                 follow_state(r, block.as_ref(), &mut report, state_lost, &checked);
+                            }
+                            while side.last().is_some_and(|(p, _)| *p < report.position) {
+                                side.pop();
+                            }
+                            if side.last().is_some_and(|(p, _)| *p == report.position) {
+                                if let (Some((_, given)), Some(b)) = (side.pop(), block.as_ref()) {
+                                    receipts::check(
+                                        &b.header,
+                                        b.transactions.len(),
+                                        &given,
+                                        receipt_rule,
+                                        &checked,
+                                        &mut report,
+                                    );
+                                }
                             }
                             report.descends_from_invalid = *last_invalid;
                             report.settle();
