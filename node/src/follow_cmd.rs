@@ -85,6 +85,7 @@ pub fn run(a: FollowArgs) -> Result<u8> {
                     number,
                     input,
                     source,
+                    ..
                 } => {
                     let (hash, txs) = match &input {
                         Input::Block(b) => (

@@ -198,7 +198,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
             )
         }
         Source::Follow(urls) => {
-            let config = FollowConfig::new(urls, spec.chain_id, spec.forks.clone(), head + 1);
+            let mut config = FollowConfig::new(urls, spec.chain_id, spec.forks.clone(), head + 1);
+            // Blocks ranger cannot replay (a live chain's) are checked against the receipts the
+            // source gives; a replayed chain's receipts are ranger's own.
+            config.receipts = !verifier.replays();
             (None, Some(runtime.spawn(follow(config, tx))))
         }
     };
@@ -286,7 +289,8 @@ fn verdict_line(v: &VerdictRecord) -> String {
         (None, Some(reason)) => format!("UNDECIDED: {reason}"),
         (None, None) => format!("valid ({} txs)", v.transactions),
     };
-    format!("block {} {hash} {what}{ancestry}", v.block)
+    let notes: String = v.notes.iter().map(|n| format!(" [{n}]")).collect();
+    format!("block {} {hash} {what}{ancestry}{notes}", v.block)
 }
 
 /// What the terminal shows: a status line redrawn in place on a terminal (height, lag, rates,

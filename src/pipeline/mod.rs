@@ -659,20 +659,16 @@ impl Verifier {
                             if let Some(r) = replay.as_mut() {
                                 follow_state(r, block.as_ref(), &mut report, state_lost, &checked);
                             }
-                            while side.last().is_some_and(|(p, _)| *p < report.position) {
-                                side.pop();
-                            }
-                            if side.last().is_some_and(|(p, _)| *p == report.position) {
-                                if let (Some((_, given)), Some(b)) = (side.pop(), block.as_ref()) {
-                                    receipts::check(
-                                        &b.header,
-                                        b.transactions.len(),
-                                        &given,
-                                        receipt_rule,
-                                        &checked,
-                                        &mut report,
-                                    );
-                                }
+                            let given = take_receipts(&mut side, report.position);
+                            if let (Some(given), Some(b)) = (given, block.as_ref()) {
+                                receipts::check(
+                                    &b.header,
+                                    b.transactions.len(),
+                                    &given,
+                                    receipt_rule,
+                                    &checked,
+                                    &mut report,
+                                );
                             }
                             report.descends_from_invalid = *last_invalid;
                             report.settle();
@@ -695,6 +691,19 @@ impl Verifier {
             Some(e) => Err(e),
             None => Ok(summary),
         }
+    }
+}
+
+/// The receipts given for the block at `position`, from `side` (positions descending, so the
+/// next is last), dropping those of earlier positions.
+fn take_receipts(side: &mut Vec<(u64, SourceReceipts)>, position: u64) -> Option<SourceReceipts> {
+    while side.last().is_some_and(|(p, _)| *p < position) {
+        side.pop();
+    }
+    if side.last().is_some_and(|(p, _)| *p == position) {
+        side.pop().map(|(_, r)| r)
+    } else {
+        None
     }
 }
 

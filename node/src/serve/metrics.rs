@@ -1,7 +1,8 @@
 //! Prometheus metrics of a running node (prometheus-client), served as text on
 //! `GET /metrics` of their own address (`--metrics`): blocks and transactions verified, verdicts
 //! by kind, source and verified heights (lag = source − verified), time per verified window and
-//! per store commit, window sizes, conflicts seen, disk bytes.
+//! per store commit, window sizes, conflicts seen, disk bytes, and what became of the receipts a
+//! source gave for blocks ranger cannot replay.
 
 use anyhow::{Context, Result};
 use http_body_util::Full;
@@ -24,6 +25,14 @@ pub struct VerdictLabels {
     pub kind: String,
 }
 
+/// The labels of one receipts count: `matched` (they hash to the header's receiptsRoot and were
+/// checked), `mismatched` (they do not: the block is undecided), `unavailable` (the source gave
+/// none: not checked) or `malformed`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReceiptsLabels {
+    pub outcome: String,
+}
+
 /// Every metric the node exports.
 #[derive(Debug)]
 pub struct Metrics {
@@ -38,6 +47,7 @@ pub struct Metrics {
     pub window_blocks: Histogram,
     pub conflicts: Counter,
     pub disk_bytes: Gauge,
+    pub receipts: Family<ReceiptsLabels, Counter>,
 }
 
 impl Metrics {
@@ -55,6 +65,7 @@ impl Metrics {
         let window_blocks = Histogram::new(exponential_buckets(1.0, 2.0, 10));
         let conflicts = Counter::default();
         let disk_bytes = Gauge::default();
+        let receipts = Family::<ReceiptsLabels, Counter>::default();
         let info = Family::<Vec<(String, String)>, Gauge>::default();
         info.get_or_create(&vec![("backend".to_owned(), backend.to_owned())])
             .set(1);
@@ -109,6 +120,11 @@ impl Metrics {
             "Size of the node's database file",
             disk_bytes.clone(),
         );
+        r.register(
+            "source_receipts",
+            "Blocks whose receipts a source was asked for, by outcome",
+            receipts.clone(),
+        );
         r.register("backend", "The batch backend verifying blocks", info);
         Self {
             registry,
@@ -122,6 +138,7 @@ impl Metrics {
             window_blocks,
             conflicts,
             disk_bytes,
+            receipts,
         }
     }
 

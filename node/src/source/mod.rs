@@ -5,7 +5,7 @@
 pub mod embedded;
 pub mod rpc;
 
-use ranger::pipeline::Input;
+use ranger::pipeline::{Input, SourceReceipts};
 
 /// Events in a source's channel: enough for a few catch-up windows; more would only hold memory
 /// while the pipeline is the bottleneck.
@@ -19,6 +19,9 @@ pub enum SourceEvent {
         number: u64,
         input: Input,
         source: String,
+        /// The block's receipts as the source gave them, when they were asked for (a live
+        /// chain, which ranger cannot replay).
+        receipts: Option<SourceReceipts>,
     },
     /// The source's chain reached `number`.
     Head { number: u64 },

@@ -16,6 +16,11 @@
 //!   chain is dropped. None of that reaches the pipeline as a block.
 //! - A `null` range entry (Kaia's answer for a block it could not build) is asked again; a failed
 //!   range is asked again in halves, so an answer too large for a limit gets through.
+//! - With `receipts` (a live chain, which ranger cannot replay), each block with transactions
+//!   comes with `kaia_getBlockReceipts` (one call per block; an empty block's receipts are the
+//!   empty list without asking). A source that answers the call with an error (it lacks the
+//!   method, or does not keep receipts) gives the block as "receipts unavailable" and, for a
+//!   missing method, is not asked again; receipts of another block hash are a failing answer.
 
 use super::SourceEvent;
 use alloy_primitives::B256;
@@ -35,11 +40,14 @@ use ranger::codec::rpc::{
 use ranger::consensus::chain::ForkSchedule;
 use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::keccak256;
-use ranger::pipeline::Input;
+use ranger::pipeline::receipts::ReceiptData;
+use ranger::pipeline::{Input, SourceReceipts};
 use ranger::primitives::Block;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -73,6 +81,8 @@ pub struct FollowConfig {
     pub poll: Duration,
     /// First and largest pause of a failing peer.
     pub backoff: (Duration, Duration),
+    /// Fetch each block's receipts (`kaia_getBlockReceipts`) to go with it.
+    pub receipts: bool,
 }
 
 impl FollowConfig {
@@ -90,6 +100,7 @@ impl FollowConfig {
             max_response_bytes: 128 * 1024 * 1024,
             poll: Duration::from_millis(250),
             backoff: (Duration::from_millis(100), Duration::from_secs(10)),
+            receipts: false,
         }
     }
 }
@@ -132,6 +143,8 @@ struct Peer {
     failures_in_a_row: u32,
     usable_at: Instant,
     stats: PeerStats,
+    /// The peer answered `getBlockReceipts` with "method not found": not asked again.
+    no_receipts: Arc<AtomicBool>,
 }
 
 /// One checked block.
@@ -143,6 +156,8 @@ struct Fetched {
     rlp: Vec<u8>,
     /// The block rebuilt from JSON; raw blocks go to the pipeline as bytes.
     block: Option<Box<Block>>,
+    /// Its receipts, when they were asked for.
+    receipts: Option<SourceReceipts>,
 }
 
 impl Fetched {
@@ -260,6 +275,7 @@ fn check_json(n: u64, v: &Value, forks: &ForkSchedule) -> Result<Fetched, PeerEr
         hash,
         rlp: encode_block(&parsed.block),
         block: Some(Box::new(parsed.block)),
+        receipts: None,
     })
 }
 
@@ -281,6 +297,7 @@ fn check_raw(n: u64, raw: &RawBlock) -> Result<Fetched, PeerError> {
                 hash: keccak256(&raw.rlp),
                 rlp: raw.rlp.to_vec(),
                 block: None,
+                receipts: None,
             });
         }
         Err(e) => return Err(bad(format!("block {n}: {e}"))),
@@ -302,7 +319,84 @@ fn check_raw(n: u64, raw: &RawBlock) -> Result<Fetched, PeerError> {
         hash,
         rlp: raw.rlp.to_vec(),
         block: None,
+        receipts: None,
     })
+}
+
+/// The receipts of block `n` (hash `hash`, `txs` transactions) as the peer gives them. An
+/// answer that is a JSON-RPC error leaves them unavailable; receipts of another block are a
+/// failing answer (the block may have changed between the two calls: both are asked again).
+async fn fetch_receipts(
+    client: &HttpClient,
+    dialect: Dialect,
+    n: u64,
+    hash: B256,
+    txs: usize,
+    missing: &AtomicBool,
+) -> Result<SourceReceipts, PeerError> {
+    if txs == 0 {
+        return Ok(SourceReceipts::Given(Vec::new()));
+    }
+    let method = format!("{}_getBlockReceipts", dialect.prefix());
+    if missing.load(Ordering::Relaxed) {
+        return Ok(SourceReceipts::Unavailable(format!(
+            "it does not know {method}"
+        )));
+    }
+    let answer: Vec<Value> = match call(client, &method, rpc_params![format!("{n:#x}")]).await {
+        Ok(v) => v,
+        Err(PeerError::Client(ClientError::Call(c))) => {
+            if c.code() == METHOD_NOT_FOUND {
+                missing.store(true, Ordering::Relaxed);
+            }
+            return Ok(SourceReceipts::Unavailable(format!(
+                "{method}: {}",
+                c.message()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::with_capacity(answer.len());
+    for (i, v) in answer.into_iter().enumerate() {
+        let r: ranger::codec::rpc::Receipt = match serde_json::from_value(v) {
+            Ok(r) => r,
+            Err(e) => return Ok(SourceReceipts::Malformed(format!("receipt {i}: {e}"))),
+        };
+        if r.block_hash != hash {
+            return Err(bad(format!(
+                "block {n}: receipt {i} is of block {}, not {hash}",
+                r.block_hash
+            )));
+        }
+        match ReceiptData::from_rpc(&r) {
+            Ok(d) => out.push(d),
+            Err(e) => return Ok(SourceReceipts::Malformed(e)),
+        }
+    }
+    Ok(SourceReceipts::Given(out))
+}
+
+/// Adds its receipts to each block of `blocks` (one call per block with transactions, in turn,
+/// which public endpoints that throttle bear better than a burst).
+async fn add_receipts(
+    client: &HttpClient,
+    dialect: Dialect,
+    blocks: &mut [(u64, Option<Fetched>)],
+    missing: &AtomicBool,
+) -> Result<(), PeerError> {
+    for (n, f) in blocks.iter_mut() {
+        let Some(f) = f else { continue };
+        let txs = match &f.block {
+            Some(b) => b.transactions.len(),
+            None => match decode_block(&f.rlp) {
+                Ok(b) => b.transactions.len(),
+                // Bytes that are not a block: the pipeline names the fault; no receipts.
+                Err(_) => continue,
+            },
+        };
+        f.receipts = Some(fetch_receipts(client, dialect, *n, f.hash, txs, missing).await?);
+    }
+    Ok(())
 }
 
 /// Blocks `start..=end` from one peer; `None` for a block the peer did not give (null entry,
@@ -313,10 +407,26 @@ async fn fetch_range(
     forks: ForkSchedule,
     start: u64,
     end: u64,
+    receipts: Option<Arc<AtomicBool>>,
+) -> Result<Vec<(u64, Option<Fetched>)>, PeerError> {
+    let mut blocks = fetch_blocks(&client, dialect, forks, start, end).await?;
+    if let Some(missing) = receipts {
+        add_receipts(&client, dialect, &mut blocks, &missing).await?;
+    }
+    Ok(blocks)
+}
+
+/// The blocks of `fetch_range`, without receipts.
+async fn fetch_blocks(
+    client: &HttpClient,
+    dialect: Dialect,
+    forks: ForkSchedule,
+    start: u64,
+    end: u64,
 ) -> Result<Vec<(u64, Option<Fetched>)>, PeerError> {
     if dialect == Dialect::Raw {
         let raws: Vec<RawBlock> = call(
-            &client,
+            client,
             "ranger_getRawBlocks",
             rpc_params![start, end - start + 1],
         )
@@ -339,7 +449,7 @@ async fn fetch_range(
         dialect.prefix()
     );
     let map: BTreeMap<String, Value> = call(
-        &client,
+        client,
         &method,
         rpc_params![format!("{start:#x}"), format!("{end:#x}")],
     )
@@ -441,6 +551,7 @@ impl Follower {
                 number,
                 input: f.take_input(),
                 source: source.clone(),
+                receipts: f.receipts.take(),
             })
             .await?;
             self.recent.push_back((number, f, source));
@@ -499,7 +610,8 @@ impl Follower {
                 }
             }
             if let Some(n) = last {
-                let r = fetch_range(client, dialect, self.config.forks.clone(), n, n).await;
+                // Only the block is compared: no receipts.
+                let r = fetch_range(client, dialect, self.config.forks.clone(), n, n, None).await;
                 match r {
                     Ok(mut v) => {
                         if let Some((_, Some(f))) = v.pop() {
@@ -573,12 +685,16 @@ impl Follower {
                 self.peers[i].stats.requests += 1;
                 let client = self.peers[i].client.clone();
                 let forks = self.config.forks.clone();
+                let receipts = self
+                    .config
+                    .receipts
+                    .then(|| self.peers[i].no_receipts.clone());
                 tasks.spawn(async move {
                     (
                         i,
                         start,
                         end,
-                        fetch_range(client, dialect, forks, start, end).await,
+                        fetch_range(client, dialect, forks, start, end, receipts).await,
                     )
                 });
             }
@@ -722,6 +838,7 @@ pub async fn follow(config: FollowConfig, out: mpsc::Sender<SourceEvent>) -> Res
             failures_in_a_row: 0,
             usable_at: Instant::now(),
             stats: PeerStats::default(),
+            no_receipts: Arc::new(AtomicBool::new(false)),
         });
     }
     let f = Follower {
