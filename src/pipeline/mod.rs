@@ -6,6 +6,7 @@
 
 pub mod checked;
 pub mod checkpoint;
+pub mod council_hints;
 pub mod hints;
 pub mod judge;
 pub mod receipts;
@@ -99,6 +100,11 @@ pub struct PipelineConfig {
     pub legacy_keys_only: bool,
     pub check_transactions: bool,
     pub has_bls_keys: bool,
+    /// The BLS keys are a source's hints (`council_hints`): a reveal that does not verify under
+    /// one is undecided, not a fault, and a proposer without one is not a fault either.
+    pub bls_keys_hinted: Option<String>,
+    /// A committee size a source gave (`council_hints`), with who gave it.
+    pub committee_size_hint: Option<(council_hints::CommitteeSizeHint, String)>,
     /// The most committed seals a header may make us recover.
     pub seal_bound: usize,
     /// Check that the header carries exactly the tail fields of its forks.
@@ -211,6 +217,7 @@ pub struct VerifierBuilder<'a> {
     replay: Option<bool>,
     resume: Option<Resume>,
     keys: Option<KeyCache>,
+    hints: Option<council_hints::SourceHints>,
 }
 
 impl VerifierBuilder<'_> {
@@ -225,6 +232,13 @@ impl VerifierBuilder<'_> {
     /// verifier's.
     pub fn key_cache(mut self, keys: KeyCache) -> Self {
         self.keys = Some(keys);
+        self
+    }
+    /// What a source says about the council (a live chain's): BLS keys (used only where the
+    /// spec lists none), the council and the committee size, each checked, never trusted (see
+    /// `council_hints`).
+    pub fn source_hints(mut self, hints: council_hints::SourceHints) -> Self {
+        self.hints = Some(hints);
         self
     }
     /// What to check (default: `Full`).
@@ -269,6 +283,16 @@ impl VerifierBuilder<'_> {
                 .ok_or(ConfigError::MissingPop(m.address))?;
             verify_pop(&key, pop).map_err(|_| ConfigError::BadPop(m.address))?;
             keys.insert(m.address, key);
+        }
+        let has_spec_keys = !keys.is_empty();
+        let hints = self.hints;
+        let mut bls_keys_hinted = None;
+        if let Some(h) = hints
+            .as_ref()
+            .filter(|h| !has_spec_keys && !h.bls_keys.is_empty())
+        {
+            keys.extend(h.bls_keys.iter().map(|(a, k)| (*a, k.clone())));
+            bls_keys_hinted = Some(h.source.clone());
         }
         let devnet = spec.kind == ChainKind::Devnet;
         let full = self.mode == Mode::Full;
@@ -316,7 +340,11 @@ impl VerifierBuilder<'_> {
             try_every_derive_sha: !devnet,
             legacy_keys_only: spec.legacy_keys_only,
             check_transactions: full,
-            has_bls_keys: !keys.is_empty(),
+            has_bls_keys: has_spec_keys,
+            bls_keys_hinted,
+            committee_size_hint: hints
+                .as_ref()
+                .and_then(|h| h.committee_size.map(|c| (c, h.source.clone()))),
             seal_bound: spec.council.len(),
             check_fork_fields: true,
             anchor,
@@ -326,6 +354,9 @@ impl VerifierBuilder<'_> {
         if let Some(k) = self.keys {
             v.known.keys = k;
         }
+        v.council_hint = hints
+            .filter(|h| !h.council.is_empty())
+            .map(|h| (h.council, h.source));
         let Some(Resume { checkpoint: c, .. }) = self.resume else {
             return Ok(v);
         };
@@ -361,6 +392,20 @@ pub struct Verifier {
     position: u64,
     /// Signer keys and seal-signer predictions, warm across windows and runs.
     known: hints::Known,
+    /// A source's council hint, with who gave it, until a judged block has checked it.
+    council_hint: Option<(Vec<Address>, String)>,
+    /// What the checks of source hints found, for the caller to log and count.
+    hint_checks: Vec<HintCheck>,
+}
+
+/// The outcome of checking a source's council hint against a judged block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HintCheck {
+    /// The block checked against.
+    pub block: u64,
+    /// Who gave the hint.
+    pub source: String,
+    pub outcome: council_hints::CouncilHintCheck,
 }
 
 /// What the stage threads hand on: a window, with the receipts a source gave for some of its
@@ -389,6 +434,7 @@ impl Verifier {
             replay: None,
             resume: None,
             keys: None,
+            hints: None,
         }
     }
 
@@ -413,6 +459,8 @@ impl Verifier {
             legacy_keys_only: spec.is_some_and(|s| s.legacy_keys_only),
             check_transactions,
             has_bls_keys: false,
+            bls_keys_hinted: None,
+            committee_size_hint: None,
             seal_bound: 0,
             check_fork_fields: spec.is_some(),
             anchor: None,
@@ -437,6 +485,8 @@ impl Verifier {
             state_lost: None,
             position: 0,
             known: hints::Known::default(),
+            council_hint: None,
+            hint_checks: Vec::new(),
         }
     }
 
@@ -479,6 +529,12 @@ impl Verifier {
         );
         v.known = self.known.clone();
         v
+    }
+
+    /// What the checks of a source's council hint found since the last call (at most one check:
+    /// the hint is dropped once a judged block checked it).
+    pub fn take_hint_checks(&mut self) -> Vec<HintCheck> {
+        std::mem::take(&mut self.hint_checks)
     }
 
     /// The signer keys learnt so far (to hand to another verifier with `key_cache`).
@@ -560,6 +616,8 @@ impl Verifier {
         let last_invalid = &mut self.last_invalid;
         let state_lost = &mut self.state_lost;
         let known = &mut self.known;
+        let council_hint = &mut self.council_hint;
+        let hint_checks = &mut self.hint_checks;
         let mut summary = Summary::default();
         let mut failure = None;
         let start = self.position;
@@ -659,6 +717,7 @@ impl Verifier {
                             if let Some(r) = replay.as_mut() {
                                 follow_state(r, block.as_ref(), &mut report, state_lost, &checked);
                             }
+                            check_council_hint(council_hint, hint_checks, &report);
                             let given = take_receipts(&mut side, report.position);
                             if let (Some(given), Some(b)) = (given, block.as_ref()) {
                                 receipts::check(
@@ -691,6 +750,28 @@ impl Verifier {
             Some(e) => Err(e),
             None => Ok(summary),
         }
+    }
+}
+
+/// Checks a pending council hint against `report` once the block has a recovered proposer, and
+/// drops it: consistent or not, it has said what it can.
+fn check_council_hint(
+    hint: &mut Option<(Vec<Address>, String)>,
+    checks: &mut Vec<HintCheck>,
+    report: &BlockReport,
+) {
+    let Some((members, _)) = hint.as_ref() else {
+        return;
+    };
+    let Some(outcome) = council_hints::check_council(members, report) else {
+        return;
+    };
+    if let Some((_, source)) = hint.take() {
+        checks.push(HintCheck {
+            block: report.block.or(report.number).unwrap_or(report.position),
+            source,
+            outcome,
+        });
     }
 }
 
