@@ -137,6 +137,12 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let resumed = store.resume()?;
     let opened = crate::backend::open(a.backend)?;
     let backend = opened.backend;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("ranger-io")
+        .build()
+        .context("cannot start the async runtime")?;
     let mut builder = Verifier::builder(&spec).backend(backend.clone());
     if let Some(anchor) = anchor {
         builder = builder.anchor(anchor);
@@ -148,6 +154,16 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
         None => (a.from.saturating_sub(1), Tally::default()),
     };
+    // A live chain's council context comes from its blocks; what a source says of it is a hint
+    // to check (keys, council, committee size of the block before the first one verified).
+    let mut hint_counts = Vec::new();
+    if let Source::Follow(urls) = &source
+        && spec.kind == ranger::consensus::chain::ChainKind::Live
+        && let Some((hints, counts)) = source_hints(&runtime, urls, head)
+    {
+        builder = builder.source_hints(hints);
+        hint_counts = counts;
+    }
     let mut verifier = builder.build().with_context(|| {
         format!(
             "cannot go on from the checkpoint in {}",
@@ -161,14 +177,11 @@ pub fn run(a: RunArgs) -> Result<u8> {
         tally,
     ));
     let metrics = Arc::new(Metrics::new(&opened.name));
+    for (hint, outcome, n) in hint_counts {
+        metrics.hint(hint, outcome, n);
+    }
     let (verdicts, _) = tokio::sync::broadcast::channel::<VerdictRecord>(1024);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("ranger-io")
-        .build()
-        .context("cannot start the async runtime")?;
     let ctx = crate::serve::NodeView {
         spec: Arc::new(spec.clone()),
         backend: backend.clone(),
@@ -274,6 +287,86 @@ pub fn run(a: RunArgs) -> Result<u8> {
     result?;
     produced?;
     Ok(line.finish(&status))
+}
+
+/// What to count of a source's hints: `(hint, outcome, n)`.
+type HintCounts = Vec<(&'static str, &'static str, u64)>;
+
+/// Asks the sources in turn for the council hints of block `at` (the first that answers any of
+/// them gives them), keeps the BLS keys whose proof of possession verifies and says what it got
+/// on stderr. `None` when no source gives any.
+fn source_hints(
+    runtime: &tokio::runtime::Runtime,
+    urls: &[String],
+    at: u64,
+) -> Option<(ranger::pipeline::council_hints::SourceHints, HintCounts)> {
+    use ranger::pipeline::council_hints::{CommitteeSizeHint, SourceHints, check_bls_infos};
+    for url in urls {
+        let answers = match runtime.block_on(crate::source::rpc::council_hints(
+            url,
+            at,
+            Duration::from_secs(10),
+        )) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(target: "ranger::node", "{url}: no council hints: {e}");
+                continue;
+            }
+        };
+        let missing: Vec<String> = [
+            answers.council.as_ref().err(),
+            answers.params.as_ref().err(),
+            answers.bls.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+        if missing.len() == 3 {
+            tracing::warn!(target: "ranger::node", "{url}: no council hints: {}", missing.join("; "));
+            continue;
+        }
+        let checked = answers
+            .bls
+            .as_ref()
+            .map(check_bls_infos)
+            .unwrap_or_default();
+        for (addr, why) in &checked.refused {
+            tracing::warn!(target: "ranger::node", "{url}: BLS key hinted for {addr:#x} refused: {why}");
+        }
+        let council = answers.council.unwrap_or_default();
+        let committee_size = answers
+            .params
+            .ok()
+            .and_then(|p| p.committee_size)
+            .filter(|s| *s > 0)
+            .map(|size| CommitteeSizeHint { at, size });
+        eprintln!(
+            "hints: {url} at block {at}: council of {} members, committee size {}, {} BLS keys ({} refused){} — checked against the blocks, never trusted",
+            council.len(),
+            committee_size.map_or_else(|| "none".to_owned(), |c| c.size.to_string()),
+            checked.keys.len(),
+            checked.refused.len(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("; missing: {}", missing.join("; "))
+            }
+        );
+        let counts = vec![
+            ("bls_key", "accepted", checked.keys.len() as u64),
+            ("bls_key", "refused", checked.refused.len() as u64),
+        ];
+        let hints = SourceHints {
+            source: url.clone(),
+            block: at,
+            bls_keys: checked.keys,
+            council,
+            committee_size,
+        };
+        return Some((hints, counts));
+    }
+    None
 }
 
 /// One verdict as `ranger verify` prints a block: `block N HASH valid (T txs)`, `… INVALID

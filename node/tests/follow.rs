@@ -46,6 +46,8 @@ struct State {
     max_range: Option<u64>,
     /// `getBlockReceipts` answers, by block; a block not here gets "method not found".
     receipts: BTreeMap<u64, Value>,
+    /// Answers to `getCouncil`, `getParams`, `getBlsInfos` (any block), by method name.
+    hints: BTreeMap<&'static str, Value>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -119,6 +121,10 @@ fn handle(mut s: TcpStream, st: Shared) {
     let body = match name {
         "chainID" => ok(json!(format!("{:#x}", g.chain_id))),
         "blockNumber" => ok(json!(format!("{head:#x}"))),
+        "getCouncil" | "getParams" | "getBlsInfos" => match g.hints.get(name) {
+            Some(v) => ok(v.clone()),
+            None => not_found,
+        },
         "getBlockReceipts" => {
             let n = u64::from_str_radix(
                 params[0].as_str().unwrap_or("").trim_start_matches("0x"),
@@ -215,6 +221,7 @@ fn state(chain_id: u64, blocks: &[ranger::primitives::Block], plan: &[Misbehave]
         range_calls: 0,
         max_range: None,
         receipts: BTreeMap::new(),
+        hints: BTreeMap::new(),
     }))
 }
 
@@ -356,6 +363,7 @@ fn follows_a_recorded_kairos_block_through_klay() {
         range_calls: 0,
         max_range: None,
         receipts: BTreeMap::new(),
+        hints: BTreeMap::new(),
     }));
     let url = serve(st.clone());
     let p = Proc::spawn(&[
@@ -398,6 +406,15 @@ fn a_range_too_large_for_the_server_is_asked_in_halves() {
 /// `ranger run --follow` over the recorded Kairos block, its receipts served as `receipts`
 /// (`None`: the server lacks the method); returns the block's verdict line.
 fn run_kairos_block(name: &str, receipts: Option<Value>) -> Value {
+    run_kairos_block_with(name, receipts, BTreeMap::new()).0
+}
+
+/// `run_kairos_block` with council hints served: the verdict line and the node's stderr.
+fn run_kairos_block_with(
+    name: &str,
+    receipts: Option<Value>,
+    hints: BTreeMap<&'static str, Value>,
+) -> (Value, String) {
     let text = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../datasets/json/kairos-83863326-consensus.json"
@@ -414,6 +431,7 @@ fn run_kairos_block(name: &str, receipts: Option<Value>) -> Value {
         receipts: receipts
             .map(|r| BTreeMap::from([(83_863_326, r)]))
             .unwrap_or_default(),
+        hints,
     }));
     let url = serve(st);
     let dir = common::tmp(name);
@@ -438,19 +456,17 @@ fn run_kairos_block(name: &str, receipts: Option<Value>) -> Value {
             "--datadir",
             dir.join("data").to_str().unwrap(),
         ])
+        .env("RANGER_LOG", "info")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    stdout
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let verdict = stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|v| v["block"] == 83_863_326)
-        .unwrap_or_else(|| {
-            panic!(
-                "no verdict: {stdout} {}",
-                String::from_utf8_lossy(&o.stderr)
-            )
-        })
+        .unwrap_or_else(|| panic!("no verdict: {stdout} {stderr}"));
+    (verdict, stderr)
 }
 
 fn kairos_receipts() -> Value {
@@ -495,4 +511,50 @@ fn checks_a_live_blocks_receipts_and_never_blames_the_council_for_the_source() {
             .starts_with("receipts not checked: the source gave none (klay_getBlockReceipts"),
         "{none}"
     );
+}
+
+#[test]
+fn council_hints_are_checked_against_the_seals_and_a_lie_is_the_sources() {
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../datasets/json/kairos-83863326-consensus.json"
+    ))
+    .unwrap();
+    let block: Value = serde_json::from_slice::<Value>(&text).unwrap()["result"].clone();
+    let committee = block["committee"].clone();
+    let hints = |council: Value| {
+        BTreeMap::from([
+            ("getCouncil", council),
+            ("getParams", json!({"istanbul.committeesize": 4})),
+            ("getBlsInfos", json!({})),
+        ])
+    };
+    let (honest, err) = run_kairos_block_with(
+        "hints-ok",
+        Some(kairos_receipts()),
+        hints(committee.clone()),
+    );
+    assert_eq!(honest["verdict"], "valid", "{honest}");
+    assert!(
+        err.contains(
+            "at block 83863325: council of 4 members, committee size 4, 0 BLS keys (0 refused)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("agrees with block 83863326's seals"), "{err}");
+
+    // A council without the block's proposer: the source lied, the verdict is the same.
+    let proposer = block["proposer"].as_str().unwrap();
+    let without: Vec<Value> = committee
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a.as_str() != Some(proposer))
+        .cloned()
+        .collect();
+    let (lied, err) =
+        run_kairos_block_with("hints-lie", Some(kairos_receipts()), hints(json!(without)));
+    assert_eq!(lied, honest);
+    assert!(err.contains("lied about the council"), "{err}");
+    assert!(err.contains(proposer), "{err}");
 }

@@ -89,6 +89,24 @@ pub fn verify_loop(
             reports.push(r);
             true
         })?;
+        for c in verifier.take_hint_checks() {
+            use ranger::pipeline::council_hints::CouncilHintCheck as C;
+            let outcome = match &c.outcome {
+                C::Consistent => {
+                    tracing::info!(target: "ranger::node", "the council {} hinted agrees with block {}'s seals and validators", c.source, c.block);
+                    "consistent"
+                }
+                C::Lied(why) => {
+                    tracing::warn!(target: "ranger::node", "{} lied about the council: {why}; hint dropped (the source's fault, not the council's)", c.source);
+                    "lied"
+                }
+                C::Disagrees(why) => {
+                    tracing::warn!(target: "ranger::node", "the council {} hinted disagrees with the chain: {why}; hint dropped", c.source);
+                    "disagrees"
+                }
+            };
+            out.metrics.hint("council", outcome, 1);
+        }
         if reports.len() != numbers.len() {
             bail!(
                 "the verifier judged {} of the {} blocks it was given (a bug: the node stops rather than store a window with holes)",

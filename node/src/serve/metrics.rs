@@ -2,7 +2,8 @@
 //! `GET /metrics` of their own address (`--metrics`): blocks and transactions verified, verdicts
 //! by kind, source and verified heights (lag = source − verified), time per verified window and
 //! per store commit, window sizes, conflicts seen, disk bytes, and what became of the receipts a
-//! source gave for blocks ranger cannot replay.
+//! source gave for blocks ranger cannot replay, and what the checks of a source's council hints
+//! found.
 
 use anyhow::{Context, Result};
 use http_body_util::Full;
@@ -33,6 +34,15 @@ pub struct ReceiptsLabels {
     pub outcome: String,
 }
 
+/// The labels of one council-hint count: `hint` is `bls_key` (outcome `accepted`: its proof of
+/// possession verified, or `refused`) or `council` (outcome `consistent`, `lied`: it lacks a
+/// recovered seal signer, or `disagrees`: not the block's validators).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HintLabels {
+    pub hint: String,
+    pub outcome: String,
+}
+
 /// Every metric the node exports.
 #[derive(Debug)]
 pub struct Metrics {
@@ -48,6 +58,7 @@ pub struct Metrics {
     pub conflicts: Counter,
     pub disk_bytes: Gauge,
     pub receipts: Family<ReceiptsLabels, Counter>,
+    pub hints: Family<HintLabels, Counter>,
 }
 
 impl Metrics {
@@ -66,6 +77,7 @@ impl Metrics {
         let conflicts = Counter::default();
         let disk_bytes = Gauge::default();
         let receipts = Family::<ReceiptsLabels, Counter>::default();
+        let hints = Family::<HintLabels, Counter>::default();
         let info = Family::<Vec<(String, String)>, Gauge>::default();
         info.get_or_create(&vec![("backend".to_owned(), backend.to_owned())])
             .set(1);
@@ -125,6 +137,11 @@ impl Metrics {
             "Blocks whose receipts a source was asked for, by outcome",
             receipts.clone(),
         );
+        r.register(
+            "source_hints",
+            "A source's council hints, by hint and outcome of their check",
+            hints.clone(),
+        );
         r.register("backend", "The batch backend verifying blocks", info);
         Self {
             registry,
@@ -139,7 +156,18 @@ impl Metrics {
             conflicts,
             disk_bytes,
             receipts,
+            hints,
         }
+    }
+
+    /// Counts `n` hints of kind `hint` with `outcome`.
+    pub fn hint(&self, hint: &str, outcome: &str, n: u64) {
+        self.hints
+            .get_or_create(&HintLabels {
+                hint: hint.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(n);
     }
 
     /// The text exposition format.

@@ -34,8 +34,7 @@ use jsonrpsee::ws_client::WsClientBuilder;
 use ranger::codec::block::{decode_block, encode_block};
 use ranger::codec::json::parse_block_value;
 use ranger::codec::rpc::{
-    BlsInfos, CouncilHints, Params as KaiaParams, RANGE_MAX_BLOCKS, RawBlock, parse_quantity,
-    range_key,
+    BlsInfos, Params as KaiaParams, RANGE_MAX_BLOCKS, RawBlock, parse_quantity, range_key,
 };
 use ranger::consensus::chain::ForkSchedule;
 use ranger::consensus::istanbul::block_hash;
@@ -860,24 +859,40 @@ pub async fn follow(config: FollowConfig, out: mpsc::Sender<SourceEvent>) -> Res
     }
 }
 
-/// The council context a chain spec needs, as the node at `url` states it for block `number`:
-/// `kaia_getCouncil`, `kaia_getParams`, `kaia_getBlsInfos`. These are hints, to be checked
-/// against the seals and reveals.
-pub async fn council_hints(url: &str, number: u64, timeout: Duration) -> Result<CouncilHints> {
+/// What the node at `url` says of the council at block `number`: `kaia_getCouncil`,
+/// `kaia_getParams`, `kaia_getBlsInfos` (each under `klay_` where `kaia_` is unknown), each
+/// answer or why there is none. These are hints, to be checked against the seals and reveals
+/// (`ranger::pipeline::council_hints`).
+#[derive(Debug)]
+pub struct HintAnswers {
+    pub council: Result<Vec<alloy_primitives::Address>, String>,
+    pub params: Result<KaiaParams, String>,
+    pub bls: Result<BlsInfos, String>,
+}
+
+/// Asks `url` for the council hints of block `number`.
+pub async fn council_hints(url: &str, number: u64, timeout: Duration) -> Result<HintAnswers> {
     let client = HttpClientBuilder::default()
         .request_timeout(timeout)
         .build(url)?;
-    let n = format!("{number:#x}");
-    let council = client
-        .request("kaia_getCouncil", rpc_params![n.clone()])
-        .await?;
-    let params: KaiaParams = client
-        .request("kaia_getParams", rpc_params![n.clone()])
-        .await?;
-    let bls: BlsInfos = client.request("kaia_getBlsInfos", rpc_params![n]).await?;
-    Ok(CouncilHints {
-        council,
-        params,
-        bls,
+    async fn ask<T: DeserializeOwned>(
+        client: &HttpClient,
+        name: &str,
+        n: u64,
+    ) -> Result<T, String> {
+        let n = format!("{n:#x}");
+        match call(client, &format!("kaia_{name}"), rpc_params![n.clone()]).await {
+            Err(e) if is_method_not_found(&e) => {
+                call(client, &format!("klay_{name}"), rpc_params![n])
+                    .await
+                    .map_err(|e| format!("klay_{name}: {e}"))
+            }
+            r => r.map_err(|e| format!("kaia_{name}: {e}")),
+        }
+    }
+    Ok(HintAnswers {
+        council: ask(&client, "getCouncil", number).await,
+        params: ask(&client, "getParams", number).await,
+        bls: ask(&client, "getBlsInfos", number).await,
     })
 }
