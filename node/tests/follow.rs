@@ -126,12 +126,14 @@ fn handle(mut s: TcpStream, st: Shared) {
             None => not_found,
         },
         "getBlockReceipts" => {
-            let n = u64::from_str_radix(
-                params[0].as_str().unwrap_or("").trim_start_matches("0x"),
-                16,
-            )
-            .unwrap_or(u64::MAX);
-            match g.receipts.get(&n) {
+            // By hash, as Kaia and older Klaytn nodes take it.
+            let hash = &params[0];
+            let n = g
+                .blocks
+                .iter()
+                .find(|(_, b)| b["hash"] == *hash)
+                .map(|(n, _)| *n);
+            match n.and_then(|n| g.receipts.get(&n)) {
                 Some(r) => ok(r.clone()),
                 None => not_found,
             }

@@ -342,7 +342,15 @@ async fn fetch_receipts(
             "it does not know {method}"
         )));
     }
-    let answer: Vec<Value> = match call(client, &method, rpc_params![format!("{n:#x}")]).await {
+    // By hash, which every Kaia and Klaytn node takes (older ones take nothing else), then by
+    // number for a server that takes only numbers.
+    let mut answer = call::<Vec<Value>>(client, &method, rpc_params![hash]).await;
+    if let Err(PeerError::Client(ClientError::Call(c))) = &answer
+        && c.code() != METHOD_NOT_FOUND
+    {
+        answer = call(client, &method, rpc_params![format!("{n:#x}")]).await;
+    }
+    let answer = match answer {
         Ok(v) => v,
         Err(PeerError::Client(ClientError::Call(c))) => {
             if c.code() == METHOD_NOT_FOUND {
