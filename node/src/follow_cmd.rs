@@ -68,7 +68,7 @@ pub fn run(a: FollowArgs) -> Result<u8> {
         .build()?;
     if a.hints {
         let url = config.urls.first().context("no --follow URL")?;
-        let h = runtime.block_on(council_hints(url, a.from, config.timeout))?;
+        let h = runtime.block_on(council_hints(url, spec.chain_id, a.from, config.timeout))?;
         // Each answer, or the error in its place.
         let or_error = |r: Result<Value, String>| r.unwrap_or_else(|e| json!({ "error": e }));
         out!(

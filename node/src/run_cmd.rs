@@ -159,7 +159,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let mut hint_counts = Vec::new();
     if let Source::Follow(urls) = &source
         && spec.kind == ranger::consensus::chain::ChainKind::Live
-        && let Some((hints, counts)) = source_hints(&runtime, urls, head)
+        && let Some((hints, counts)) = source_hints(&runtime, urls, spec.chain_id, head)
     {
         builder = builder.source_hints(hints);
         hint_counts = counts;
@@ -292,18 +292,20 @@ pub fn run(a: RunArgs) -> Result<u8> {
 /// What to count of a source's hints: `(hint, outcome, n)`.
 type HintCounts = Vec<(&'static str, &'static str, u64)>;
 
-/// Asks the sources in turn for the council hints of block `at` (the first that answers any of
-/// them gives them), keeps the BLS keys whose proof of possession verifies and says what it got
+/// Asks the sources on chain `chain_id` in turn for the council hints of block `at` (the first
+/// that answers any of them gives them), keeps the BLS keys whose proof of possession verifies and says what it got
 /// on stderr. `None` when no source gives any.
 fn source_hints(
     runtime: &tokio::runtime::Runtime,
     urls: &[String],
+    chain_id: u64,
     at: u64,
 ) -> Option<(ranger::pipeline::council_hints::SourceHints, HintCounts)> {
     use ranger::pipeline::council_hints::{CommitteeSizeHint, SourceHints, check_bls_infos};
     for url in urls {
         let answers = match runtime.block_on(crate::source::rpc::council_hints(
             url,
+            chain_id,
             at,
             Duration::from_secs(10),
         )) {

@@ -878,29 +878,30 @@ pub struct HintAnswers {
     pub bls: Result<BlsInfos, String>,
 }
 
-/// Asks `url` for the council hints of block `number`.
-pub async fn council_hints(url: &str, number: u64, timeout: Duration) -> Result<HintAnswers> {
+/// Asks `url` for the council hints of block `number`, once it has answered chain id
+/// `chain_id` (a source on another chain gives none).
+pub async fn council_hints(
+    url: &str,
+    chain_id: u64,
+    number: u64,
+    timeout: Duration,
+) -> Result<HintAnswers> {
     let client = HttpClientBuilder::default()
         .request_timeout(timeout)
         .build(url)?;
+    let prefix = handshake(&client, chain_id).await?.prefix();
     async fn ask<T: DeserializeOwned>(
         client: &HttpClient,
-        name: &str,
+        method: String,
         n: u64,
     ) -> Result<T, String> {
-        let n = format!("{n:#x}");
-        match call(client, &format!("kaia_{name}"), rpc_params![n.clone()]).await {
-            Err(e) if is_method_not_found(&e) => {
-                call(client, &format!("klay_{name}"), rpc_params![n])
-                    .await
-                    .map_err(|e| format!("klay_{name}: {e}"))
-            }
-            r => r.map_err(|e| format!("kaia_{name}: {e}")),
-        }
+        call(client, &method, rpc_params![format!("{n:#x}")])
+            .await
+            .map_err(|e| format!("{method}: {e}"))
     }
     Ok(HintAnswers {
-        council: ask(&client, "getCouncil", number).await,
-        params: ask(&client, "getParams", number).await,
-        bls: ask(&client, "getBlsInfos", number).await,
+        council: ask(&client, format!("{prefix}_getCouncil"), number).await,
+        params: ask(&client, format!("{prefix}_getParams"), number).await,
+        bls: ask(&client, format!("{prefix}_getBlsInfos"), number).await,
     })
 }
