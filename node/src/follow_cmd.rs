@@ -12,7 +12,7 @@ use ranger::consensus::ChainSpec;
 use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::keccak256;
 use ranger::pipeline::Input;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -68,10 +68,16 @@ pub fn run(a: FollowArgs) -> Result<u8> {
         .build()?;
     if a.hints {
         let url = config.urls.first().context("no --follow URL")?;
-        let h = runtime.block_on(council_hints(url, a.from, config.timeout))?;
+        let h = runtime.block_on(council_hints(url, spec.chain_id, a.from, config.timeout))?;
+        // Each answer, or the error in its place.
+        let or_error = |r: Result<Value, String>| r.unwrap_or_else(|e| json!({ "error": e }));
         out!(
             "{}",
-            json!({"council": h.council, "params": h.params, "bls_keys": h.bls.len()})
+            json!({
+                "council": or_error(h.council.map(|c| json!(c))),
+                "params": or_error(h.params.map(|p| json!(p))),
+                "bls_keys": or_error(h.bls.map(|b| json!(b.len()))),
+            })
         );
     }
     let (tx, mut rx) = mpsc::channel(crate::source::CHANNEL_CAPACITY);
@@ -85,6 +91,7 @@ pub fn run(a: FollowArgs) -> Result<u8> {
                     number,
                     input,
                     source,
+                    ..
                 } => {
                     let (hash, txs) = match &input {
                         Input::Block(b) | Input::Hinted { block: b, .. } => (

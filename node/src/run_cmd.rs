@@ -140,6 +140,12 @@ pub fn run(a: RunArgs) -> Result<u8> {
     // Every batch, of the pipeline and of the offload API, is seen by the metrics.
     let backend: Arc<dyn ranger::crypto::Backend> =
         Arc::new(metrics::Observed::new(opened.backend, metrics.clone()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("ranger-io")
+        .build()
+        .context("cannot start the async runtime")?;
     let mut builder = Verifier::builder(&spec).backend(backend.clone());
     if let Some(anchor) = anchor {
         builder = builder.anchor(anchor);
@@ -151,6 +157,16 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
         None => (a.from.saturating_sub(1), Tally::default()),
     };
+    // A live chain's council context comes from its blocks; what a source says of it is a hint
+    // to check (keys, council, committee size of the block before the first one verified).
+    let mut hint_counts = Vec::new();
+    if let Source::Follow(urls) = &source
+        && spec.kind == ranger::consensus::chain::ChainKind::Live
+        && let Some((hints, counts)) = source_hints(&runtime, urls, spec.chain_id, head)
+    {
+        builder = builder.source_hints(hints);
+        hint_counts = counts;
+    }
     let mut verifier = builder.build().with_context(|| {
         format!(
             "cannot go on from the checkpoint in {}",
@@ -163,14 +179,11 @@ pub fn run(a: RunArgs) -> Result<u8> {
         resumed.as_ref().map(|r| r.head),
         tally,
     ));
+    for (hint, outcome, n) in hint_counts {
+        metrics.hint(hint, outcome, n);
+    }
     let (verdicts, _) = tokio::sync::broadcast::channel::<VerdictRecord>(1024);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("ranger-io")
-        .build()
-        .context("cannot start the async runtime")?;
     let ctx = crate::serve::NodeView {
         spec: Arc::new(spec.clone()),
         backend: backend.clone(),
@@ -202,6 +215,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
         Source::Follow(urls) => {
             let mut config = FollowConfig::new(urls, spec.chain_id, spec.forks.clone(), head + 1);
             config.counters = metrics.source.clone();
+            // Blocks ranger cannot replay (a live chain's) are checked against the receipts the
+            // source gives; a replayed chain's receipts are ranger's own.
+            config.receipts = !verifier.replays();
             (None, Some(runtime.spawn(follow(config, tx))))
         }
     };
@@ -276,6 +292,88 @@ pub fn run(a: RunArgs) -> Result<u8> {
     Ok(line.finish(&status))
 }
 
+/// What to count of a source's hints: `(hint, outcome, n)`.
+type HintCounts = Vec<(&'static str, &'static str, u64)>;
+
+/// Asks the sources on chain `chain_id` in turn for the council hints of block `at` (the first
+/// that answers any of them gives them), keeps the BLS keys whose proof of possession verifies and says what it got
+/// on stderr. `None` when no source gives any.
+fn source_hints(
+    runtime: &tokio::runtime::Runtime,
+    urls: &[String],
+    chain_id: u64,
+    at: u64,
+) -> Option<(ranger::pipeline::council_hints::SourceHints, HintCounts)> {
+    use ranger::pipeline::council_hints::{CommitteeSizeHint, SourceHints, check_bls_infos};
+    for url in urls {
+        let answers = match runtime.block_on(crate::source::rpc::council_hints(
+            url,
+            chain_id,
+            at,
+            Duration::from_secs(10),
+        )) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(target: "ranger::node", "{url}: no council hints: {e}");
+                continue;
+            }
+        };
+        let missing: Vec<String> = [
+            answers.council.as_ref().err(),
+            answers.params.as_ref().err(),
+            answers.bls.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+        if missing.len() == 3 {
+            tracing::warn!(target: "ranger::node", "{url}: no council hints: {}", missing.join("; "));
+            continue;
+        }
+        let checked = answers
+            .bls
+            .as_ref()
+            .map(check_bls_infos)
+            .unwrap_or_default();
+        for (addr, why) in &checked.refused {
+            tracing::warn!(target: "ranger::node", "{url}: BLS key hinted for {addr:#x} refused: {why}");
+        }
+        let council = answers.council.unwrap_or_default();
+        let committee_size = answers
+            .params
+            .ok()
+            .and_then(|p| p.committee_size)
+            .filter(|s| *s > 0)
+            .map(|size| CommitteeSizeHint { at, size });
+        eprintln!(
+            "hints: {url} at block {at}: council of {} members, committee size {}, {} BLS keys ({} refused){} — checked against the blocks, never trusted",
+            council.len(),
+            committee_size.map_or_else(|| "none".to_owned(), |c| c.size.to_string()),
+            checked.keys.len(),
+            checked.refused.len(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("; missing: {}", missing.join("; "))
+            }
+        );
+        let counts = vec![
+            ("bls_key", "accepted", checked.keys.len() as u64),
+            ("bls_key", "refused", checked.refused.len() as u64),
+        ];
+        let hints = SourceHints {
+            source: url.clone(),
+            block: at,
+            bls_keys: checked.keys,
+            council,
+            committee_size,
+        };
+        return Some((hints, counts));
+    }
+    None
+}
+
 /// One verdict as `ranger verify` prints a block: `block N HASH valid (T txs)`, `… INVALID
 /// kind: detail`, `… UNDECIDED: reason`, with the invalid block it descends from.
 fn verdict_line(v: &VerdictRecord) -> String {
@@ -289,7 +387,8 @@ fn verdict_line(v: &VerdictRecord) -> String {
         (None, Some(reason)) => format!("UNDECIDED: {reason}"),
         (None, None) => format!("valid ({} txs)", v.transactions),
     };
-    format!("block {} {hash} {what}{ancestry}", v.block)
+    let notes: String = v.notes.iter().map(|n| format!(" [{n}]")).collect();
+    format!("block {} {hash} {what}{ancestry}{notes}", v.block)
 }
 
 /// What the terminal shows: a status line redrawn in place on a terminal (height, lag, rates,

@@ -1,7 +1,8 @@
 //! `ranger follow` (the JSON-RPC source alone) against test servers on loopback: a hostile one
 //! (garbage, truncated and oversized JSON, answers that never finish, `null` entries, wrong
 //! hashes and numbers, another chain id, a block that changes under its number), and one that
-//! replays a real Kairos block recorded in datasets/json through the older `klay_` prefix.
+//! replays a real Kairos block recorded in datasets/json through the older `klay_` prefix, with
+//! its receipts (`ranger run --follow` checks them against the header: matching, lying, absent).
 //! The follower must deliver exactly the honest blocks, in order, report the conflict, and
 //! recover when the source does.
 
@@ -43,6 +44,10 @@ struct State {
     range_calls: u64,
     /// Refuse ranges of more blocks than this, as a server with a response limit does.
     max_range: Option<u64>,
+    /// `getBlockReceipts` answers, by block; a block not here gets "method not found".
+    receipts: BTreeMap<u64, Value>,
+    /// Answers to `getCouncil`, `getParams`, `getBlsInfos` (any block), by method name.
+    hints: BTreeMap<&'static str, Value>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -116,6 +121,23 @@ fn handle(mut s: TcpStream, st: Shared) {
     let body = match name {
         "chainID" => ok(json!(format!("{:#x}", g.chain_id))),
         "blockNumber" => ok(json!(format!("{head:#x}"))),
+        "getCouncil" | "getParams" | "getBlsInfos" => match g.hints.get(name) {
+            Some(v) => ok(v.clone()),
+            None => not_found,
+        },
+        "getBlockReceipts" => {
+            // By hash, as Kaia and older Klaytn nodes take it.
+            let hash = &params[0];
+            let n = g
+                .blocks
+                .iter()
+                .find(|(_, b)| b["hash"] == *hash)
+                .map(|(n, _)| *n);
+            match n.and_then(|n| g.receipts.get(&n)) {
+                Some(r) => ok(r.clone()),
+                None => not_found,
+            }
+        }
         "getBlockWithConsensusInfoByNumberRange" => {
             let q = |v: &Value| {
                 u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
@@ -200,6 +222,8 @@ fn state(chain_id: u64, blocks: &[ranger::primitives::Block], plan: &[Misbehave]
         klay_only: false,
         range_calls: 0,
         max_range: None,
+        receipts: BTreeMap::new(),
+        hints: BTreeMap::new(),
     }))
 }
 
@@ -340,6 +364,8 @@ fn follows_a_recorded_kairos_block_through_klay() {
         klay_only: true,
         range_calls: 0,
         max_range: None,
+        receipts: BTreeMap::new(),
+        hints: BTreeMap::new(),
     }));
     let url = serve(st.clone());
     let p = Proc::spawn(&[
@@ -377,4 +403,160 @@ fn a_range_too_large_for_the_server_is_asked_in_halves() {
     let seen = events(&p, |v| v["block"] == 10);
     let numbers: Vec<u64> = seen.iter().filter_map(|v| v["block"].as_u64()).collect();
     assert_eq!(numbers, (1..=10).collect::<Vec<_>>());
+}
+
+/// `ranger run --follow` over the recorded Kairos block, its receipts served as `receipts`
+/// (`None`: the server lacks the method); returns the block's verdict line.
+fn run_kairos_block(name: &str, receipts: Option<Value>) -> Value {
+    run_kairos_block_with(name, receipts, BTreeMap::new()).0
+}
+
+/// `run_kairos_block` with council hints served: the verdict line and the node's stderr.
+fn run_kairos_block_with(
+    name: &str,
+    receipts: Option<Value>,
+    hints: BTreeMap<&'static str, Value>,
+) -> (Value, String) {
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../datasets/json/kairos-83863326-consensus.json"
+    ))
+    .unwrap();
+    let recorded: Value = serde_json::from_slice(&text).unwrap();
+    let st = Arc::new(Mutex::new(State {
+        chain_id: 1001,
+        blocks: BTreeMap::from([(83_863_326, recorded["result"].clone())]),
+        plan: VecDeque::new(),
+        klay_only: true,
+        range_calls: 0,
+        max_range: None,
+        receipts: receipts
+            .map(|r| BTreeMap::from([(83_863_326, r)]))
+            .unwrap_or_default(),
+        hints,
+    }));
+    let url = serve(st);
+    let dir = common::tmp(name);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ranger"))
+        .args([
+            "run",
+            "--follow",
+            &url,
+            "--chain",
+            "kairos",
+            "--from",
+            "83863326",
+            "--blocks",
+            "83863326",
+            "--json",
+            "--backend",
+            "cpu",
+            "--http",
+            "127.0.0.1:0",
+            "--metrics",
+            "127.0.0.1:0",
+            "--datadir",
+            dir.join("data").to_str().unwrap(),
+        ])
+        .env("RANGER_LOG", "info")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let verdict = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["block"] == 83_863_326)
+        .unwrap_or_else(|| panic!("no verdict: {stdout} {stderr}"));
+    (verdict, stderr)
+}
+
+fn kairos_receipts() -> Value {
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../datasets/json/kairos-83863326-receipts.json"
+    ))
+    .unwrap();
+    serde_json::from_slice::<Value>(&text).unwrap()["result"].clone()
+}
+
+#[test]
+fn checks_a_live_blocks_receipts_and_never_blames_the_council_for_the_source() {
+    // Receipts that hash to the header's receiptsRoot: checked, nothing to note.
+    let matched = run_kairos_block("receipts-ok", Some(kairos_receipts()));
+    assert_eq!(matched["verdict"], "valid", "{matched}");
+    assert!(matched.get("notes").is_none(), "{matched}");
+
+    // A source that lies about the gas: its receipts no longer hash to the root. Undecided,
+    // naming the source's receipts, never invalid.
+    let mut lie = kairos_receipts();
+    lie[0]["gasUsed"] = json!("0x5209");
+    let lied = run_kairos_block("receipts-lie", Some(lie));
+    assert_eq!(lied["verdict"], "undecided", "{lied}");
+    assert!(
+        lied["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the source's receipts do not match the header's receiptsRoot"),
+        "{lied}"
+    );
+
+    // A source without the method: the block is judged as before, and says what it did not
+    // check.
+    let none = run_kairos_block("receipts-none", None);
+    assert_eq!(none["verdict"], "valid", "{none}");
+    let notes = none["notes"].as_array().unwrap();
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .starts_with("receipts not checked: the source gave none (klay_getBlockReceipts"),
+        "{none}"
+    );
+}
+
+#[test]
+fn council_hints_are_checked_against_the_seals_and_a_lie_is_the_sources() {
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../datasets/json/kairos-83863326-consensus.json"
+    ))
+    .unwrap();
+    let block: Value = serde_json::from_slice::<Value>(&text).unwrap()["result"].clone();
+    let committee = block["committee"].clone();
+    let hints = |council: Value| {
+        BTreeMap::from([
+            ("getCouncil", council),
+            ("getParams", json!({"istanbul.committeesize": 4})),
+            ("getBlsInfos", json!({})),
+        ])
+    };
+    let (honest, err) = run_kairos_block_with(
+        "hints-ok",
+        Some(kairos_receipts()),
+        hints(committee.clone()),
+    );
+    assert_eq!(honest["verdict"], "valid", "{honest}");
+    assert!(
+        err.contains(
+            "at block 83863325: council of 4 members, committee size 4, 0 BLS keys (0 refused)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("agrees with block 83863326's seals"), "{err}");
+
+    // A council without the block's proposer: the source lied, the verdict is the same.
+    let proposer = block["proposer"].as_str().unwrap();
+    let without: Vec<Value> = committee
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a.as_str() != Some(proposer))
+        .cloned()
+        .collect();
+    let (lied, err) =
+        run_kairos_block_with("hints-lie", Some(kairos_receipts()), hints(json!(without)));
+    assert_eq!(lied, honest);
+    assert!(err.contains("lied about the council"), "{err}");
+    assert!(err.contains(proposer), "{err}");
 }

@@ -54,7 +54,8 @@ fault_kinds! {
     NonceGap => "nonce-gap": "a transaction's nonce is above its sender's next nonce",
     NonceReplay => "nonce-replay": "a transaction's nonce was already used",
     InsufficientBalance => "insufficient-balance": "a sender or fee payer cannot pay value plus fee",
-    WrongGasUsed => "wrong-gas-used": "gasUsed does not match the replayed transactions",
+    WrongGasUsed => "wrong-gas-used": "gasUsed does not match the replayed transactions, or the receipts receiptsRoot commits to",
+    WrongLogsBloom => "wrong-logs-bloom": "logsBloom is not the union of the blooms of the receipts receiptsRoot commits to",
     WrongReceiptsRoot => "wrong-receipts-root": "receiptsRoot does not match the replayed receipts",
     WrongStateRoot => "wrong-state-root": "stateRoot does not match the replayed state",
 }

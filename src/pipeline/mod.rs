@@ -7,8 +7,10 @@
 pub mod checked;
 pub mod checkpoint;
 pub mod clock;
+pub mod council_hints;
 pub mod hints;
 pub mod judge;
+pub mod receipts;
 pub mod replay;
 pub mod report;
 pub mod stages;
@@ -25,6 +27,7 @@ pub use checkpoint::{Checkpoint, Resume};
 pub use clock::{Stage, StageClock};
 pub use hints::SealHint;
 use judge::Judge;
+pub use receipts::SourceReceipts;
 use replay::Replay;
 pub use report::{BlockReport, Verdict};
 pub use stages::Input;
@@ -100,6 +103,11 @@ pub struct PipelineConfig {
     pub legacy_keys_only: bool,
     pub check_transactions: bool,
     pub has_bls_keys: bool,
+    /// The BLS keys are a source's hints (`council_hints`): a reveal that does not verify under
+    /// one is undecided, not a fault, and a proposer without one is not a fault either.
+    pub bls_keys_hinted: Option<String>,
+    /// A committee size a source gave (`council_hints`), with who gave it.
+    pub committee_size_hint: Option<(council_hints::CommitteeSizeHint, String)>,
     /// The most committed seals a header may make us recover.
     pub seal_bound: usize,
     /// Check that the header carries exactly the tail fields of its forks.
@@ -212,6 +220,7 @@ pub struct VerifierBuilder<'a> {
     replay: Option<bool>,
     resume: Option<Resume>,
     keys: Option<KeyCache>,
+    hints: Option<council_hints::SourceHints>,
 }
 
 impl VerifierBuilder<'_> {
@@ -226,6 +235,13 @@ impl VerifierBuilder<'_> {
     /// verifier's.
     pub fn key_cache(mut self, keys: KeyCache) -> Self {
         self.keys = Some(keys);
+        self
+    }
+    /// What a source says about the council (a live chain's): BLS keys (used only where the
+    /// spec lists none), the council and the committee size, each checked, never trusted (see
+    /// `council_hints`).
+    pub fn source_hints(mut self, hints: council_hints::SourceHints) -> Self {
+        self.hints = Some(hints);
         self
     }
     /// What to check (default: `Full`).
@@ -270,6 +286,16 @@ impl VerifierBuilder<'_> {
                 .ok_or(ConfigError::MissingPop(m.address))?;
             verify_pop(&key, pop).map_err(|_| ConfigError::BadPop(m.address))?;
             keys.insert(m.address, key);
+        }
+        let has_spec_keys = !keys.is_empty();
+        let hints = self.hints;
+        let mut bls_keys_hinted = None;
+        if let Some(h) = hints
+            .as_ref()
+            .filter(|h| !has_spec_keys && !h.bls_keys.is_empty())
+        {
+            keys.extend(h.bls_keys.iter().map(|(a, k)| (*a, k.clone())));
+            bls_keys_hinted = Some(h.source.clone());
         }
         let devnet = spec.kind == ChainKind::Devnet;
         let full = self.mode == Mode::Full;
@@ -317,7 +343,11 @@ impl VerifierBuilder<'_> {
             try_every_derive_sha: !devnet,
             legacy_keys_only: spec.legacy_keys_only,
             check_transactions: full,
-            has_bls_keys: !keys.is_empty(),
+            has_bls_keys: has_spec_keys,
+            bls_keys_hinted,
+            committee_size_hint: hints
+                .as_ref()
+                .and_then(|h| h.committee_size.map(|c| (c, h.source.clone()))),
             seal_bound: spec.council.len(),
             check_fork_fields: true,
             anchor,
@@ -327,6 +357,9 @@ impl VerifierBuilder<'_> {
         if let Some(k) = self.keys {
             v.known.keys = k;
         }
+        v.council_hint = hints
+            .filter(|h| !h.council.is_empty())
+            .map(|h| (h.council, h.source));
         let Some(Resume { checkpoint: c, .. }) = self.resume else {
             return Ok(v);
         };
@@ -364,10 +397,27 @@ pub struct Verifier {
     known: hints::Known,
     /// Time per stage since `take_stage_times`.
     clock: StageClock,
+    /// A source's council hint, with who gave it, until a judged block has checked it.
+    council_hint: Option<(Vec<Address>, String)>,
+    /// What the checks of source hints found, for the caller to log and count.
+    hint_checks: Vec<HintCheck>,
 }
 
+/// The outcome of checking a source's council hint against a judged block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HintCheck {
+    /// The block checked against.
+    pub block: u64,
+    /// Who gave the hint.
+    pub source: String,
+    pub outcome: council_hints::CouncilHintCheck,
+}
+
+/// What the stage threads hand on: a window, with the receipts a source gave for some of its
+/// blocks (by position; they pass the hash and recover stages untouched, to the judge), or the
+/// source's failure.
 enum Msg<T> {
-    Window(Window<T>),
+    Window(Window<T>, Vec<(u64, SourceReceipts)>),
     Failed(PipelineError),
 }
 
@@ -395,6 +445,7 @@ impl Verifier {
             replay: None,
             resume: None,
             keys: None,
+            hints: None,
         }
     }
 
@@ -419,6 +470,8 @@ impl Verifier {
             legacy_keys_only: spec.is_some_and(|s| s.legacy_keys_only),
             check_transactions,
             has_bls_keys: false,
+            bls_keys_hinted: None,
+            committee_size_hint: None,
             seal_bound: 0,
             check_fork_fields: spec.is_some(),
             anchor: None,
@@ -444,6 +497,8 @@ impl Verifier {
             position: 0,
             known: hints::Known::default(),
             clock: StageClock::default(),
+            council_hint: None,
+            hint_checks: Vec::new(),
         }
     }
 
@@ -494,6 +549,12 @@ impl Verifier {
         v
     }
 
+    /// What the checks of a source's council hint found since the last call (at most one check:
+    /// the hint is dropped once a judged block checked it).
+    pub fn take_hint_checks(&mut self) -> Vec<HintCheck> {
+        std::mem::take(&mut self.hint_checks)
+    }
+
     /// The signer keys learnt so far (to hand to another verifier with `key_cache`).
     pub fn key_cache(&self) -> &KeyCache {
         &self.known.keys
@@ -529,10 +590,24 @@ impl Verifier {
     pub fn run<I>(
         &mut self,
         inputs: I,
-        mut sink: impl FnMut(BlockReport) -> bool,
+        sink: impl FnMut(BlockReport) -> bool,
     ) -> Result<Summary, PipelineError>
     where
         I: Iterator<Item = Result<Input, String>> + Send,
+    {
+        self.run_with_receipts(inputs.map(|i| i.map(|i| (i, None))), sink)
+    }
+
+    /// `run` over inputs that may come with the receipts a source gave for them (a live chain,
+    /// which ranger cannot replay): each block's receipts are checked against its header by
+    /// `receipts::check`.
+    pub fn run_with_receipts<I>(
+        &mut self,
+        inputs: I,
+        mut sink: impl FnMut(BlockReport) -> bool,
+    ) -> Result<Summary, PipelineError>
+    where
+        I: Iterator<Item = Result<(Input, Option<SourceReceipts>), String>> + Send,
     {
         let (to_hash, hash_rx) =
             crossbeam_channel::bounded::<Msg<stages::Decoded>>(CHANNEL_WINDOWS);
@@ -541,6 +616,10 @@ impl Verifier {
         let (to_judge, judge_rx) =
             crossbeam_channel::bounded::<Msg<stages::Recovered>>(CHANNEL_WINDOWS);
         let cfg = &self.cfg;
+        let receipt_rule = receipts::RootRule {
+            derive_sha: cfg.derive_sha,
+            try_every: cfg.try_every_derive_sha,
+        };
         let stage_cfg = StageConfig {
             chain_id: cfg.chain_id,
             check_transactions: cfg.check_transactions,
@@ -556,6 +635,8 @@ impl Verifier {
         let state_lost = &mut self.state_lost;
         let known = &mut self.known;
         let clock = &self.clock;
+        let council_hint = &mut self.council_hint;
+        let hint_checks = &mut self.hint_checks;
         let mut summary = Summary::default();
         let mut failure = None;
         let start = self.position;
@@ -564,24 +645,30 @@ impl Verifier {
                 let _span =
                     tracing::debug_span!(target: "ranger::pipeline::decode", "decode").entered();
                 let mut pending = Vec::new();
+                let mut side = Vec::new();
                 let mut weight = 0;
-                let flush = |pending: &mut Vec<(u64, Input)>| -> bool {
+                let flush = |pending: &mut Vec<(u64, Input)>,
+                             side: &mut Vec<(u64, SourceReceipts)>|
+                 -> bool {
                     if pending.is_empty() {
                         return true;
                     }
                     let t = std::time::Instant::now();
                     let w = stages::decode_window(std::mem::take(pending));
                     clock.add(Stage::Decode, t.elapsed());
-                    to_hash.send(Msg::Window(w)).is_ok()
+                    to_hash.send(Msg::Window(w, std::mem::take(side))).is_ok()
                 };
                 for (i, item) in inputs.enumerate() {
                     let pos = start + i as u64;
                     match item {
-                        Ok(input) => {
+                        Ok((input, receipts)) => {
                             weight += input_weight(&input);
                             pending.push((pos, input));
+                            if let Some(r) = receipts {
+                                side.push((pos, r));
+                            }
                             if (weight >= WINDOW_BYTES || pending.len() >= WINDOW_BLOCKS)
-                                && !flush(&mut pending)
+                                && !flush(&mut pending, &mut side)
                             {
                                 return;
                             }
@@ -590,7 +677,7 @@ impl Verifier {
                             }
                         }
                         Err(message) => {
-                            if flush(&mut pending) {
+                            if flush(&mut pending, &mut side) {
                                 let _ = to_hash.send(Msg::Failed(PipelineError::Source {
                                     position: pos,
                                     message,
@@ -600,7 +687,7 @@ impl Verifier {
                         }
                     }
                 }
-                flush(&mut pending);
+                flush(&mut pending, &mut side);
             });
             s.spawn(move || {
                 let _span =
@@ -608,11 +695,11 @@ impl Verifier {
                 let checked = CheckedBackend::new(backend);
                 for msg in hash_rx {
                     let out = match msg {
-                        Msg::Window(w) => {
+                        Msg::Window(w, side) => {
                             let t = std::time::Instant::now();
                             let w = stages::hash_window(w, &stage_cfg, &checked);
                             clock.add(Stage::Hash, t.elapsed());
-                            Msg::Window(w)
+                            Msg::Window(w, side)
                         }
                         Msg::Failed(e) => Msg::Failed(e),
                     };
@@ -628,13 +715,13 @@ impl Verifier {
                 let randao = |n: u64| cfg.forks.is_randao(n);
                 for msg in recover_rx {
                     let out = match msg {
-                        Msg::Window(w) => {
+                        Msg::Window(w, side) => {
                             let t = std::time::Instant::now();
                             let w = stages::recover_window(
                                 w, &stage_cfg, keys, randao, &checked, known,
                             );
                             clock.add(Stage::Recover, t.elapsed());
-                            Msg::Window(w)
+                            Msg::Window(w, side)
                         }
                         Msg::Failed(e) => Msg::Failed(e),
                     };
@@ -650,7 +737,9 @@ impl Verifier {
                         failure = Some(e);
                         break;
                     }
-                    Msg::Window(ws) => {
+                    Msg::Window(ws, mut side) => {
+                        // Positions ascend in both: the receipts are taken from the front.
+                        side.reverse();
                         for item in ws {
                             let t = std::time::Instant::now();
                             let (mut report, block) = judge.judge(item, cfg);
@@ -659,6 +748,18 @@ impl Verifier {
                                 let t = std::time::Instant::now();
                                 follow_state(r, block.as_ref(), &mut report, state_lost, &checked);
                                 clock.add(Stage::Replay, t.elapsed());
+                            }
+                            check_council_hint(council_hint, hint_checks, &report);
+                            let given = take_receipts(&mut side, report.position);
+                            if let (Some(given), Some(b)) = (given, block.as_ref()) {
+                                receipts::check(
+                                    &b.header,
+                                    b.transactions.len(),
+                                    &given,
+                                    receipt_rule,
+                                    &checked,
+                                    &mut report,
+                                );
                             }
                             report.descends_from_invalid = *last_invalid;
                             report.settle();
@@ -681,6 +782,41 @@ impl Verifier {
             Some(e) => Err(e),
             None => Ok(summary),
         }
+    }
+}
+
+/// Checks a pending council hint against `report` once the block has a recovered proposer, and
+/// drops it: consistent or not, it has said what it can.
+fn check_council_hint(
+    hint: &mut Option<(Vec<Address>, String)>,
+    checks: &mut Vec<HintCheck>,
+    report: &BlockReport,
+) {
+    let Some((members, _)) = hint.as_ref() else {
+        return;
+    };
+    let Some(outcome) = council_hints::check_council(members, report) else {
+        return;
+    };
+    if let Some((_, source)) = hint.take() {
+        checks.push(HintCheck {
+            block: report.block.or(report.number).unwrap_or(report.position),
+            source,
+            outcome,
+        });
+    }
+}
+
+/// The receipts given for the block at `position`, from `side` (positions descending, so the
+/// next is last), dropping those of earlier positions.
+fn take_receipts(side: &mut Vec<(u64, SourceReceipts)>, position: u64) -> Option<SourceReceipts> {
+    while side.last().is_some_and(|(p, _)| *p < position) {
+        side.pop();
+    }
+    if side.last().is_some_and(|(p, _)| *p == position) {
+        side.pop().map(|(_, r)| r)
+    } else {
+        None
     }
 }
 

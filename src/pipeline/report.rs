@@ -71,6 +71,21 @@ pub struct TxRootReport {
     pub ok: bool,
 }
 
+/// The receipts check of a block ranger cannot replay (a live chain's), made with receipts a
+/// source gave whose root is the header's `receiptsRoot`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptsReport {
+    /// The header's receiptsRoot, which the receipts hash to.
+    pub root: B256,
+    /// The DeriveSha impl they hash to it under.
+    #[serde(rename = "impl")]
+    pub imp: String,
+    /// The sum of their gas (`None` past 2^64 - 1).
+    pub gas_used: Option<u64>,
+    /// gasUsed and logsBloom agree with them.
+    pub ok: bool,
+}
+
 /// Everything the pipeline found about one block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BlockReport {
@@ -90,6 +105,9 @@ pub struct BlockReport {
     pub quorum: Option<Quorum>,
     pub transactions: Vec<TxReport>,
     pub tx_root: Option<TxRootReport>,
+    /// The receipts check, when a source gave receipts that match the header's root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipts: Option<ReceiptsReport>,
     pub verdict: Verdict,
     pub faults: Vec<Fault>,
     /// Why the node could not decide (with verdict `undecided`; also kept beside proven faults
@@ -100,6 +118,9 @@ pub struct BlockReport {
     /// own merits, and this says its ancestry is not the council's honest chain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub descends_from_invalid: Option<u64>,
+    /// What was not checked, or rests on a source's word (e.g. receipts a source did not give).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl BlockReport {
@@ -118,10 +139,12 @@ impl BlockReport {
             quorum: None,
             transactions: Vec::new(),
             tx_root: None,
+            receipts: None,
             verdict: Verdict::Valid,
             faults: Vec::new(),
             undecided: None,
             descends_from_invalid: None,
+            notes: Vec::new(),
         }
     }
 

@@ -7,11 +7,11 @@
 
 pub mod status;
 
-use crate::serve::metrics::{Metrics, VerdictLabels};
+use crate::serve::metrics::{Metrics, ReceiptsLabels, VerdictLabels};
 use crate::source::SourceEvent;
 use crate::store::{ConflictEvidence, Store, StoredBlock, VerdictRecord};
 use anyhow::{Result, bail};
-use ranger::pipeline::{Input, Verdict, Verifier};
+use ranger::pipeline::{Input, SourceReceipts, Verdict, Verifier};
 use status::Status;
 use std::time::Instant;
 use tokio::sync::{broadcast, mpsc};
@@ -36,6 +36,7 @@ struct Pending {
     number: u64,
     raw: Vec<u8>,
     input: Input,
+    receipts: Option<SourceReceipts>,
 }
 
 /// Verifies what `events` delivers until the source closes the channel (or block `last` is
@@ -73,18 +74,39 @@ pub fn verify_loop(
         let started = Instant::now();
         let numbers: Vec<u64> = window.iter().map(|p| p.number).collect();
         let mut raws = Vec::with_capacity(window.len());
-        let inputs: Vec<Input> = window
+        // What the source said about each block's receipts, for the metrics.
+        let mut given = Vec::with_capacity(window.len());
+        let inputs: Vec<(Input, Option<SourceReceipts>)> = window
             .into_iter()
             .map(|p| {
                 raws.push(p.raw);
-                p.input
+                given.push(p.receipts.as_ref().map(receipts_outcome));
+                (p.input, p.receipts)
             })
             .collect();
         let mut reports = Vec::with_capacity(inputs.len());
-        verifier.run(inputs.into_iter().map(Ok), |r| {
+        verifier.run_with_receipts(inputs.into_iter().map(Ok), |r| {
             reports.push(r);
             true
         })?;
+        for c in verifier.take_hint_checks() {
+            use ranger::pipeline::council_hints::CouncilHintCheck as C;
+            let outcome = match &c.outcome {
+                C::Consistent => {
+                    tracing::info!(target: "ranger::node", "the council {} hinted agrees with block {}'s seals and validators", c.source, c.block);
+                    "consistent"
+                }
+                C::Lied(why) => {
+                    tracing::warn!(target: "ranger::node", "{} lied about the council: {why}; hint dropped (the source's fault, not the council's)", c.source);
+                    "lied"
+                }
+                C::Disagrees(why) => {
+                    tracing::warn!(target: "ranger::node", "the council {} hinted disagrees with the chain: {why}; hint dropped", c.source);
+                    "disagrees"
+                }
+            };
+            out.metrics.hint("council", outcome, 1);
+        }
         if reports.len() != numbers.len() {
             bail!(
                 "the verifier judged {} of the {} blocks it was given (a bug: the node stops rather than store a window with holes)",
@@ -124,6 +146,20 @@ pub fn verify_loop(
         out.status.verified(head, tally, disk);
         out.metrics.verified_height.set(head as i64);
         out.metrics.disk_bytes.set(disk as i64);
+        for (report, outcome) in reports.iter().zip(&given) {
+            let Some(outcome) = outcome else { continue };
+            let outcome = match (outcome, &report.receipts) {
+                (_, Some(_)) => "matched",
+                (&"given", None) => "mismatched",
+                (o, None) => o,
+            };
+            out.metrics
+                .receipts
+                .get_or_create(&ReceiptsLabels {
+                    outcome: outcome.to_owned(),
+                })
+                .inc();
+        }
         for b in &stored {
             out.metrics.blocks.inc();
             out.metrics
@@ -142,6 +178,15 @@ pub fn verify_loop(
         }
     }
     Ok(())
+}
+
+/// What a source's receipts were, before the check: `given`, `unavailable` or `malformed`.
+fn receipts_outcome(r: &SourceReceipts) -> &'static str {
+    match r {
+        SourceReceipts::Given(_) => "given",
+        SourceReceipts::Unavailable(_) => "unavailable",
+        SourceReceipts::Malformed(_) => "malformed",
+    }
 }
 
 /// Takes one event: the block to verify next, or what the event says about the source.
@@ -170,6 +215,7 @@ fn admit(e: SourceEvent, next: &mut u64, out: &Outputs<'_>) -> Result<Option<Pen
             number,
             input,
             source,
+            receipts,
         } => {
             let raw = match &input {
                 Input::Rlp(b) => b.clone(),
@@ -180,7 +226,12 @@ fn admit(e: SourceEvent, next: &mut u64, out: &Outputs<'_>) -> Result<Option<Pen
             if number == *next {
                 *next += 1;
                 out.status.source_reached(number);
-                return Ok(Some(Pending { number, raw, input }));
+                return Ok(Some(Pending {
+                    number,
+                    raw,
+                    input,
+                    receipts,
+                }));
             }
             if number < *next {
                 // Already stored: a different block under the same number is evidence, never

@@ -3,7 +3,8 @@
 //! by kind, source and verified heights (lag = source − verified), time per verified window,
 //! per pipeline stage and per store commit, window sizes, backend batches (items and seconds by
 //! operation, and a hybrid backend's GPU share), requests, failures and null entries per source,
-//! conflicts seen, disk bytes.
+//! conflicts seen, disk bytes, what became of the receipts a source gave for blocks ranger
+//! cannot replay, and what the checks of a source's council hints found.
 
 use anyhow::{Context, Result};
 use http_body_util::Full;
@@ -54,6 +55,23 @@ fn batch_items() -> Histogram {
     Histogram::new(exponential_buckets(1.0, 2.0, 17))
 }
 
+/// The labels of one receipts count: `matched` (they hash to the header's receiptsRoot and were
+/// checked), `mismatched` (they do not: the block is undecided), `unavailable` (the source gave
+/// none: not checked) or `malformed`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReceiptsLabels {
+    pub outcome: String,
+}
+
+/// The labels of one council-hint count: `hint` is `bls_key` (outcome `accepted`: its proof of
+/// possession verified, or `refused`) or `council` (outcome `consistent`, `lied`: it lacks a
+/// recovered seal signer, or `disagrees`: not the block's validators).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HintLabels {
+    pub hint: String,
+    pub outcome: String,
+}
+
 /// Every metric the node exports.
 #[derive(Debug)]
 pub struct Metrics {
@@ -73,6 +91,8 @@ pub struct Metrics {
     pub batch_seconds: Histograms<OpLabels>,
     pub gpu_share: Family<OpLabels, Gauge<f64, AtomicU64>>,
     pub source: crate::source::SourceCounters,
+    pub receipts: Family<ReceiptsLabels, Counter>,
+    pub hints: Family<HintLabels, Counter>,
 }
 
 impl Metrics {
@@ -90,6 +110,8 @@ impl Metrics {
         let window_blocks = Histogram::new(exponential_buckets(1.0, 2.0, 10));
         let conflicts = Counter::default();
         let disk_bytes = Gauge::default();
+        let receipts = Family::<ReceiptsLabels, Counter>::default();
+        let hints = Family::<HintLabels, Counter>::default();
         let info = Family::<Vec<(String, String)>, Gauge>::default();
         let stage_seconds = Histograms::<StageLabels>::new_with_constructor(short_seconds);
         let batch_items = Histograms::<OpLabels>::new_with_constructor(batch_items);
@@ -149,6 +171,16 @@ impl Metrics {
             "Size of the node's database file",
             disk_bytes.clone(),
         );
+        r.register(
+            "source_receipts",
+            "Blocks whose receipts a source was asked for, by outcome",
+            receipts.clone(),
+        );
+        r.register(
+            "source_hints",
+            "A source's council hints, by hint and outcome of their check",
+            hints.clone(),
+        );
         r.register("backend", "The batch backend verifying blocks", info);
         r.register(
             "stage_seconds",
@@ -202,6 +234,8 @@ impl Metrics {
             batch_seconds,
             gpu_share,
             source,
+            receipts,
+            hints,
         }
     }
 
@@ -222,6 +256,16 @@ impl Metrics {
         self.batch_seconds
             .get_or_create(&l)
             .observe(d.as_secs_f64());
+    }
+
+    /// Counts `n` hints of kind `hint` with `outcome`.
+    pub fn hint(&self, hint: &str, outcome: &str, n: u64) {
+        self.hints
+            .get_or_create(&HintLabels {
+                hint: hint.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(n);
     }
 
     /// The text exposition format.

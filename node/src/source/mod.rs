@@ -8,7 +8,7 @@ pub mod rpc;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use ranger::pipeline::Input;
+use ranger::pipeline::{Input, SourceReceipts};
 
 /// Events in a source's channel: enough for a few catch-up windows; more would only hold memory
 /// while the pipeline is the bottleneck.
@@ -22,6 +22,9 @@ pub enum SourceEvent {
         number: u64,
         input: Input,
         source: String,
+        /// The block's receipts as the source gave them, when they were asked for (a live
+        /// chain, which ranger cannot replay).
+        receipts: Option<SourceReceipts>,
     },
     /// The source's chain reached `number`.
     Head { number: u64 },

@@ -16,6 +16,11 @@
 //!   chain is dropped. None of that reaches the pipeline as a block.
 //! - A `null` range entry (Kaia's answer for a block it could not build) is asked again; a failed
 //!   range is asked again in halves, so an answer too large for a limit gets through.
+//! - With `receipts` (a live chain, which ranger cannot replay), each block with transactions
+//!   comes with `kaia_getBlockReceipts` (one call per block; an empty block's receipts are the
+//!   empty list without asking). A source that answers the call with an error (it lacks the
+//!   method, or does not keep receipts) gives the block as "receipts unavailable" and, for a
+//!   missing method, is not asked again; receipts of another block hash are a failing answer.
 
 use super::{PeerCounters, SourceCounters, SourceEvent};
 use alloy_primitives::B256;
@@ -29,16 +34,18 @@ use jsonrpsee::ws_client::WsClientBuilder;
 use ranger::codec::block::{decode_block, encode_block};
 use ranger::codec::json::parse_block_value;
 use ranger::codec::rpc::{
-    BlsInfos, CouncilHints, Params as KaiaParams, RANGE_MAX_BLOCKS, RawBlock, parse_quantity,
-    range_key,
+    BlsInfos, Params as KaiaParams, RANGE_MAX_BLOCKS, RawBlock, parse_quantity, range_key,
 };
 use ranger::consensus::chain::ForkSchedule;
 use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::keccak256;
-use ranger::pipeline::{Input, SealHint};
+use ranger::pipeline::receipts::ReceiptData;
+use ranger::pipeline::{Input, SealHint, SourceReceipts};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -74,6 +81,8 @@ pub struct FollowConfig {
     pub backoff: (Duration, Duration),
     /// Where requests, failures and null entries are counted, per source.
     pub counters: SourceCounters,
+    /// Fetch each block's receipts (`kaia_getBlockReceipts`) to go with it.
+    pub receipts: bool,
 }
 
 impl FollowConfig {
@@ -92,6 +101,7 @@ impl FollowConfig {
             poll: Duration::from_millis(250),
             backoff: (Duration::from_millis(100), Duration::from_secs(10)),
             counters: SourceCounters::default(),
+            receipts: false,
         }
     }
 }
@@ -126,6 +136,8 @@ struct Peer {
     failures_in_a_row: u32,
     usable_at: Instant,
     stats: PeerCounters,
+    /// The peer answered `getBlockReceipts` with "method not found": not asked again.
+    no_receipts: Arc<AtomicBool>,
 }
 
 /// One checked block.
@@ -138,6 +150,8 @@ struct Fetched {
     /// The block rebuilt from JSON, with the seal signers its consensus info names (hints the
     /// pipeline checks); raw blocks go to the pipeline as bytes.
     block: Option<Input>,
+    /// Its receipts, when they were asked for.
+    receipts: Option<SourceReceipts>,
 }
 
 impl Fetched {
@@ -252,11 +266,11 @@ fn check_json(n: u64, v: &Value, forks: &ForkSchedule) -> Result<Fetched, PeerEr
     }
     let rlp = encode_block(&parsed.block);
     let block = Box::new(parsed.block);
-    let input = match parsed.claims.committers {
+    let input = match parsed.claims.consensus.committers {
         Some(committers) => Input::Hinted {
             block,
             seals: SealHint {
-                proposer: parsed.claims.proposer,
+                proposer: parsed.claims.consensus.proposer,
                 committers,
             },
         },
@@ -266,6 +280,7 @@ fn check_json(n: u64, v: &Value, forks: &ForkSchedule) -> Result<Fetched, PeerEr
         hash,
         rlp,
         block: Some(input),
+        receipts: None,
     })
 }
 
@@ -287,6 +302,7 @@ fn check_raw(n: u64, raw: &RawBlock) -> Result<Fetched, PeerError> {
                 hash: keccak256(&raw.rlp),
                 rlp: raw.rlp.to_vec(),
                 block: None,
+                receipts: None,
             });
         }
         Err(e) => return Err(bad(format!("block {n}: {e}"))),
@@ -308,7 +324,92 @@ fn check_raw(n: u64, raw: &RawBlock) -> Result<Fetched, PeerError> {
         hash,
         rlp: raw.rlp.to_vec(),
         block: None,
+        receipts: None,
     })
+}
+
+/// The receipts of block `n` (hash `hash`, `txs` transactions) as the peer gives them. An
+/// answer that is a JSON-RPC error leaves them unavailable; receipts of another block are a
+/// failing answer (the block may have changed between the two calls: both are asked again).
+async fn fetch_receipts(
+    client: &HttpClient,
+    dialect: Dialect,
+    n: u64,
+    hash: B256,
+    txs: usize,
+    missing: &AtomicBool,
+) -> Result<SourceReceipts, PeerError> {
+    if txs == 0 {
+        return Ok(SourceReceipts::Given(Vec::new()));
+    }
+    let method = format!("{}_getBlockReceipts", dialect.prefix());
+    if missing.load(Ordering::Relaxed) {
+        return Ok(SourceReceipts::Unavailable(format!(
+            "it does not know {method}"
+        )));
+    }
+    // By hash, which every Kaia and Klaytn node takes (older ones take nothing else), then by
+    // number for a server that takes only numbers.
+    let mut answer = call::<Vec<Value>>(client, &method, rpc_params![hash]).await;
+    if let Err(PeerError::Client(ClientError::Call(c))) = &answer
+        && c.code() != METHOD_NOT_FOUND
+    {
+        answer = call(client, &method, rpc_params![format!("{n:#x}")]).await;
+    }
+    let answer = match answer {
+        Ok(v) => v,
+        Err(PeerError::Client(ClientError::Call(c))) => {
+            if c.code() == METHOD_NOT_FOUND {
+                missing.store(true, Ordering::Relaxed);
+            }
+            return Ok(SourceReceipts::Unavailable(format!(
+                "{method}: {}",
+                c.message()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::with_capacity(answer.len());
+    for (i, v) in answer.into_iter().enumerate() {
+        let r: ranger::codec::rpc::Receipt = match serde_json::from_value(v) {
+            Ok(r) => r,
+            Err(e) => return Ok(SourceReceipts::Malformed(format!("receipt {i}: {e}"))),
+        };
+        if r.block_hash != hash {
+            return Err(bad(format!(
+                "block {n}: receipt {i} is of block {}, not {hash}",
+                r.block_hash
+            )));
+        }
+        match ReceiptData::from_rpc(&r) {
+            Ok(d) => out.push(d),
+            Err(e) => return Ok(SourceReceipts::Malformed(e)),
+        }
+    }
+    Ok(SourceReceipts::Given(out))
+}
+
+/// Adds its receipts to each block of `blocks` (one call per block with transactions, in turn,
+/// which public endpoints that throttle bear better than a burst).
+async fn add_receipts(
+    client: &HttpClient,
+    dialect: Dialect,
+    blocks: &mut [(u64, Option<Fetched>)],
+    missing: &AtomicBool,
+) -> Result<(), PeerError> {
+    for (n, f) in blocks.iter_mut() {
+        let Some(f) = f else { continue };
+        let txs = match &f.block {
+            Some(Input::Block(b) | Input::Hinted { block: b, .. }) => b.transactions.len(),
+            _ => match decode_block(&f.rlp) {
+                Ok(b) => b.transactions.len(),
+                // Bytes that are not a block: the pipeline names the fault; no receipts.
+                Err(_) => continue,
+            },
+        };
+        f.receipts = Some(fetch_receipts(client, dialect, *n, f.hash, txs, missing).await?);
+    }
+    Ok(())
 }
 
 /// Blocks `start..=end` from one peer; `None` for a block the peer did not give (null entry,
@@ -319,10 +420,26 @@ async fn fetch_range(
     forks: ForkSchedule,
     start: u64,
     end: u64,
+    receipts: Option<Arc<AtomicBool>>,
+) -> Result<Vec<(u64, Option<Fetched>)>, PeerError> {
+    let mut blocks = fetch_blocks(&client, dialect, forks, start, end).await?;
+    if let Some(missing) = receipts {
+        add_receipts(&client, dialect, &mut blocks, &missing).await?;
+    }
+    Ok(blocks)
+}
+
+/// The blocks of `fetch_range`, without receipts.
+async fn fetch_blocks(
+    client: &HttpClient,
+    dialect: Dialect,
+    forks: ForkSchedule,
+    start: u64,
+    end: u64,
 ) -> Result<Vec<(u64, Option<Fetched>)>, PeerError> {
     if dialect == Dialect::Raw {
         let raws: Vec<RawBlock> = call(
-            &client,
+            client,
             "ranger_getRawBlocks",
             rpc_params![start, end - start + 1],
         )
@@ -345,7 +462,7 @@ async fn fetch_range(
         dialect.prefix()
     );
     let map: BTreeMap<String, Value> = call(
-        &client,
+        client,
         &method,
         rpc_params![format!("{start:#x}"), format!("{end:#x}")],
     )
@@ -447,6 +564,7 @@ impl Follower {
                 number,
                 input: f.take_input(),
                 source: source.clone(),
+                receipts: f.receipts.take(),
             })
             .await?;
             self.recent.push_back((number, f, source));
@@ -505,7 +623,8 @@ impl Follower {
                 }
             }
             if let Some(n) = last {
-                let r = fetch_range(client, dialect, self.config.forks.clone(), n, n).await;
+                // Only the block is compared: no receipts.
+                let r = fetch_range(client, dialect, self.config.forks.clone(), n, n, None).await;
                 match r {
                     Ok(mut v) => {
                         if let Some((_, Some(f))) = v.pop() {
@@ -579,12 +698,16 @@ impl Follower {
                 self.peers[i].stats.requests.inc();
                 let client = self.peers[i].client.clone();
                 let forks = self.config.forks.clone();
+                let receipts = self
+                    .config
+                    .receipts
+                    .then(|| self.peers[i].no_receipts.clone());
                 tasks.spawn(async move {
                     (
                         i,
                         start,
                         end,
-                        fetch_range(client, dialect, forks, start, end).await,
+                        fetch_range(client, dialect, forks, start, end, receipts).await,
                     )
                 });
             }
@@ -728,6 +851,7 @@ pub async fn follow(config: FollowConfig, out: mpsc::Sender<SourceEvent>) -> Res
             failures_in_a_row: 0,
             usable_at: Instant::now(),
             stats: config.counters.of(url),
+            no_receipts: Arc::new(AtomicBool::new(false)),
         });
     }
     let f = Follower {
@@ -749,24 +873,41 @@ pub async fn follow(config: FollowConfig, out: mpsc::Sender<SourceEvent>) -> Res
     }
 }
 
-/// The council context a chain spec needs, as the node at `url` states it for block `number`:
-/// `kaia_getCouncil`, `kaia_getParams`, `kaia_getBlsInfos`. These are hints, to be checked
-/// against the seals and reveals.
-pub async fn council_hints(url: &str, number: u64, timeout: Duration) -> Result<CouncilHints> {
+/// What the node at `url` says of the council at block `number`: `kaia_getCouncil`,
+/// `kaia_getParams`, `kaia_getBlsInfos` (each under `klay_` where `kaia_` is unknown), each
+/// answer or why there is none. These are hints, to be checked against the seals and reveals
+/// (`ranger::pipeline::council_hints`).
+#[derive(Debug)]
+pub struct HintAnswers {
+    pub council: Result<Vec<alloy_primitives::Address>, String>,
+    pub params: Result<KaiaParams, String>,
+    pub bls: Result<BlsInfos, String>,
+}
+
+/// Asks `url` for the council hints of block `number`, once it has answered chain id
+/// `chain_id` (a source on another chain gives none).
+pub async fn council_hints(
+    url: &str,
+    chain_id: u64,
+    number: u64,
+    timeout: Duration,
+) -> Result<HintAnswers> {
     let client = HttpClientBuilder::default()
         .request_timeout(timeout)
         .build(url)?;
-    let n = format!("{number:#x}");
-    let council = client
-        .request("kaia_getCouncil", rpc_params![n.clone()])
-        .await?;
-    let params: KaiaParams = client
-        .request("kaia_getParams", rpc_params![n.clone()])
-        .await?;
-    let bls: BlsInfos = client.request("kaia_getBlsInfos", rpc_params![n]).await?;
-    Ok(CouncilHints {
-        council,
-        params,
-        bls,
+    let prefix = handshake(&client, chain_id).await?.prefix();
+    async fn ask<T: DeserializeOwned>(
+        client: &HttpClient,
+        method: String,
+        n: u64,
+    ) -> Result<T, String> {
+        call(client, &method, rpc_params![format!("{n:#x}")])
+            .await
+            .map_err(|e| format!("{method}: {e}"))
+    }
+    Ok(HintAnswers {
+        council: ask(&client, format!("{prefix}_getCouncil"), number).await,
+        params: ask(&client, format!("{prefix}_getParams"), number).await,
+        bls: ask(&client, format!("{prefix}_getBlsInfos"), number).await,
     })
 }

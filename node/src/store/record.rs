@@ -25,6 +25,9 @@ pub struct VerdictRecord {
     /// Every fault, with its evidence (`kind`, `detail`, `tx_index`, `expected`, `got`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<serde_json::Value>,
+    /// What the verdict did not check, or rests on (e.g. "receipts not checked: …").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl VerdictRecord {
@@ -45,6 +48,7 @@ impl VerdictRecord {
                 .iter()
                 .filter_map(|f| serde_json::to_value(f).ok())
                 .collect(),
+            notes: report.notes.clone(),
         }
     }
 }

@@ -138,7 +138,7 @@ impl Judge {
 
         linkage::judge(self.parent.as_ref(), h, height, cfg, &mut report.faults);
         let proposer = seals::judge(&mut self.council, &r, cfg, &mut report);
-        let mix = randao::judge(self.parent.as_ref(), &r, proposer, cfg, &mut report.faults);
+        let mix = randao::judge(self.parent.as_ref(), &r, proposer, cfg, &mut report);
         txs::judge(&r, cfg, &mut report);
 
         // The block changes the council for its successors only when its proposer is known.

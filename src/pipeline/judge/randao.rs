@@ -1,10 +1,12 @@
 //! Randao: the reveal is the proposer's BLS signature of the block number (checked in batches by
-//! the recover stage), and `mixHash = parentMix XOR keccak(reveal)`.
+//! the recover stage), and `mixHash = parentMix XOR keccak(reveal)`. Under BLS keys a source
+//! hinted (`council_hints`), a reveal that does not verify is undecided, not a fault.
 
 use super::Parent;
 use crate::consensus::randao::next_mix_hash;
 use crate::consensus::{Fault, FaultKind};
 use crate::pipeline::PipelineConfig;
+use crate::pipeline::report::BlockReport;
 use crate::pipeline::stages::Recovered;
 use alloy_primitives::{Address, B256};
 
@@ -14,14 +16,25 @@ pub(super) fn judge(
     r: &Recovered,
     proposer: Option<Address>,
     cfg: &PipelineConfig,
-    faults: &mut Vec<Fault>,
+    report: &mut BlockReport,
 ) -> Option<B256> {
+    let faults = &mut report.faults;
     let h = &r.block.header;
     if !cfg.forks.is_randao(h.number) {
         return None;
     }
     let reveal = h.random_reveal.as_ref()?;
     match &r.reveal {
+        // The key is a source's word: ranger cannot tell a lying source from a bad reveal.
+        Some(Err(e)) if cfg.bls_keys_hinted.is_some() => {
+            let source = cfg.bls_keys_hinted.as_deref().unwrap_or_default();
+            let who = proposer.map_or_else(String::new, |p| format!(" {p:#x}"));
+            report.undecided.get_or_insert_with(|| {
+                format!(
+                    "the randao reveal does not verify under the BLS key {source} hinted for proposer{who} (kaia_getBlsInfos): {e}"
+                )
+            });
+        }
         Some(Err(e)) => faults.push(Fault::new(
             FaultKind::BadRandomReveal,
             format!("randao reveal does not verify under the proposer's BLS key: {e}"),
