@@ -679,18 +679,6 @@ impl Params {
     }
 }
 
-/// What a node says about the council of a chain: hints for a verifier, to be checked against
-/// the seals and reveals, never trusted as inputs.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CouncilHints {
-    /// `kaia_getCouncil`.
-    pub council: Vec<Address>,
-    /// `kaia_getParams`.
-    pub params: Params,
-    /// `kaia_getBlsInfos`.
-    pub bls: BlsInfos,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
