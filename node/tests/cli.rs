@@ -235,6 +235,20 @@ fn verify_a_lying_devnet_then_a_truncated_file() {
     );
 }
 
+/// `ranger run` flags for a quick embedded run: 20 txs a 1 ms block, the CPU, free ports.
+const FAST_RUN: &[&str] = &[
+    "--tps",
+    "20000",
+    "--backend",
+    "cpu",
+    "--block-period",
+    "1",
+    "--http",
+    "127.0.0.1:0",
+    "--metrics",
+    "127.0.0.1:0",
+];
+
 #[test]
 fn run_verifies_a_live_devnet() {
     let run = |extra: &[&str]| {
@@ -245,25 +259,9 @@ fn run_verifies_a_live_devnet() {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         let dir = dir.display().to_string();
-        let mut args = vec![
-            "run",
-            "--blocks",
-            "4",
-            "--tps",
-            "20000",
-            "--accounts",
-            "500",
-            "--backend",
-            "cpu",
-            "--block-period",
-            "1",
-            "--http",
-            "127.0.0.1:0",
-            "--metrics",
-            "127.0.0.1:0",
-            "--datadir",
-            &dir,
-        ];
+        let mut args = vec!["run", "--blocks", "4", "--accounts", "500"];
+        args.extend_from_slice(FAST_RUN);
+        args.extend_from_slice(&["--datadir", &dir]);
         args.extend_from_slice(extra);
         let o = ranger(&args);
         let _ = std::fs::remove_dir_all(&dir);
@@ -291,24 +289,9 @@ fn a_closed_stdout_ends_quietly_not_in_a_panic() {
     let dir = std::env::temp_dir().join(format!("ranger-cli-pipe-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_ranger"))
-        .args([
-            "run",
-            "--blocks",
-            "200",
-            "--tps",
-            "20000",
-            "--accounts",
-            "300",
-            "--backend",
-            "cpu",
-            "--block-period",
-            "1",
-            "--http",
-            "127.0.0.1:0",
-            "--metrics",
-            "127.0.0.1:0",
-            "--datadir",
-        ])
+        .args(["run", "--blocks", "200", "--accounts", "300"])
+        .args(FAST_RUN)
+        .arg("--datadir")
         .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -447,6 +447,25 @@ fn killed_ten_times_a_node_loses_nothing_and_judges_as_one_run() {
 }
 
 /// A fresh directory under the system temp dir, named by test and pid.
+/// Starts `ranger council` on a free port with the test devnet and `extra` flags; returns it and
+/// the URL it printed first.
+fn start_council(dir: &Path, extra: &[String]) -> (Child, String) {
+    let mut council = Command::new(BIN)
+        .args(["council", "--listen", "127.0.0.1:0", "--datadir"])
+        .arg(dir)
+        .args(DEVNET)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut addr = String::new();
+    BufReader::new(council.stdout.take().unwrap())
+        .read_line(&mut addr)
+        .unwrap();
+    (council, format!("http://{}", addr.trim()))
+}
+
 fn tempdir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("ranger-node-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -458,21 +477,8 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 fn a_node_follows_a_council_process_and_judges_as_verify_does() {
     let dir = tempdir("follow");
     let council_dir = dir.join("council");
-    let mut council = Command::new(BIN)
-        .args(["council", "--listen", "127.0.0.1:0", "--datadir"])
-        .arg(&council_dir)
-        .args(DEVNET)
-        .args(FAULTS)
-        .args(pace(5))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut addr = String::new();
-    BufReader::new(council.stdout.take().unwrap())
-        .read_line(&mut addr)
-        .unwrap();
-    let url = format!("http://{}", addr.trim());
+    let faults: Vec<String> = FAULTS.iter().map(|f| f.to_string()).collect();
+    let (mut council, url) = start_council(&council_dir, &[&faults[..], &pace(5)].concat());
     let genesis = council_dir.join("genesis.json");
     let run = Command::new(BIN)
         .args([
@@ -545,24 +551,12 @@ fn a_node_following_a_council_that_stopped_producing_ends_at_its_blocks() {
     let dir = tempdir("stopped-council");
     let council_dir = dir.join("council");
     // The council produces 6 blocks and then only serves: no new head ever comes.
-    let mut council = Command::new(BIN)
-        .args(["council", "--listen", "127.0.0.1:0", "--datadir"])
-        .arg(&council_dir)
-        .args(DEVNET)
-        .args(pace(1))
-        .args(["--blocks", "6"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut addr = String::new();
-    BufReader::new(council.stdout.take().unwrap())
-        .read_line(&mut addr)
-        .unwrap();
+    let extra = [&pace(1)[..], &["--blocks".to_string(), "6".to_string()]].concat();
+    let (mut council, url) = start_council(&council_dir, &extra);
     let mut run = Command::new(BIN)
         .args(["run", "--backend", "cpu", "--json", "--blocks", "6"])
         .args(["--http", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
-        .args(["--follow", &format!("http://{}", addr.trim()), "--chain"])
+        .args(["--follow", &url, "--chain"])
         .arg(council_dir.join("genesis.json"))
         .arg("--datadir")
         .arg(dir.join("node"))
