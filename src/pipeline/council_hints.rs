@@ -10,9 +10,9 @@
 //!   them) and its recovered seal signers. A hinted set that lacks a recovered signer is a source that lied; one that is
 //!   not the Extra's validator set disagrees with the block. Either way the hint is dropped and
 //!   the outcome handed to the node (log, metrics); it never touches a verdict.
-//! - The committee size: used only where the built-in history does not know it, only to find a
-//!   quorum met (a verdict resting on it says so in a note), never to find one missed
-//!   (`judge::seals`).
+//! - The committee size: named in the reason of a quorum left undecided where the built-in
+//!   history does not know the size (what the seals would meet under it); it decides nothing,
+//!   since a source could claim a size that makes one seal enough (`judge::seals`).
 
 use super::report::BlockReport;
 use crate::codec::rpc::BlsInfos;

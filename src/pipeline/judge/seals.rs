@@ -1,7 +1,8 @@
 //! Seals and quorum: the Istanbul extra, the proposer seal against the council, the committed
 //! seals (bound, signers in the council, distinct) and the quorum the council requires. Where the
-//! committee size is unknown, a size a source hinted (`council_hints`) may find the quorum met,
-//! with a note saying so; it never finds one missed.
+//! committee size is unknown, the block stays undecided; a size a source hinted (`council_hints`)
+//! is named in the reason (what the seals would meet under it), and decides nothing: a source
+//! can claim any size, down to one that makes a single seal enough.
 
 use crate::consensus::chain::ParamAt;
 use crate::consensus::council::{Council, QuorumCheck, SealsNeeded};
@@ -11,15 +12,15 @@ use crate::pipeline::report::{BlockReport, Quorum};
 use crate::pipeline::stages::{Recovered, Seals};
 use alloy_primitives::Address;
 
-/// The quorum under a source's committee size hint, where the built-in history does not know
-/// the size at this block and the hint is at most an epoch old: `(2F + 1, note)` when `valid`
-/// seals meet it. A count below it is left undecided: a hint proves nothing against the council.
+/// What a source's committee size hint says of an undecided quorum, where the built-in history
+/// does not know the size at this block and the hint is at most an epoch old: the words added to
+/// the undecided reason. Only words: the hint is the source's claim, not the chain's.
 fn hinted_quorum(
     council: &Council,
     r: &Recovered,
     valid: usize,
     cfg: &PipelineConfig,
-) -> Option<(usize, String)> {
+) -> Option<String> {
     let (hint, source) = cfg.committee_size_hint.as_ref()?;
     let number = r.block.header.number;
     let fresh = number > hint.at && number - hint.at <= cfg.epoch.max(1);
@@ -28,15 +29,15 @@ fn hinted_quorum(
     }
     let enough =
         crate::consensus::istanbul::required_seals(council.members().len(), Some(hint.size));
-    (valid >= enough).then(|| {
-        (
-            enough,
-            format!(
-                "quorum: {valid} valid distinct seals meet 2F+1 = {enough} under committee size {} that {source} gave for block {} (kaia_getParams), a size the built-in history does not know here",
-                hint.size, hint.at
-            ),
-        )
-    })
+    let meets = if valid >= enough {
+        "would meet"
+    } else {
+        "would not meet"
+    };
+    Some(format!(
+        "; under committee size {} that {source} gave for block {} (kaia_getParams, a hint, not trusted) they {meets} 2F+1 = {enough}",
+        hint.size, hint.at
+    ))
 }
 
 /// Judges the seals of `r`; returns the proposer when its seal recovered.
@@ -116,8 +117,6 @@ pub(super) fn judge(
             .expected_got(format!("<= {}", council.members().len()), n),
         ),
     }
-    // 2F + 1 under a source's committee size, when that is what the quorum rests on.
-    let mut hinted = None;
     let (required, ok) = match needed.check(valid.len()) {
         QuorumCheck::Met => (needed.fewest_possible(), true),
         QuorumCheck::Below { required } => {
@@ -132,28 +131,20 @@ pub(super) fn judge(
         }
         // A rule that depends on what ranger does not know is the node's to withhold, never
         // the council's fault.
-        QuorumCheck::Undecided { reason } => match hinted_quorum(council, r, valid.len(), cfg) {
-            Some((enough, note)) => {
-                report.notes.push(note);
-                hinted = Some(enough);
-                (enough, true)
-            }
-            None => {
-                report.undecided.get_or_insert(format!(
-                    "quorum: {} valid distinct seals, and {reason}",
-                    valid.len()
-                ));
-                (needed.fewest_possible(), false)
-            }
-        },
-    };
-    let required = hinted.unwrap_or_else(|| {
-        match &needed {
-            SealsNeeded::Exactly(n) => *n,
-            SealsNeeded::Between { enough, .. } => *enough,
+        QuorumCheck::Undecided { reason } => {
+            let hinted = hinted_quorum(council, r, valid.len(), cfg).unwrap_or_default();
+            report.undecided.get_or_insert(format!(
+                "quorum: {} valid distinct seals, and {reason}{hinted}",
+                valid.len()
+            ));
+            (needed.fewest_possible(), false)
         }
-        .max(required)
-    });
+    };
+    let required = match &needed {
+        SealsNeeded::Exactly(n) => *n,
+        SealsNeeded::Between { enough, .. } => *enough,
+    }
+    .max(required);
     report.quorum = Some(Quorum {
         council: council.members().len(),
         required,
