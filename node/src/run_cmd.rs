@@ -101,12 +101,7 @@ fn followed(a: &RunArgs) -> Result<Followed> {
         .chain
         .as_deref()
         .context("--follow needs --chain (mainnet, kairos or a genesis JSON file)")?;
-    let loaded = ranger::consensus::chain::LoadedSpec::load(name)
-        .with_context(|| format!("--chain {name}"))?;
-    for note in &loaded.notes {
-        eprintln!("note: {note}");
-    }
-    let spec = loaded.spec;
+    let spec = crate::input::chain_spec(name).with_context(|| format!("--chain {name}"))?;
     // A devnet's genesis is rebuilt from its spec; a live chain's store is known by its chain
     // id (its genesis is not part of a built-in spec).
     let (anchor, genesis) = if spec.kind == ranger::consensus::chain::ChainKind::Devnet {

@@ -148,8 +148,8 @@ pub fn verify_loop(
         let head = numbers.last().copied().unwrap_or(next - 1);
         let disk = out.store.disk_bytes();
         out.status.verified(head, tally, disk);
-        out.metrics.verified_height.set(head as i64);
-        out.metrics.disk_bytes.set(disk as i64);
+        out.metrics.verified_height.set(gauge(head));
+        out.metrics.disk_bytes.set(gauge(disk));
         for (report, outcome) in reports.iter().zip(&given) {
             let Some(outcome) = outcome else { continue };
             let outcome = match (outcome, &report.receipts) {
@@ -193,12 +193,18 @@ fn receipts_outcome(r: &SourceReceipts) -> &'static str {
     }
 }
 
+/// A count as a gauge's value: a height a source claims may be any u64 (it saturates rather
+/// than turn negative).
+fn gauge(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Takes one event: the block to verify next, or what the event says about the source.
 fn admit(e: SourceEvent, next: &mut u64, out: &Outputs<'_>) -> Result<Option<Pending>> {
     match e {
         SourceEvent::Head { number } => {
             out.status.source_reached(number);
-            out.metrics.source_height.set(number as i64);
+            out.metrics.source_height.set(gauge(number));
             Ok(None)
         }
         SourceEvent::Conflict {

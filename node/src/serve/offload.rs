@@ -17,6 +17,7 @@ use ranger::pipeline::judge::tx_report;
 use ranger::pipeline::stages::recover_transactions;
 use ranger::pipeline::{Input, Verifier};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 
 /// Transactions in one `ranger_recoverSenders` call: a window's worth (the pipeline batches
 /// about 3,000 signatures per window).
@@ -64,7 +65,7 @@ pub fn register(m: &mut RpcModule<NodeView>) -> anyhow::Result<()> {
             }
         })?;
         let spec = chain_of(chain.as_ref(), &ctx)?;
-        let mut verifier = Verifier::for_lone_block(Some(&spec), true, ctx.backend.clone());
+        let mut verifier = Verifier::for_lone_block(Some(&*spec), true, ctx.backend.clone());
         let mut report = None;
         verifier
             .run(std::iter::once(Ok(Input::Rlp(raw))), |r| {
@@ -83,17 +84,21 @@ pub fn register(m: &mut RpcModule<NodeView>) -> anyhow::Result<()> {
 
 /// The chain a `ranger_verifyBlock` call names: the node's own (default), `mainnet`, `kairos`,
 /// or a genesis object. Never a path: a caller does not make the node read its files.
-fn chain_of(chain: Option<&Value>, ctx: &NodeView) -> Result<ChainSpec, ErrorObjectOwned> {
+fn chain_of<'a>(
+    chain: Option<&Value>,
+    ctx: &'a NodeView,
+) -> Result<Cow<'a, ChainSpec>, ErrorObjectOwned> {
     match chain {
-        None | Some(Value::Null) => Ok((*ctx.spec).clone()),
-        Some(Value::String(s)) if s == "mainnet" => Ok(ChainSpec::mainnet()),
-        Some(Value::String(s)) if s == "kairos" => Ok(ChainSpec::kairos()),
+        // The node's own spec is borrowed: a devnet's carries every genesis account.
+        None | Some(Value::Null) => Ok(Cow::Borrowed(&*ctx.spec)),
+        Some(Value::String(s)) if s == "mainnet" => Ok(Cow::Owned(ChainSpec::mainnet())),
+        Some(Value::String(s)) if s == "kairos" => Ok(Cow::Owned(ChainSpec::kairos())),
         Some(Value::String(s)) => Err(invalid_params(format!(
             "unknown chain {s:?}: mainnet, kairos, or a genesis object"
         ))),
         Some(v @ Value::Object(_)) => {
             ranger::consensus::chain::LoadedSpec::from_json(v.to_string().as_bytes())
-                .map(|l| l.spec)
+                .map(|l| Cow::Owned(l.spec))
                 .map_err(|e| invalid_params(format!("the genesis object is not valid: {e}")))
         }
         Some(_) => Err(invalid_params(

@@ -105,6 +105,9 @@ pub struct Resumed {
 /// verdicts and heads served by RPC), so a small cache costs it nothing measurable.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
+/// Versions of one block kept as conflict evidence.
+pub const MAX_CONFLICTS_PER_BLOCK: usize = 8;
+
 /// The node's database.
 #[derive(Debug)]
 pub struct Store {
@@ -213,6 +216,12 @@ impl Store {
     pub fn record_conflict(&self, number: u64, other: ConflictEvidence) -> Result<(), StoreError> {
         let mut all = self.conflicts(number)?;
         if all.iter().any(|c| c.raw == other.raw) {
+            return Ok(());
+        }
+        // A source that makes up a new block for one number again and again is bounded: the
+        // first few versions are evidence enough, and each write rewrites the list.
+        if all.len() >= MAX_CONFLICTS_PER_BLOCK {
+            tracing::warn!(target: "ranger::store", number, "more versions of one block than are kept as evidence; this one is dropped");
             return Ok(());
         }
         all.push(other);
