@@ -416,4 +416,35 @@ mod tests {
         };
         assert_eq!(decode_account(&encode_account(&a)), a);
     }
+
+    #[test]
+    fn conflict_evidence_is_kept_once_per_version_and_bounded() {
+        let dir =
+            std::env::temp_dir().join(format!("ranger-store-conflicts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let id = ChainId {
+            chain_id: 1,
+            genesis: alloy_primitives::B256::ZERO,
+        };
+        let store = Store::open(&dir, id).unwrap();
+        let version = |i: u8| ConflictEvidence {
+            source: "http://liar".into(),
+            raw: vec![0xc1, i],
+        };
+        store.record_conflict(5, version(0)).unwrap();
+        store.record_conflict(5, version(0)).unwrap();
+        assert_eq!(store.conflicts(5).unwrap().len(), 1, "the same bytes once");
+        for i in 1..20 {
+            store.record_conflict(5, version(i)).unwrap();
+        }
+        let kept = store.conflicts(5).unwrap();
+        assert_eq!(kept.len(), MAX_CONFLICTS_PER_BLOCK);
+        assert_eq!(
+            kept[MAX_CONFLICTS_PER_BLOCK - 1].raw,
+            [0xc1, 7],
+            "the first versions stay"
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
