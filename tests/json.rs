@@ -383,6 +383,27 @@ fn every_tx_type_survives_fields_raw_json_raw() {
 }
 
 #[test]
+fn empty_lists_read_from_json_equal_the_decoded_transaction() {
+    // An empty access list has one representation in a decoded
+    // transaction; JSON must give the same value as the RLP path, not only the same bytes.
+    let key = SigningKey::from_seed(0x150, 2);
+    for t in [
+        TxType::ETH_ACCESS_LIST,
+        TxType::ETH_DYNAMIC_FEE,
+        TxType::ETH_SET_CODE,
+    ] {
+        let mut tx = sample_tx(t, &key);
+        if let TxBody::Eth(e) = &mut tx.body {
+            e.access_list = Bytes::from(vec![0xc0]);
+        }
+        let raw = encode_tx(&tx);
+        let decoded = decode_tx(&raw).unwrap_or_else(|e| panic!("{t}: {e}"));
+        let got = parse_tx_value(&tx_to_json(&decoded)).unwrap_or_else(|e| panic!("{t}: {e}"));
+        assert_eq!(got.tx, decoded, "{t}");
+    }
+}
+
+#[test]
 fn public_vector_transactions_survive_json() {
     let vs = vectors();
     for v in vs["transactions"].as_array().into_iter().flatten() {

@@ -321,8 +321,8 @@ fn kaia_fields(layout: &[KaiaField], t: &RpcTx) -> Result<KaiaFields, DecodeErro
     Ok(k)
 }
 
-/// RLP of `[[address, [storageKey...]]...]`, kept as the RLP item exactly as `decode_tx` keeps it
-/// (an empty list is `0xc0`).
+/// RLP of `[[address, [storageKey...]]...]` (an empty list is `0xc0`), for the raw form; the
+/// decoded transaction keeps it as `decode_tx` does.
 fn access_list_rlp(list: &[AccessListItem]) -> Bytes {
     let mut p = Vec::new();
     for e in list {
@@ -444,7 +444,7 @@ fn tx_from_rpc(t: &RpcTx) -> Result<JsonTx, DecodeError> {
             reason: format!("unknown or unsupported transaction type {:#x}", ty.0),
         });
     };
-    let tx = seal_raw(Transaction {
+    let sealed = seal_raw(Transaction {
         tx_type: ty,
         body,
         signatures,
@@ -453,8 +453,9 @@ fn tx_from_rpc(t: &RpcTx) -> Result<JsonTx, DecodeError> {
         raw: Bytes::new(),
     });
     // The rebuilt bytes must decode under the strict codec (e.g. a Kaia tx the decoder would
-    // refuse must not slip in through JSON).
-    decode_tx(&tx.raw).map_err(|e| DecodeError::Json {
+    // refuse must not slip in through JSON), and what they decode to is the transaction: one
+    // representation per value, the same as the RLP path gives (an empty access list included).
+    let tx = decode_tx(&sealed.raw).map_err(|e| DecodeError::Json {
         path: String::new(),
         reason: format!("the rebuilt raw form does not decode: {e}"),
     })?;

@@ -167,6 +167,11 @@ pub mod quantity {
     }
 }
 
+/// A JSON value read as a `u64` quantity, in every form [`quantity`] takes.
+pub fn quantity_of(v: &Value) -> Option<u64> {
+    quantity::deserialize::<_, u64>(v).ok()
+}
+
 /// serde `with` for an optional [`quantity`]: `null` or an absent key (with `#[serde(default)]`)
 /// is `None`.
 pub mod opt_quantity {

@@ -58,7 +58,7 @@ impl ReceiptData {
         let index = r.transaction_index.to::<u64>();
         // The status the root commits to: `txError` holds it for a failed transaction.
         let status = match r.tx.get("txError") {
-            Some(v) if r.status.to::<u64>() == 0 => quantity(v)
+            Some(v) if r.status.to::<u64>() == 0 => crate::codec::rpc::quantity_of(v)
                 .ok_or_else(|| format!("receipt {index}: txError {v} is not a quantity"))?,
             _ => r.status.to::<u64>(),
         };
@@ -92,14 +92,6 @@ impl ReceiptData {
         self.bloom.encode(&mut p);
         p.extend_from_slice(&wrap_list(&logs));
         wrap_list(&p)
-    }
-}
-
-fn quantity(v: &Value) -> Option<u64> {
-    match v {
-        Value::String(s) => crate::codec::rpc::parse_quantity(s),
-        Value::Number(n) => n.as_u64(),
-        _ => None,
     }
 }
 

@@ -36,7 +36,7 @@ impl Replay {
     ) -> Result<Self, StateError> {
         let mut state = StateReplayer::from_accounts(spec, accounts)?;
         // What was loaded is what the store holds already.
-        state.take_unsaved();
+        state.mark_saved();
         Ok(Self { state })
     }
 

@@ -169,6 +169,13 @@ impl StateReplayer {
             .collect()
     }
 
+    /// Counts every account as saved, without listing them (a state loaded from a store).
+    pub fn mark_saved(&mut self) {
+        for i in self.unsaved.drain(..) {
+            self.slots[i].unsaved = false;
+        }
+    }
+
     /// Chooses how blocks are scheduled.
     pub fn set_mode(&mut self, mode: ReplayMode) {
         self.mode = mode;

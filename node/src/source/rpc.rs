@@ -33,9 +33,7 @@ use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
 use ranger::codec::block::{decode_block, encode_block};
 use ranger::codec::json::parse_block_value;
-use ranger::codec::rpc::{
-    BlsInfos, Params as KaiaParams, RANGE_MAX_BLOCKS, RawBlock, parse_quantity, range_key,
-};
+use ranger::codec::rpc::{BlsInfos, Params as KaiaParams, RANGE_MAX_BLOCKS, RawBlock, range_key};
 use ranger::consensus::chain::ForkSchedule;
 use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::keccak256;
@@ -197,12 +195,7 @@ async fn call<T: DeserializeOwned>(
 }
 
 fn quantity(v: &Value, what: &str) -> Result<u64, PeerError> {
-    match v {
-        Value::String(s) => parse_quantity(s),
-        Value::Number(n) => n.as_u64(),
-        _ => None,
-    }
-    .ok_or_else(|| bad(format!("{what} {v} is not a quantity")))
+    ranger::codec::rpc::quantity_of(v).ok_or_else(|| bad(format!("{what} {v} is not a quantity")))
 }
 
 /// Checks the chain id and learns the dialect of a peer.
