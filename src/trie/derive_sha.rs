@@ -16,6 +16,7 @@
 //!   the conversion fails and the caller decides.
 
 use super::mpt::MerklePatriciaTrie;
+use super::proof::{ProofError, verify_proof};
 use crate::crypto::{Backend, MessageBatch, keccak256, keccak256_concat};
 use alloy_primitives::B256;
 use alloy_rlp::Encodable;
@@ -102,6 +103,11 @@ pub fn derive_sha(imp: DeriveShaImpl, items: &[&[u8]], backend: &dyn Backend) ->
 /// Ethereum's ordered trie: key RLP(index), value the item. The trie hashes its nodes level by
 /// level in batches.
 fn orig(items: &[&[u8]], backend: &dyn Backend) -> B256 {
+    orig_trie(items).root_hash(backend)
+}
+
+/// The Orig trie of `items`.
+fn orig_trie(items: &[&[u8]]) -> MerklePatriciaTrie {
     let mut trie = MerklePatriciaTrie::new();
     let mut key = Vec::with_capacity(9);
     for (i, item) in items.iter().enumerate() {
@@ -109,7 +115,7 @@ fn orig(items: &[&[u8]], backend: &dyn Backend) -> B256 {
         (i as u64).encode(&mut key);
         trie.insert(&key, item.to_vec());
     }
-    trie.root_hash(backend)
+    trie
 }
 
 /// Kaia's binary Merkle tree: one batch for the item hashes, then one batch per level.
@@ -138,6 +144,111 @@ fn simple(items: &[&[u8]], backend: &dyn Backend) -> B256 {
         level = checked_batch(backend, &pairs);
     }
     level.first().copied().unwrap_or_else(|| keccak256(b""))
+}
+
+/// The proof that `items[index]` is the item at `index` under `imp`, or `None` when `index` is
+/// out of range or `imp` has no proofs (Concat: a checker needs the whole list).
+/// - Orig: the trie nodes on the path of key `rlp(index)`, as `MerklePatriciaTrie::prove`.
+/// - Simple: the sibling hash at each level, leaves first (the node itself where Kaia duplicates
+///   the last node of an odd level).
+pub fn item_proof(
+    imp: DeriveShaImpl,
+    items: &[&[u8]],
+    index: usize,
+    backend: &dyn Backend,
+) -> Option<Vec<Vec<u8>>> {
+    if index >= items.len() {
+        return None;
+    }
+    match imp {
+        DeriveShaImpl::Orig => Some(orig_trie(items).prove(&index_key(index), backend)),
+        DeriveShaImpl::Simple => {
+            let mut batch =
+                MessageBatch::with_capacity(items.len(), items.iter().map(|i| i.len()).sum());
+            for item in items {
+                batch.push(item);
+            }
+            let mut level = checked_batch(backend, &batch);
+            let mut at = index;
+            let mut proof = Vec::new();
+            while level.len() > 1 {
+                if level.len() % 2 == 1
+                    && let Some(&last) = level.last()
+                {
+                    level.push(last);
+                }
+                proof.push(level[at ^ 1].to_vec());
+                level = level
+                    .chunks_exact(2)
+                    .map(|p| keccak256_concat(&[p[0].as_slice(), p[1].as_slice()]))
+                    .collect();
+                at /= 2;
+            }
+            Some(proof)
+        }
+        DeriveShaImpl::Concat => None,
+    }
+}
+
+/// Checks that `proof` (from `item_proof`) shows `item` at `index` under `root`.
+///
+/// Under Simple, as in any Merkle tree that duplicates the last node of an odd level, the copy
+/// verifies at the position after the original too (`index` one past the last item of an odd
+/// list proves that last item): the item is proven to be in the list, its index up to that copy.
+pub fn check_item_proof(
+    imp: DeriveShaImpl,
+    root: B256,
+    index: usize,
+    item: &[u8],
+    proof: &[Vec<u8>],
+) -> Result<(), ProofError> {
+    match imp {
+        DeriveShaImpl::Orig => match verify_proof(root, &index_key(index), proof)? {
+            Some(v) if v == item => Ok(()),
+            Some(v) => Err(ProofError::ValueMismatch {
+                expected: item.len(),
+                got: v.len(),
+            }),
+            None => Err(ProofError::Absent),
+        },
+        DeriveShaImpl::Simple => {
+            let mut h = keccak256(item);
+            let mut at = index;
+            for (i, sibling) in proof.iter().enumerate() {
+                let s: [u8; 32] =
+                    sibling
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| ProofError::BadSibling {
+                            index: i,
+                            len: sibling.len(),
+                        })?;
+                h = if at % 2 == 0 {
+                    keccak256_concat(&[h.as_slice(), &s])
+                } else {
+                    keccak256_concat(&[&s, h.as_slice()])
+                };
+                at /= 2;
+            }
+            // Above the root there is no level: a proof too short for `index` ends with `at > 0`.
+            if h == root && at == 0 {
+                Ok(())
+            } else {
+                Err(ProofError::RootMismatch {
+                    expected: root,
+                    got: h,
+                })
+            }
+        }
+        DeriveShaImpl::Concat => Err(ProofError::NoProofs(imp)),
+    }
+}
+
+/// The Orig trie's key of the item at `index`: `rlp(uint64(index))`.
+fn index_key(index: usize) -> Vec<u8> {
+    let mut key = Vec::with_capacity(9);
+    (index as u64).encode(&mut key);
+    key
 }
 
 /// One batch through the backend. A backend that returns a different number of hashes than it
