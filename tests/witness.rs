@@ -4,6 +4,8 @@
 //! witness missing a node or with an altered one is refused with the precise error; decoding
 //! random bytes never panics. Also prints witness sizes (the issue bounds gossip at 64 KiB).
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on any error
+
 use proptest::prelude::*;
 use ranger::codec::block::decode_block;
 use ranger::consensus::{ChainSpec, FaultKind};
@@ -78,17 +80,11 @@ fn applied(block: &Block, report: &BlockReport) -> (Vec<Transaction>, Vec<TxPart
 }
 
 fn report_at(c: &Chain, height: u64) -> &BlockReport {
-    c.reports
-        .iter()
-        .find(|r| r.block == Some(height))
-        .unwrap()
+    c.reports.iter().find(|r| r.block == Some(height)).unwrap()
 }
 
 fn block_at(c: &Chain, height: u64) -> &Block {
-    c.blocks
-        .iter()
-        .find(|b| b.header.number == height)
-        .unwrap()
+    c.blocks.iter().find(|b| b.header.number == height).unwrap()
 }
 
 #[test]
@@ -138,13 +134,20 @@ fn the_pipelines_witness_replays_to_the_same_faults() {
 }
 
 /// The witness of `height` built by a full replay of `c` up to it, with the parent's root.
-fn witness_by_full_replay(c: &Chain, height: u64) -> (ChainSpec, Witness, ranger::primitives::Header) {
+fn witness_by_full_replay(
+    c: &Chain,
+    height: u64,
+) -> (ChainSpec, Witness, ranger::primitives::Header) {
     let mut state = StateReplayer::from_genesis(&c.spec).unwrap();
     let mut last = None;
     for h in 1..=height {
         let (block, report) = (block_at(c, h), report_at(c, h));
         let (txs, parties) = applied(block, report);
-        assert!(state.apply_txs(&block.header, &txs, &parties, &CpuBackend).is_empty());
+        assert!(
+            state
+                .apply_txs(&block.header, &txs, &parties, &CpuBackend)
+                .is_empty()
+        );
         last = Some((txs, parties, block.header.clone()));
     }
     let (txs, parties, header) = last.unwrap();
@@ -164,9 +167,8 @@ fn a_valid_blocks_witness_replays_without_fault_and_a_broken_one_is_refused() {
     let block = block_at(&c, height);
     let (txs, parties) = applied(block, report_at(&c, height));
     let parent_root = block_at(&c, height - 1).header.state_root;
-    let replay = |w: &Witness| {
-        replay_stateless(&spec, parent_root, &header, &txs, &parties, w, &CpuBackend)
-    };
+    let replay =
+        |w: &Witness| replay_stateless(&spec, parent_root, &header, &txs, &parties, w, &CpuBackend);
     assert_eq!(replay(&w), Ok(Vec::new()));
 
     // Without a leaf (an account's own node), the replay cannot read that account.

@@ -208,3 +208,130 @@ impl PartialTrie {
         self.trie.root_hash(backend)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{CpuBackend, keccak256};
+    use proptest::prelude::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// The nodes proving `keys` in `t`, each once.
+    fn witness(t: &mut MerklePatriciaTrie, keys: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut nodes: Vec<Vec<u8>> = keys.iter().flat_map(|k| t.prove(k, &CpuBackend)).collect();
+        nodes.sort();
+        nodes.dedup();
+        nodes
+    }
+
+    /// A state-like trie (keccak keys, account-sized values): a partial trie of a few proven keys
+    /// reads them, updates them and adds new keys (splitting leaves and extensions on their
+    /// paths) to the root the full trie gets; any other key is `Unresolved`.
+    #[test]
+    fn partial_updates_match_the_full_trie() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let keys: Vec<Vec<u8>> = (0..2000u32)
+            .map(|i| keccak256(&i.to_be_bytes()).to_vec())
+            .collect();
+        let mut full = MerklePatriciaTrie::new();
+        for k in &keys {
+            full.insert(k, vec![rng.random(); 70]);
+        }
+        let root = full.root_hash(&CpuBackend);
+        let touched: Vec<Vec<u8>> = keys[..20]
+            .iter()
+            .cloned()
+            .chain((5000..5030u32).map(|i| keccak256(&i.to_be_bytes()).to_vec()))
+            .collect();
+        let nodes = witness(&mut full, &touched);
+        let mut partial = PartialTrie::from_nodes(root, &nodes, &CpuBackend).unwrap();
+        assert_eq!(partial.root_hash(&CpuBackend), root);
+        for k in &touched {
+            assert_eq!(partial.get(k).unwrap(), full.get(k));
+        }
+        for (i, k) in touched.iter().enumerate() {
+            let v = vec![i as u8; 70];
+            assert_eq!(partial.insert(k, v.clone()).unwrap(), full.insert(k, v));
+        }
+        assert_eq!(partial.root_hash(&CpuBackend), full.root_hash(&CpuBackend));
+        let unproven = &keys[1000];
+        assert!(partial.get(unproven).is_err());
+        let before = partial.root_hash(&CpuBackend);
+        assert!(partial.insert(unproven, vec![1; 70]).is_err());
+        assert_eq!(
+            partial.root_hash(&CpuBackend),
+            before,
+            "a refused insert changes nothing"
+        );
+    }
+
+    #[test]
+    fn broken_nodes_are_refused() {
+        let mut full = MerklePatriciaTrie::new();
+        for i in 0..300u32 {
+            full.insert(keccak256(&i.to_be_bytes()).as_slice(), vec![7; 70]);
+        }
+        let root = full.root_hash(&CpuBackend);
+        let k = keccak256(&1u32.to_be_bytes()).to_vec();
+        let nodes = witness(&mut full, &[k]);
+        let mut flipped = nodes.clone();
+        flipped[0][5] ^= 1;
+        assert!(matches!(
+            PartialTrie::from_nodes(root, &flipped, &CpuBackend),
+            Err(PartialError::Stray { .. })
+        ));
+        // No nodes: the root itself is a stub.
+        let p = PartialTrie::from_nodes(root, &[], &CpuBackend).unwrap();
+        assert_eq!(p.get(b"x"), Err(Unresolved { hash: root }));
+        // A node that hashes to the root but is not a trie node.
+        let junk = vec![0xc3, 0x80, 0x80, 0x80];
+        assert!(matches!(
+            PartialTrie::from_nodes(keccak256(&junk), &[junk], &CpuBackend),
+            Err(PartialError::Malformed { .. })
+        ));
+        // A small leaf referenced by hash: a hostile, non-canonical parent.
+        let leaf = vec![0xc4, 0x82, 0x20, 0x61, 0x62];
+        let mut ext = vec![0xe2, 0x11];
+        ext.push(0xa0);
+        ext.extend_from_slice(keccak256(&leaf).as_slice());
+        assert!(matches!(
+            PartialTrie::from_nodes(keccak256(&ext), &[ext.clone(), leaf], &CpuBackend),
+            Err(PartialError::ShortHashed { .. })
+        ));
+        let empty = PartialTrie::from_nodes(crate::trie::EMPTY_ROOT_HASH, &[], &CpuBackend);
+        assert_eq!(empty.unwrap().get(b"x"), Ok(None));
+    }
+
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(
+            prop::sample::select(vec![0x00u8, 0x01, 0x10, 0x12, 0xff]),
+            0..5,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Short keys and small values (embedded nodes everywhere): inserting the proven keys,
+        /// new or not, in a partial trie gives the full trie's root.
+        #[test]
+        fn partial_inserts_match(
+            entries in prop::collection::btree_map(key(), prop::collection::vec(any::<u8>(), 1..36), 0..20),
+            updates in prop::collection::vec((key(), prop::collection::vec(any::<u8>(), 1..36)), 1..6),
+        ) {
+            let mut full = MerklePatriciaTrie::new();
+            for (k, v) in &entries {
+                full.insert(k, v.clone());
+            }
+            let root = full.root_hash(&CpuBackend);
+            let keys: Vec<Vec<u8>> = updates.iter().map(|(k, _)| k.clone()).collect();
+            let nodes = witness(&mut full, &keys);
+            let mut partial = PartialTrie::from_nodes(root, &nodes, &CpuBackend).unwrap();
+            prop_assert_eq!(partial.root_hash(&CpuBackend), root);
+            for (k, v) in updates {
+                prop_assert_eq!(partial.insert(&k, v.clone()).unwrap(), full.insert(&k, v));
+            }
+            prop_assert_eq!(partial.root_hash(&CpuBackend), full.root_hash(&CpuBackend));
+        }
+    }
+}

@@ -63,7 +63,9 @@ pub(crate) enum RawRef<'a> {
     Inline(&'a [u8]),
 }
 
-/// A decoded node, borrowing from its encoding. Paths are nibbles.
+/// A decoded node, borrowing from its encoding. Paths are nibbles. (A branch is held by value:
+/// a node is decoded once and read at once, never stored.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RawNode<'a> {
     Leaf {
@@ -308,4 +310,237 @@ pub fn verify_proof(
         });
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::CpuBackend;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn trie_of(pairs: &[(Vec<u8>, Vec<u8>)]) -> MerklePatriciaTrie {
+        let mut t = MerklePatriciaTrie::new();
+        for (k, v) in pairs {
+            t.insert(k, v.clone());
+        }
+        t
+    }
+
+    /// Every key proves its value; each absent key proves absence; a flipped byte anywhere in
+    /// a proof, or a dropped node, fails.
+    fn check_all(pairs: &[(Vec<u8>, Vec<u8>)], absent: &[Vec<u8>]) {
+        let mut t = trie_of(pairs);
+        let root = t.root_hash(&CpuBackend);
+        let model: BTreeMap<_, _> = pairs.iter().cloned().collect();
+        for (k, v) in &model {
+            let proof = t.prove(k, &CpuBackend);
+            assert_eq!(verify_proof(root, k, &proof), Ok(Some(v.clone())), "{k:?}");
+            for i in 0..proof.len() {
+                let mut dropped = proof.clone();
+                dropped.remove(i);
+                assert!(verify_proof(root, k, &dropped).is_err(), "dropped {i}");
+                for at in [0, proof[i].len() / 2, proof[i].len() - 1] {
+                    let mut flipped = proof.clone();
+                    flipped[i][at] ^= 0x10;
+                    assert!(
+                        matches!(
+                            verify_proof(root, k, &flipped),
+                            Err(ProofError::HashMismatch { index, .. }) if index == i
+                        ),
+                        "node {i} byte {at}"
+                    );
+                }
+            }
+        }
+        for k in absent.iter().filter(|k| !model.contains_key(*k)) {
+            let proof = t.prove(k, &CpuBackend);
+            assert_eq!(verify_proof(root, k, &proof), Ok(None), "{k:?}");
+        }
+    }
+
+    fn pairs(kv: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        kv.iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    /// The "dogs" of the ethereum wiki, and ethereum/tests trietest.json "insert-middle-leaf"
+    /// (the vectors `mpt.rs` checks roots against): short values, so many nodes are embedded.
+    #[test]
+    fn vectors_prove_and_disprove() {
+        let dogs = pairs(&[
+            ("doe", "reindeer"),
+            ("dog", "puppy"),
+            ("dogglesworth", "cat"),
+        ]);
+        let absent: Vec<Vec<u8>> = ["do", "d", "dogs", "doge", "cat", "", "dogglesworthy"]
+            .iter()
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
+        check_all(&dogs, &absent);
+        let mut t = trie_of(&dogs);
+        assert_eq!(
+            t.root_hash(&CpuBackend),
+            "8aad789dff2f538bca5d8ea56e8abe10f4c7ba3a5dea95fea4cd6e7c3a1168d3"
+                .parse::<B256>()
+                .unwrap()
+        );
+        let a31 = "1234567890123456789012345678901";
+        let middle = pairs(&[
+            ("key1aa", "0123456789012345678901234567890123456789xxx"),
+            ("key1", "0123456789012345678901234567890123456789Very_Long"),
+            ("key2bb", "aval3"),
+            ("key2", "short"),
+            ("key3cc", "aval3"),
+            ("key3", a31),
+        ]);
+        check_all(&middle, &absent);
+        // One tiny key: the root node is 5 bytes, still listed and hashed.
+        let tiny = pairs(&[("a", "b")]);
+        let mut t = trie_of(&tiny);
+        assert_eq!(
+            t.prove(b"a", &CpuBackend),
+            vec![vec![0xc4, 0x82, 0x20, 0x61, 0x62]]
+        );
+        check_all(&tiny, &absent);
+    }
+
+    /// ethereum/tests hex_encoded_securetrie_test "test1": keys keccak(address), account values.
+    #[test]
+    fn secure_trie_vector_proves() {
+        let data = [
+            (
+                "a94f5374fce5edbc8e2a8697c15331677e6ebf0b",
+                "f848018405f446a7a056e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421a0c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470",
+            ),
+            (
+                "095e7baea6a6c7c4c2dfeb977efac326af552d87",
+                "f8440101a056e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421a004bccc5d94f4d1f99aab44369a910179931772f2a5c001c3229f57831c102769",
+            ),
+            (
+                "d2571607e241ecf590ed94b12d87c94babe36db6",
+                "f8440180a0ba4b47865c55a341a4a78759bb913cd15c3ee8eaf30a62fa8d1c8863113d84e8a0c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470",
+            ),
+            (
+                "62c01474f089b07dae603491675dc5b5748f7049",
+                "f8448080a056e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421a0c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470",
+            ),
+            (
+                "2adc25665018aa1fe0e6bc666dac8fc2697ff9ba",
+                "f8478083019a59a056e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421a0c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470",
+            ),
+        ];
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = data
+            .iter()
+            .map(|(a, v)| {
+                (
+                    keccak256(&hex::decode(a).unwrap()).to_vec(),
+                    hex::decode(v).unwrap(),
+                )
+            })
+            .collect();
+        let mut t = trie_of(&pairs);
+        assert_eq!(
+            t.root_hash(&CpuBackend),
+            "730a444e08ab4b8dee147c9b232fc52d34a223d600031c1e9d25bfc985cbd797"
+                .parse::<B256>()
+                .unwrap()
+        );
+        let absent = vec![keccak256(b"nobody").to_vec(), vec![0u8; 32], vec![0xff; 32]];
+        check_all(&pairs, &absent);
+    }
+
+    #[test]
+    fn precise_errors() {
+        let p = pairs(&[("doe", "reindeer"), ("dog", "puppy"), ("horse", "stallion")]);
+        let mut t = trie_of(&p);
+        let root = t.root_hash(&CpuBackend);
+        let proof = t.prove(b"dog", &CpuBackend);
+        assert_eq!(
+            verify_proof(root, b"dog", &[]),
+            Err(ProofError::MissingNode {
+                index: 0,
+                hash: root
+            })
+        );
+        let mut extra = proof.clone();
+        extra.push(vec![0xc0]);
+        assert_eq!(
+            verify_proof(root, b"dog", &extra),
+            Err(ProofError::UnusedNodes {
+                used: proof.len(),
+                given: proof.len() + 1
+            })
+        );
+        // A node that hashes right but is no trie node: a root made of three empty items.
+        let junk = vec![0xc3, 0x80, 0x80, 0x80];
+        assert!(matches!(
+            verify_proof(keccak256(&junk), b"dog", &[junk]),
+            Err(ProofError::Malformed { index: 0, .. })
+        ));
+        assert_eq!(verify_proof(EMPTY_ROOT_HASH, b"dog", &[]), Ok(None));
+        assert_eq!(
+            verify_proof(EMPTY_ROOT_HASH, b"dog", &[vec![0x80]]),
+            Ok(None)
+        );
+        assert_eq!(
+            MerklePatriciaTrie::new().prove(b"dog", &CpuBackend),
+            Vec::<Vec<u8>>::new()
+        );
+    }
+
+    #[test]
+    fn decode_node_refuses_bad_shapes() {
+        let shape = |enc: &[u8]| decode_node(enc).err();
+        // A leaf [0x20 + "a", "b"] decodes; each change below breaks one rule.
+        assert!(shape(&[0xc4, 0x82, 0x20, 0x61, 0x62]).is_none());
+        assert!(shape(&[0xc4, 0x82, 0x40, 0x61, 0x62]).is_some(), "flag 4");
+        assert!(
+            shape(&[0xc4, 0x82, 0x21, 0x61, 0x62]).is_some(),
+            "even path with a pad"
+        );
+        assert!(
+            shape(&[0xc3, 0x82, 0x20, 0x61, 0x80]).is_some(),
+            "empty leaf value"
+        );
+        assert!(shape(&[0xc2, 0x00, 0x80]).is_some(), "extension of no path");
+        assert!(
+            shape(&[0xc4, 0x82, 0x20, 0x61, 0x62, 0x00]).is_some(),
+            "trailing byte"
+        );
+        assert!(
+            shape(&[0xc5, 0x82, 0x20, 0x61, 0x62]).is_some(),
+            "short input"
+        );
+        assert!(
+            shape(&[0xc5, 0x82, 0x20, 0x61, 0x62, 0x62]).is_some(),
+            "three items"
+        );
+    }
+
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(
+            prop::sample::select(vec![0x00u8, 0x01, 0x10, 0x12, 0xff]),
+            0..5,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Random tries of short keys sharing prefixes, with values around the 32-byte embedding
+        /// limit: every key proves, other keys prove absence, every corruption fails.
+        #[test]
+        fn random_tries_prove(
+            entries in prop::collection::btree_map(key(), prop_oneof![
+                prop::collection::vec(any::<u8>(), 1..4),
+                prop::collection::vec(any::<u8>(), 20..40),
+            ], 1..24),
+            absent in prop::collection::vec(key(), 0..8),
+        ) {
+            let pairs: Vec<(Vec<u8>, Vec<u8>)> = entries.into_iter().collect();
+            check_all(&pairs, &absent);
+        }
+    }
 }
