@@ -837,12 +837,18 @@ fn follow_state(
     let height = report.block.unwrap_or(report.position);
     match block {
         Some(b) if report.undecided.is_none() => {
-            let faults = replay.check(b, report, backend);
+            let check = replay.check(b, report, backend);
             match backend.take_failure() {
                 // The checked backend answered from the CPU after the mismatch, so the state
                 // itself is right; only this block's verdict is the node's to withhold.
                 Some(e) => report.undecided = Some(e.to_string()),
-                None => report.faults.extend(faults),
+                None => {
+                    report.faults.extend(check.faults);
+                    if let Some((root, w)) = check.witness {
+                        report.witness_root = Some(root);
+                        report.witness = Some(w);
+                    }
+                }
             }
         }
         Some(_) => {

@@ -11,9 +11,11 @@
 use super::report::BlockReport;
 use crate::consensus::{ChainSpec, Fault};
 use crate::crypto::Backend;
-use crate::primitives::Block;
-use crate::state::{StateError, StateReplayer, TxParties};
-use alloy_primitives::B256;
+use crate::primitives::{Block, Transaction};
+use crate::state::witness::Witness;
+use crate::state::{StateError, StateReplayer, TxParties, touched_accounts};
+use alloy_primitives::{Address, B256};
+use std::sync::Arc;
 
 /// Replays blocks on top of a genesis state.
 #[derive(Debug)]
@@ -55,13 +57,14 @@ impl Replay {
         self.state.state_root(backend)
     }
 
-    /// Replays `block` (judged in `report`) and returns the state faults it has.
+    /// Replays `block` (judged in `report`) and returns the state faults it has; when it has
+    /// any, also the witness of the state before it (`StateCheck::witness`).
     pub fn check(
         &mut self,
         block: &Block,
         report: &BlockReport,
         backend: &dyn Backend,
-    ) -> Vec<Fault> {
+    ) -> StateCheck {
         let parties: Vec<Option<TxParties>> = block
             .transactions
             .iter()
@@ -77,9 +80,11 @@ impl Replay {
                 })
             })
             .collect();
+        let rewardbase = block.header.rewardbase;
         if parties.iter().all(Option::is_some) {
             let p: Vec<TxParties> = parties.into_iter().flatten().collect();
-            return self.state.apply_block(block, &p, backend);
+            let faults = self.state.apply_block(block, &p, backend);
+            return self.with_witness(faults, &block.transactions, &p, rewardbase, backend);
         }
         let (txs, p): (Vec<_>, Vec<_>) = block
             .transactions
@@ -87,6 +92,35 @@ impl Replay {
             .zip(parties)
             .filter_map(|(tx, p)| p.map(|p| (tx.clone(), p)))
             .unzip();
-        self.state.apply_txs(&block.header, &txs, &p, backend)
+        let faults = self.state.apply_txs(&block.header, &txs, &p, backend);
+        self.with_witness(faults, &txs, &p, rewardbase, backend)
     }
+
+    /// `faults`, with the witness of the state before the block when there are any (only then:
+    /// proving costs two rehashes of the block's paths).
+    fn with_witness(
+        &mut self,
+        faults: Vec<Fault>,
+        txs: &[Transaction],
+        parties: &[TxParties],
+        rewardbase: Address,
+        backend: &dyn Backend,
+    ) -> StateCheck {
+        let witness = (!faults.is_empty()).then(|| {
+            let touched = touched_accounts(txs, parties, rewardbase);
+            let (root, w) = self.state.witness_before_last_root(&touched, backend);
+            (root, Arc::new(w))
+        });
+        StateCheck { faults, witness }
+    }
+}
+
+/// What the replay of one block found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateCheck {
+    /// The state faults, in the order `StateReplayer::apply_txs` gives them.
+    pub faults: Vec<Fault>,
+    /// With faults: the state root before the block and the witness of every account the
+    /// replayed transactions and the rewardbase touch, proven against it.
+    pub witness: Option<(B256, Arc<Witness>)>,
 }

@@ -2,8 +2,10 @@
 //! fault report needs (hashes, proposer, committers, quorum, per-transaction results, tx root).
 
 use crate::consensus::Fault;
+use crate::state::witness::Witness;
 use alloy_primitives::{Address, B256};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// What the node says about a block. `Invalid` is a claim about the council, proven by the
 /// faults; `Undecided` is the node admitting it could not tell (a backend, a source, a parameter
@@ -121,6 +123,15 @@ pub struct BlockReport {
     /// What was not checked, or rests on a source's word (e.g. receipts a source did not give).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// For a block the replay found state faults in: the witness of every account it touches,
+    /// proven against the state before it (`witness_root`, the parent's state root as replayed).
+    /// With the header and the replayed transactions, a checker without the state replays the
+    /// block (`state::witness::replay_stateless`). Evidence for a fault report, not JSON.
+    #[serde(skip)]
+    pub witness: Option<Arc<Witness>>,
+    /// The state root `witness` proves against.
+    #[serde(skip)]
+    pub witness_root: Option<B256>,
 }
 
 impl BlockReport {
@@ -145,6 +156,8 @@ impl BlockReport {
             undecided: None,
             descends_from_invalid: None,
             notes: Vec::new(),
+            witness: None,
+            witness_root: None,
         }
     }
 

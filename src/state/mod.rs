@@ -12,6 +12,7 @@
 
 pub mod rules;
 pub mod schedule;
+pub mod witness;
 
 use crate::consensus::{ChainSpec, Fault, FaultKind};
 use crate::crypto::{Backend, MessageBatch};
@@ -104,6 +105,10 @@ pub struct StateReplayer {
     base_fee: U256,
     derive_sha: DeriveShaImpl,
     mode: ReplayMode,
+    /// The trie keys the last `state_root` wrote, each with the value it replaced (`None`: the
+    /// account was new). Kept rather than dropped, so the state before the last block can be
+    /// proven when that block is faulty (`witness_before_last_root`).
+    undo: Vec<(B256, Option<Vec<u8>>)>,
 }
 
 /// A transaction's outcome before write-back: the new values of the accounts it touches, or why
@@ -145,6 +150,7 @@ impl StateReplayer {
             base_fee,
             derive_sha: spec.derive_sha,
             mode: ReplayMode::Auto,
+            undo: Vec::new(),
         };
         for (address, account) in accounts {
             if s.index.contains_key(&address) {
@@ -231,18 +237,54 @@ impl StateReplayer {
                 self.slots[i].key = Some(h);
             }
         }
+        self.undo.clear();
         for i in dirty {
             let slot = &mut self.slots[i];
             slot.dirty = false;
             let key = slot
                 .key
                 .unwrap_or_else(|| crate::crypto::keccak256(slot.address.as_slice()));
-            self.trie.insert(
+            let old = self.trie.insert(
                 key.as_slice(),
                 rules::encode_account(slot.account.nonce, slot.account.balance),
             );
+            self.undo.push((key, old));
         }
         self.trie.root_hash(backend)
+    }
+
+    /// The root of the state before the last `state_root` call (for a replayer, the state
+    /// before the last block) and the witness of `addresses` in it: the trie is put back as it
+    /// was, the accounts proven, and the block's writes redone. Costs two rehashes of the changed
+    /// paths, so a replay calls it only for a faulty block.
+    pub fn witness_before_last_root(
+        &mut self,
+        addresses: &[Address],
+        backend: &dyn Backend,
+    ) -> (B256, witness::Witness) {
+        let undo = std::mem::take(&mut self.undo);
+        let mut redo = Vec::with_capacity(undo.len());
+        for (key, old) in &undo {
+            let new = match old {
+                Some(v) => self.trie.insert(key.as_slice(), v.clone()),
+                None => self.trie.remove(key.as_slice()),
+            };
+            redo.push((*key, new));
+        }
+        let root = self.trie.root_hash(backend);
+        let witness = witness::Witness::from_proofs(addresses.iter().map(|a| {
+            self.trie
+                .prove(crate::crypto::keccak256(a.as_slice()).as_slice(), backend)
+        }));
+        for (key, new) in redo {
+            match new {
+                Some(v) => self.trie.insert(key.as_slice(), v),
+                None => self.trie.remove(key.as_slice()),
+            };
+        }
+        self.undo = undo;
+        self.trie.root_hash(backend);
+        (root, witness)
     }
 
     /// Replays `block`; returns the faults found (empty = valid), each with `tx_index` where it
@@ -274,35 +316,7 @@ impl StateReplayer {
     ) -> Vec<Fault> {
         debug_assert_eq!(txs.len(), parties.len(), "one TxParties per transaction");
         let out = self.execute(txs, parties, h.rewardbase, backend);
-        let mut faults = out.faults;
-        if out.gas_used != h.gas_used {
-            faults.push(
-                Fault::new(
-                    FaultKind::WrongGasUsed,
-                    "gasUsed differs from the sum of the replayed transactions' gas",
-                )
-                .expected_got(out.gas_used, h.gas_used),
-            );
-        }
-        if out.receipts_root != h.receipts_root {
-            faults.push(
-                Fault::new(
-                    FaultKind::WrongReceiptsRoot,
-                    "receiptsRoot differs from the root of the replayed receipts",
-                )
-                .expected_got(out.receipts_root, h.receipts_root),
-            );
-        }
-        if out.state_root != h.state_root {
-            faults.push(
-                Fault::new(
-                    FaultKind::WrongStateRoot,
-                    "stateRoot differs from the root of the replayed state",
-                )
-                .expected_got(out.state_root, h.state_root),
-            );
-        }
-        faults
+        header_faults(out, h)
     }
 
     /// Runs `txs` against the state, fees to `rewardbase`, and computes what the header of their
@@ -314,16 +328,102 @@ impl StateReplayer {
         rewardbase: Address,
         backend: &dyn Backend,
     ) -> BlockOutcome {
+        let (faults, gas_used, receipts) = self.run_txs(txs, parties, rewardbase);
+        // The receipts trie and the state trie are independent: build them side by side, so the
+        // state trie's sequential inserts overlap the receipts' hashing.
+        let imp = self.derive_sha;
+        let (receipts_root, state_root) = rayon::join(
+            || receipts_root(imp, &receipts, backend),
+            || self.state_root(backend),
+        );
+        BlockOutcome {
+            faults,
+            gas_used,
+            receipts,
+            receipts_root,
+            state_root,
+        }
+    }
+}
+
+/// The faults of header `h` against what its block's replay gave: the transactions' faults,
+/// then gasUsed, receiptsRoot and stateRoot where they differ.
+pub(crate) fn header_faults(out: BlockOutcome, h: &Header) -> Vec<Fault> {
+    let mut faults = out.faults;
+    if out.gas_used != h.gas_used {
+        faults.push(
+            Fault::new(
+                FaultKind::WrongGasUsed,
+                "gasUsed differs from the sum of the replayed transactions' gas",
+            )
+            .expected_got(out.gas_used, h.gas_used),
+        );
+    }
+    if out.receipts_root != h.receipts_root {
+        faults.push(
+            Fault::new(
+                FaultKind::WrongReceiptsRoot,
+                "receiptsRoot differs from the root of the replayed receipts",
+            )
+            .expected_got(out.receipts_root, h.receipts_root),
+        );
+    }
+    if out.state_root != h.state_root {
+        faults.push(
+            Fault::new(
+                FaultKind::WrongStateRoot,
+                "stateRoot differs from the root of the replayed state",
+            )
+            .expected_got(out.state_root, h.state_root),
+        );
+    }
+    faults
+}
+
+/// The root of the receipts `receipts` under `imp`.
+fn receipts_root(imp: DeriveShaImpl, receipts: &[Receipt], backend: &dyn Backend) -> B256 {
+    let encoded: Vec<Vec<u8>> = receipts.iter().map(rules::encode_receipt).collect();
+    let items: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+    derive_sha(imp, &items, backend)
+}
+
+/// The accounts a transaction reads or writes: its sender, its fee payer, its recipient.
+fn touches(tx: &Transaction, p: &TxParties) -> schedule::TouchSet {
+    [Some(p.sender), payer_of(tx, p), tx.to()]
+}
+
+/// Every account the replay of `txs` reads or writes (the rewardbase included), each once, in
+/// ascending order: what a witness of the block must prove.
+pub fn touched_accounts(
+    txs: &[Transaction],
+    parties: &[TxParties],
+    rewardbase: Address,
+) -> Vec<Address> {
+    let mut out: Vec<Address> = txs
+        .iter()
+        .zip(parties)
+        .flat_map(|(tx, p)| touches(tx, p))
+        .flatten()
+        .chain([rewardbase])
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+impl StateReplayer {
+    /// The transactions' rules: each one's fault, or its gas and fee written into the accounts
+    /// (fees to `rewardbase`). The accounts changed are marked for the next root; no root is
+    /// computed here, so a full replay and a stateless one (`witness`) share every rule.
+    pub(crate) fn run_txs(
+        &mut self,
+        txs: &[Transaction],
+        parties: &[TxParties],
+        rewardbase: Address,
+    ) -> (Vec<Fault>, u64, Vec<Receipt>) {
         let n = txs.len().min(parties.len());
-        let touches: Vec<schedule::TouchSet> = (0..n)
-            .map(|i| {
-                [
-                    Some(parties[i].sender),
-                    payer_of(&txs[i], &parties[i]),
-                    txs[i].to(),
-                ]
-            })
-            .collect();
+        let touches: Vec<schedule::TouchSet> =
+            (0..n).map(|i| touches(&txs[i], &parties[i])).collect();
         let rewardbase_is_party = touches.iter().flatten().flatten().any(|a| *a == rewardbase);
         let parallel = match self.mode {
             ReplayMode::Sequential => false,
@@ -361,24 +461,7 @@ impl StateReplayer {
             rb.balance = rb.balance.saturating_add(fees);
             self.write(rewardbase, rb);
         }
-        // The receipts trie and the state trie are independent: build them side by side, so the
-        // state trie's sequential inserts overlap the receipts' hashing.
-        let imp = self.derive_sha;
-        let (receipts_root, state_root) = rayon::join(
-            || {
-                let encoded: Vec<Vec<u8>> = receipts.iter().map(rules::encode_receipt).collect();
-                let items: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
-                derive_sha(imp, &items, backend)
-            },
-            || self.state_root(backend),
-        );
-        BlockOutcome {
-            faults,
-            gas_used,
-            receipts,
-            receipts_root,
-            state_root,
-        }
+        (faults, gas_used, receipts)
     }
 
     fn run_sequential(

@@ -100,6 +100,43 @@ pub fn encode_account(nonce: u64, balance: U256) -> Vec<u8> {
     crate::codec::rlp::wrap_list(&p)
 }
 
+/// Why a state-trie value is not a devnet account.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountDecodeError {
+    #[error("bad RLP: {0}")]
+    Rlp(#[from] alloy_rlp::Error),
+    #[error("bytes after the account's list")]
+    TrailingBytes,
+    #[error("storage root {0} is not the empty trie's: devnet accounts hold no storage")]
+    Storage(B256),
+    #[error("code hash {0} is not the empty code's: devnet accounts hold no code")]
+    Code(B256),
+}
+
+/// The nonce and balance of an account's trie value (`encode_account`'s inverse); only devnet
+/// accounts (no storage, no code) decode.
+pub fn decode_account(mut bytes: &[u8]) -> Result<(u64, U256), AccountDecodeError> {
+    use alloy_rlp::Decodable;
+    let mut p = alloy_rlp::Header::decode_bytes(&mut bytes, true)?;
+    if !bytes.is_empty() {
+        return Err(AccountDecodeError::TrailingBytes);
+    }
+    let nonce = u64::decode(&mut p)?;
+    let balance = U256::decode(&mut p)?;
+    let storage = B256::decode(&mut p)?;
+    let code = B256::decode(&mut p)?;
+    if !p.is_empty() {
+        return Err(AccountDecodeError::TrailingBytes);
+    }
+    if storage != EMPTY_STORAGE_ROOT {
+        return Err(AccountDecodeError::Storage(storage));
+    }
+    if code != EMPTY_CODE_HASH {
+        return Err(AccountDecodeError::Code(code));
+    }
+    Ok((nonce, balance))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +196,29 @@ mod tests {
                 fee_payer: U256::ZERO
             }
         );
+    }
+
+    #[test]
+    fn accounts_round_trip_and_foreign_ones_are_refused() {
+        let v = encode_account(7, U256::from(123_456_789u64));
+        assert_eq!(decode_account(&v), Ok((7, U256::from(123_456_789u64))));
+        let mut long = v.clone();
+        long.push(0);
+        assert_eq!(
+            decode_account(&long),
+            Err(AccountDecodeError::TrailingBytes)
+        );
+        let mut coded = v.clone();
+        let last = coded.len() - 1;
+        coded[last] ^= 1;
+        assert!(matches!(
+            decode_account(&coded),
+            Err(AccountDecodeError::Code(_))
+        ));
+        assert!(matches!(
+            decode_account(&v[..10]),
+            Err(AccountDecodeError::Rlp(_))
+        ));
     }
 
     #[test]

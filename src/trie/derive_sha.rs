@@ -16,6 +16,7 @@
 //!   the conversion fails and the caller decides.
 
 use super::mpt::MerklePatriciaTrie;
+use super::proof::{ProofError, verify_proof};
 use crate::crypto::{Backend, MessageBatch, keccak256, keccak256_concat};
 use alloy_primitives::B256;
 use alloy_rlp::Encodable;
@@ -102,6 +103,11 @@ pub fn derive_sha(imp: DeriveShaImpl, items: &[&[u8]], backend: &dyn Backend) ->
 /// Ethereum's ordered trie: key RLP(index), value the item. The trie hashes its nodes level by
 /// level in batches.
 fn orig(items: &[&[u8]], backend: &dyn Backend) -> B256 {
+    orig_trie(items).root_hash(backend)
+}
+
+/// The Orig trie of `items`.
+fn orig_trie(items: &[&[u8]]) -> MerklePatriciaTrie {
     let mut trie = MerklePatriciaTrie::new();
     let mut key = Vec::with_capacity(9);
     for (i, item) in items.iter().enumerate() {
@@ -109,7 +115,7 @@ fn orig(items: &[&[u8]], backend: &dyn Backend) -> B256 {
         (i as u64).encode(&mut key);
         trie.insert(&key, item.to_vec());
     }
-    trie.root_hash(backend)
+    trie
 }
 
 /// Kaia's binary Merkle tree: one batch for the item hashes, then one batch per level.
@@ -138,6 +144,111 @@ fn simple(items: &[&[u8]], backend: &dyn Backend) -> B256 {
         level = checked_batch(backend, &pairs);
     }
     level.first().copied().unwrap_or_else(|| keccak256(b""))
+}
+
+/// The proof that `items[index]` is the item at `index` under `imp`, or `None` when `index` is
+/// out of range or `imp` has no proofs (Concat: a checker needs the whole list).
+/// - Orig: the trie nodes on the path of key `rlp(index)`, as `MerklePatriciaTrie::prove`.
+/// - Simple: the sibling hash at each level, leaves first (the node itself where Kaia duplicates
+///   the last node of an odd level).
+pub fn item_proof(
+    imp: DeriveShaImpl,
+    items: &[&[u8]],
+    index: usize,
+    backend: &dyn Backend,
+) -> Option<Vec<Vec<u8>>> {
+    if index >= items.len() {
+        return None;
+    }
+    match imp {
+        DeriveShaImpl::Orig => Some(orig_trie(items).prove(&index_key(index), backend)),
+        DeriveShaImpl::Simple => {
+            let mut batch =
+                MessageBatch::with_capacity(items.len(), items.iter().map(|i| i.len()).sum());
+            for item in items {
+                batch.push(item);
+            }
+            let mut level = checked_batch(backend, &batch);
+            let mut at = index;
+            let mut proof = Vec::new();
+            while level.len() > 1 {
+                if level.len() % 2 == 1
+                    && let Some(&last) = level.last()
+                {
+                    level.push(last);
+                }
+                proof.push(level[at ^ 1].to_vec());
+                level = level
+                    .chunks_exact(2)
+                    .map(|p| keccak256_concat(&[p[0].as_slice(), p[1].as_slice()]))
+                    .collect();
+                at /= 2;
+            }
+            Some(proof)
+        }
+        DeriveShaImpl::Concat => None,
+    }
+}
+
+/// Checks that `proof` (from `item_proof`) shows `item` at `index` under `root`.
+///
+/// Under Simple, as in any Merkle tree that duplicates the last node of an odd level, the copy
+/// verifies at the position after the original too (`index` one past the last item of an odd
+/// list proves that last item): the item is proven to be in the list, its index up to that copy.
+pub fn check_item_proof(
+    imp: DeriveShaImpl,
+    root: B256,
+    index: usize,
+    item: &[u8],
+    proof: &[Vec<u8>],
+) -> Result<(), ProofError> {
+    match imp {
+        DeriveShaImpl::Orig => match verify_proof(root, &index_key(index), proof)? {
+            Some(v) if v == item => Ok(()),
+            Some(v) => Err(ProofError::ValueMismatch {
+                expected: item.len(),
+                got: v.len(),
+            }),
+            None => Err(ProofError::Absent),
+        },
+        DeriveShaImpl::Simple => {
+            let mut h = keccak256(item);
+            let mut at = index;
+            for (i, sibling) in proof.iter().enumerate() {
+                let s: [u8; 32] =
+                    sibling
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| ProofError::BadSibling {
+                            index: i,
+                            len: sibling.len(),
+                        })?;
+                h = if at.is_multiple_of(2) {
+                    keccak256_concat(&[h.as_slice(), &s])
+                } else {
+                    keccak256_concat(&[&s, h.as_slice()])
+                };
+                at /= 2;
+            }
+            // Above the root there is no level: a proof too short for `index` ends with `at > 0`.
+            if h == root && at == 0 {
+                Ok(())
+            } else {
+                Err(ProofError::RootMismatch {
+                    expected: root,
+                    got: h,
+                })
+            }
+        }
+        DeriveShaImpl::Concat => Err(ProofError::NoProofs(imp)),
+    }
+}
+
+/// The Orig trie's key of the item at `index`: `rlp(uint64(index))`.
+fn index_key(index: usize) -> Vec<u8> {
+    let mut key = Vec::with_capacity(9);
+    (index as u64).encode(&mut key);
+    key
 }
 
 /// One batch through the backend. A backend that returns a different number of hashes than it
@@ -307,5 +418,66 @@ mod tests {
             root(DeriveShaImpl::Concat, &[raw]),
             h("5b8713ac41d655e85124c14d558b67dbb5d0417da4096c2ea00c93d78a12daa7")
         );
+    }
+
+    /// Every item of lists of 1 to 9 items proves under Orig and Simple; another item, or the
+    /// item at another index, does not; a proof with a byte flipped or an entry dropped fails.
+    /// Concat has no proofs.
+    #[test]
+    fn item_proofs() {
+        let all: Vec<Vec<u8>> = (0..9u8).map(|i| vec![i; 20 + 7 * usize::from(i)]).collect();
+        for n in 1..=all.len() {
+            let items: Vec<&[u8]> = all[..n].iter().map(Vec::as_slice).collect();
+            for imp in [DeriveShaImpl::Orig, DeriveShaImpl::Simple] {
+                let r = derive_sha(imp, &items, &CpuBackend);
+                assert_eq!(item_proof(imp, &items, n, &CpuBackend), None);
+                for (i, item) in items.iter().enumerate() {
+                    let proof = item_proof(imp, &items, i, &CpuBackend).unwrap();
+                    assert_eq!(
+                        check_item_proof(imp, r, i, item, &proof),
+                        Ok(()),
+                        "{imp} {n} {i}"
+                    );
+                    let other = items[(i + 1) % n];
+                    if other != *item {
+                        assert!(check_item_proof(imp, r, i, other, &proof).is_err());
+                    }
+                    for j in (0..n).filter(|&j| j != i && items[j] != *item) {
+                        assert!(
+                            check_item_proof(imp, r, j, item, &proof).is_err(),
+                            "{imp} {n}: item {i} proven at {j}"
+                        );
+                    }
+                    for e in 0..proof.len() {
+                        let mut flipped = proof.clone();
+                        flipped[e][0] ^= 1;
+                        assert!(check_item_proof(imp, r, i, item, &flipped).is_err());
+                        let mut dropped = proof.clone();
+                        dropped.remove(e);
+                        assert!(check_item_proof(imp, r, i, item, &dropped).is_err());
+                    }
+                }
+            }
+            assert_eq!(
+                item_proof(DeriveShaImpl::Concat, &items, 0, &CpuBackend),
+                None
+            );
+            assert_eq!(
+                check_item_proof(DeriveShaImpl::Concat, B256::ZERO, 0, items[0], &[]),
+                Err(ProofError::NoProofs(DeriveShaImpl::Concat))
+            );
+        }
+        // The duplicate of the last item of an odd Simple list verifies one past it (Kaia's tree
+        // cannot tell the two apart), and nowhere further.
+        let items: Vec<&[u8]> = all[..3].iter().map(Vec::as_slice).collect();
+        let r = derive_sha(DeriveShaImpl::Simple, &items, &CpuBackend);
+        let proof = item_proof(DeriveShaImpl::Simple, &items, 2, &CpuBackend).unwrap();
+        let mut dup = proof.clone();
+        dup[0] = keccak256(items[2]).to_vec();
+        assert_eq!(
+            check_item_proof(DeriveShaImpl::Simple, r, 3, items[2], &dup),
+            Ok(())
+        );
+        assert!(check_item_proof(DeriveShaImpl::Simple, r, 7, items[2], &dup).is_err());
     }
 }

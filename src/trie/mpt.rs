@@ -61,25 +61,42 @@ impl MerklePatriciaTrie {
 
     /// The value stored under `key`.
     pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        // Only a `PartialTrie` holds stubs, and it asks through `lookup`.
+        self.lookup(key).unwrap_or(None)
+    }
+
+    /// The value stored under `key`, or `Err(hash)` when the path reaches a subtree known only by
+    /// its hash (a stub of a `PartialTrie`). The nodes visited are exactly those an `insert` of
+    /// `key` changes, so `Ok` here means an insert of `key` touches no stub.
+    pub(super) fn lookup(&self, key: &[u8]) -> Result<Option<&[u8]>, B256> {
         let nibbles = to_nibbles(key);
         let mut path = nibbles.as_slice();
-        let mut id = self.root?;
+        let Some(mut id) = self.root else {
+            return Ok(None);
+        };
         loop {
             match &self.slot(id).node {
                 Node::Leaf { path: lp, value } => {
-                    return (lp.as_slice() == path).then_some(value.as_slice());
+                    return Ok((lp.as_slice() == path).then_some(value.as_slice()));
                 }
                 Node::Extension { path: ep, child } => {
-                    path = path.strip_prefix(ep.as_slice())?;
+                    let Some(rest) = path.strip_prefix(ep.as_slice()) else {
+                        return Ok(None);
+                    };
+                    path = rest;
                     id = *child;
                 }
                 Node::Branch { children, value } => match path.split_first() {
-                    None => return (!value.is_empty()).then_some(value.as_slice()),
+                    None => return Ok((!value.is_empty()).then_some(value.as_slice())),
                     Some((n, rest)) => {
-                        id = children[usize::from(*n)]?;
+                        let Some(c) = children[usize::from(*n)] else {
+                            return Ok(None);
+                        };
+                        id = c;
                         path = rest;
                     }
                 },
+                Node::Stub(h) => return Err(*h),
             }
         }
     }
@@ -145,7 +162,8 @@ impl MerklePatriciaTrie {
                 }
             };
             match &self.slot(id).node {
-                Node::Leaf { .. } => {}
+                // A stub is always clean, so it is never pushed.
+                Node::Leaf { .. } | Node::Stub(_) => {}
                 Node::Extension { child, .. } => push(*child),
                 Node::Branch { children, .. } => children.iter().flatten().for_each(|c| push(*c)),
             }
@@ -369,6 +387,9 @@ impl MerklePatriciaTrie {
                 );
                 (id, old)
             }
+            Node::Stub(_) => {
+                unreachable!("PartialTrie::insert looks the key up first, so it meets no stub")
+            }
         }
     }
 
@@ -481,6 +502,7 @@ impl MerklePatriciaTrie {
                 }
                 Some((Some(id), old))
             }
+            Node::Stub(_) => unreachable!("a PartialTrie never removes, and only it holds stubs"),
         }
     }
 
@@ -520,7 +542,48 @@ impl MerklePatriciaTrie {
                     },
                 );
             }
+            Node::Stub(_) => unreachable!("a PartialTrie never removes, and only it holds stubs"),
         }
+    }
+
+    /// The root node, if any (proofs start there).
+    pub(super) fn root_id(&self) -> Option<NodeId> {
+        self.root
+    }
+
+    /// The node at `id`.
+    pub(super) fn node(&self, id: NodeId) -> &Node {
+        &self.slot(id).node
+    }
+
+    /// The RLP encoding of the clean node `id` into `out` (cleared first).
+    pub(super) fn encode_clean(&self, id: NodeId, scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
+        out.clear();
+        encode_node(&self.slot(id).node, |c| self.cached_ref(c), scratch, out);
+    }
+
+    /// True when the node at `id` is embedded in its parent rather than referenced by hash.
+    pub(super) fn is_inline(&self, id: NodeId) -> bool {
+        matches!(self.slot(id).cache, Some(NodeRef::Inline { .. }))
+    }
+
+    /// Stores a node whose reference is already known (decoded from a proof): it is clean.
+    pub(super) fn alloc_clean(&mut self, node: Node, cache: NodeRef) -> NodeId {
+        let id = self.alloc(node);
+        self.slot_mut(id).cache = Some(cache);
+        id
+    }
+
+    /// Replaces the node at `id`, keeping its reference: the caller knows the two encode alike
+    /// (a placeholder replaced by the node decoded from the bytes its reference was taken from).
+    pub(super) fn replace_clean(&mut self, id: NodeId, node: Node) {
+        self.slot_mut(id).node = node;
+    }
+
+    /// Makes `id` the root of hash `hash` (the trie's keys are not counted: `len` stays as it was).
+    pub(super) fn set_clean_root(&mut self, id: NodeId, hash: B256) {
+        self.root = Some(id);
+        self.small_root = Some(hash);
     }
 }
 

@@ -77,6 +77,10 @@ pub(crate) enum Node {
         children: [Option<NodeId>; BRANCH_WIDTH],
         value: Vec<u8>,
     },
+    /// A subtree known only by its hash: what a trie rebuilt from proof nodes holds where the
+    /// proof stops (`PartialTrie`). Its reference is fixed when it is created and never
+    /// recomputed, so it is never encoded.
+    Stub(B256),
 }
 
 impl Default for Node {
@@ -170,6 +174,9 @@ pub(crate) fn encode_node(
                 }
             }
             value.as_slice().encode(out);
+        }
+        Node::Stub(_) => {
+            unreachable!("a stub's reference is set when it is created, so it is never re-encoded")
         }
     }
 }
