@@ -38,7 +38,7 @@ struct Chain {
 }
 
 fn chain(faults: Vec<FaultAt>) -> Chain {
-    let mut producer = Producer::new(config(faults), &CpuBackend).unwrap();
+    let mut producer = Producer::new(config(faults), &CpuBackend).unwrap_or_else(|e| panic!("{e}"));
     let spec = producer.spec().clone();
     let genesis = encode_block(&Block {
         header: producer.genesis().clone(),
@@ -46,20 +46,25 @@ fn chain(faults: Vec<FaultAt>) -> Chain {
     });
     let mut raw = vec![genesis];
     let mut twins = Vec::new();
-    while let Some(b) = producer.next_block(&CpuBackend).unwrap() {
+    while let Some(b) = producer
+        .next_block(&CpuBackend)
+        .unwrap_or_else(|e| panic!("{e}"))
+    {
         if let Some(t) = b.twin {
             twins.push((b.number, t));
         }
         raw.push(b.bytes);
     }
-    let mut verifier = Verifier::builder(&spec).build().unwrap();
+    let mut verifier = Verifier::builder(&spec)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut reports = Vec::new();
     verifier
         .run(raw[1..].iter().cloned().map(|b| Ok(Input::Rlp(b))), |r| {
             reports.push(r);
             true
         })
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e}"));
     Chain {
         ctx: CheckContext::new(spec, Arc::new(CpuBackend)),
         raw,
@@ -77,7 +82,7 @@ fn report_of(c: &Chain, kind: FaultKind) -> Result<FaultReport, String> {
     let r = &c.reports[FAULT_AT as usize - 1];
     assert_eq!(r.verdict, Verdict::Invalid, "{kind}: {:?}", r.faults);
     let rep = reporter(&c.ctx, 1);
-    let witness: Option<Vec<u8>> = None; // TEMP
+    let witness = r.witness.as_ref().map(|w| w.to_rlp());
     let built = rep.reports(
         r,
         &c.raw[FAULT_AT as usize],

@@ -60,10 +60,11 @@ pub fn evidence_for(
                 .raw
                 .to_vec();
             let items: Vec<&[u8]> = b.transactions.iter().map(|t| t.raw.as_ref()).collect();
-            let inclusion = match super::pending::item_proof(derive_sha, &items, index, backend) {
-                Some(p) => Inclusion::Proof(p),
-                None => Inclusion::List(items.iter().map(|t| t.to_vec()).collect()),
-            };
+            let inclusion =
+                match crate::trie::derive_sha::item_proof(derive_sha, &items, index, backend) {
+                    Some(p) => Inclusion::Proof(p),
+                    None => Inclusion::List(items.iter().map(|t| t.to_vec()).collect()),
+                };
             Evidence::Transaction {
                 parent,
                 header,
@@ -211,7 +212,7 @@ pub(super) fn replay_with_witness(
     judged: &BlockReport,
     witness: &[u8],
 ) -> Result<Vec<Fault>, ReportError> {
-    let witness = super::pending::Witness::decode(witness)
+    let witness = crate::state::witness::Witness::from_rlp(witness)
         .map_err(|e| ReportError::Mismatch(format!("the witness does not decode: {e}")))?;
     let mut kept = Vec::with_capacity(txs.len());
     let mut parties = Vec::with_capacity(txs.len());
@@ -232,7 +233,7 @@ pub(super) fn replay_with_witness(
             fee_payer: t.fee_payer,
         });
     }
-    super::pending::replay_stateless(
+    crate::state::witness::replay_stateless(
         ctx.spec(),
         parent.state_root,
         header,

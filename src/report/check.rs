@@ -397,13 +397,19 @@ fn prove_transaction(
             }
         }
         Inclusion::Proof(nodes) => {
-            super::pending::check_item_proof(ctx.spec.derive_sha, header.tx_root, i, tx, nodes)
-                .map_err(|e| {
-                    ReportError::Mismatch(format!(
-                        "transaction {index} is not proven under transactionsRoot {}: {e}",
-                        header.tx_root
-                    ))
-                })?;
+            crate::trie::derive_sha::check_item_proof(
+                ctx.spec.derive_sha,
+                header.tx_root,
+                i,
+                tx,
+                nodes,
+            )
+            .map_err(|e| {
+                ReportError::Mismatch(format!(
+                    "transaction {index} is not proven under transactionsRoot {}: {e}",
+                    header.tx_root
+                ))
+            })?;
         }
     }
     let decoded = match decode_tx(tx) {

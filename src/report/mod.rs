@@ -21,7 +21,6 @@
 
 mod build;
 mod check;
-mod pending;
 
 pub use build::{BuildError, Reporter, evidence_for, header_bytes};
 pub use check::{CheckContext, Proven, ReportError, check, check_report};
@@ -450,6 +449,13 @@ impl FaultReport {
         }
         Ok(report)
     }
+}
+
+/// The commitment a reporter makes before revealing its report to a council:
+/// `keccak256(fault_id ‖ reporter ‖ salt)`. It binds the fault and the reporter without showing
+/// either, so nobody can copy the report from it, and nobody but the reporter can open it.
+pub fn commitment(fault_id: &B256, reporter: &Address, salt: &B256) -> B256 {
+    crate::crypto::keccak256_concat(&[fault_id.as_slice(), reporter.as_slice(), salt.as_slice()])
 }
 
 /// keccak256 of bytes that should be a header (the Istanbul hash needs a decoded header; the
