@@ -126,11 +126,16 @@ enum BenchCommand {
     /// A council process producing as fast as it can over loopback and a node process following
     /// it with full verification and storage: sustained tx/s, lag, disk per tx, catch-up.
     LineRate(crate::line_rate::LineRateArgs),
+    /// A council process breaking its chain in six named ways and three ranger processes
+    /// gossiping in a line: time from a faulty block to reports held by all and credited.
+    Reports(crate::bench_reports::ReportsArgs),
 }
 
 pub fn run(a: BenchArgs) -> Result<u8> {
-    if let Some(BenchCommand::LineRate(l)) = a.command {
-        return crate::line_rate::run(l);
+    match a.command {
+        Some(BenchCommand::LineRate(l)) => return crate::line_rate::run(l),
+        Some(BenchCommand::Reports(r)) => return crate::bench_reports::run(r),
+        None => {}
     }
     let (n, min) = if a.quick {
         (2048, Duration::from_millis(400))

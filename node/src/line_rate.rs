@@ -87,7 +87,7 @@ struct CatchUp {
 }
 
 /// A child `ranger` process, killed (by its pid) when dropped.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -97,7 +97,7 @@ impl Drop for Proc {
 }
 
 /// A temporary directory, removed when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -250,7 +250,7 @@ fn start_council(exe: &Path, datadir: &Path, sizes: &Sizes) -> Result<(Proc, Str
     Ok((proc, addr))
 }
 
-fn client(url: &str) -> Result<HttpClient> {
+pub(crate) fn client(url: &str) -> Result<HttpClient> {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(10))
         .build(url)

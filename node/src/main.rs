@@ -14,6 +14,7 @@ macro_rules! out {
 
 mod backend;
 mod bench_cmd;
+mod bench_reports;
 mod council;
 mod council_flags;
 mod devnet_cmd;

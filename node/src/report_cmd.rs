@@ -67,6 +67,13 @@ pub struct PublishArgs {
     /// Seconds to wait for a ranger to take them before giving up.
     #[arg(long, default_value_t = 30)]
     wait: u64,
+    /// Seconds to stay connected after the last report went out (gossip is sent as the swarm
+    /// runs).
+    #[arg(long, default_value_t = 2)]
+    linger: u64,
+    /// The largest message this publisher sends (rangers refuse more than 1 MiB).
+    #[arg(long, default_value_t = crate::reports::MAX_GOSSIP_BYTES)]
+    max_message_bytes: usize,
 }
 
 pub fn run(c: ReportCommand) -> Result<u8> {
@@ -132,7 +139,7 @@ fn check_cmd(a: CheckArgs) -> Result<u8> {
                 out!("{}", json!({"valid": true, "report": p}));
             } else {
                 out!(
-                    "VALID {} at block {} ({}) reported by {}: {}",
+                    "VALID {} at block {} ({}) reported by {:#x}: {}",
                     p.kind,
                     p.block,
                     p.block_hash,
@@ -233,11 +240,11 @@ fn show(a: ShowArgs) -> Result<u8> {
         );
         out!("  {}", r.kind.about());
         out!(
-            "  reporter {} (signature {})",
+            "  reporter {:#x} (signature {})",
             r.reporter,
             match signer {
                 Ok(s) if s == r.reporter => "is the reporter's".to_owned(),
-                Ok(s) => format!("recovers to {s}, NOT the reporter"),
+                Ok(s) => format!("recovers to {s:#x}, NOT the reporter"),
                 Err(e) => format!("does not recover: {e}"),
             }
         );
@@ -269,7 +276,7 @@ fn publish(a: PublishArgs) -> Result<u8> {
             libp2p::identity::Keypair::generate_ed25519(),
         );
         cfg.peers = a.peers.clone();
-        cfg.max_message_bytes = crate::reports::MAX_GOSSIP_BYTES;
+        cfg.max_message_bytes = a.max_message_bytes;
         // A publisher takes nothing from the network.
         let p = p2p::start(
             cfg,
@@ -295,9 +302,8 @@ fn publish(a: PublishArgs) -> Result<u8> {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        // Gossip is sent as the swarm runs: give it a moment before the process ends.
-        tokio::time::sleep(Duration::from_secs(2)).await;
         eprintln!("published {} report(s)", a.files.len());
+        tokio::time::sleep(Duration::from_secs(a.linger)).await;
         anyhow::Ok(0)
     })
 }

@@ -80,7 +80,7 @@ pub fn load_or_create_key(path: &Path) -> Result<SigningKey> {
                 }
             };
             write_private(path, &format!("0x{}\n", hex::encode(key.to_bytes())))?;
-            tracing::info!(target: "ranger::reports", "created the reporter key {} ({})", path.display(), key.address());
+            tracing::info!(target: "ranger::reports", "created the reporter key {} ({:#x})", path.display(), key.address());
             Ok(key)
         }
         Err(e) => Err(e).with_context(|| format!("cannot read the key {}", path.display())),
@@ -382,7 +382,7 @@ pub async fn publish(
                 };
                 match store.hold_report(&held) {
                     Ok(true) => {
-                        tracing::info!(target: "ranger::reports", "holding {} at block {} by {} (relayed by {})", held.kind, held.block, held.reporter, m.from);
+                        tracing::info!(target: "ranger::reports", "holding {} at block {} by {:#x} (relayed by {})", held.kind, held.block, held.reporter, m.from);
                         metrics.report("relayed", "held");
                     }
                     Ok(false) => {}

@@ -318,7 +318,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     );
     eprintln!("rpc: http://{rpc_addr}");
     eprintln!("metrics: http://{metrics_addr}/metrics");
-    eprintln!("reporter: {}", key.address());
+    eprintln!("reporter: {:#x}", key.address());
     for p in &p2p_addrs {
         eprintln!("p2p: {p}");
     }
@@ -358,7 +358,8 @@ pub fn run(a: RunArgs) -> Result<u8> {
     // The publisher ends when the reporting half is gone: give it a moment to hand on what the
     // last window found (anything it cannot finish is held and handed on at the next start).
     drop(reporting);
-    let _ = runtime.block_on(tokio::time::timeout(Duration::from_secs(5), publisher));
+    let _ =
+        runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), publisher).await });
     let _ = rpc.stop();
     runtime.shutdown_timeout(Duration::from_secs(2));
     result?;

@@ -85,7 +85,7 @@ pub enum ReportError {
     Decode(#[from] DecodeReportError),
     #[error("the report is for chain id {got}; this checker holds chain id {expected}")]
     WrongChain { expected: u64, got: u64 },
-    #[error("the signature is not the reporter's ({reporter}): {why}")]
+    #[error("the signature is not the reporter's ({reporter:#x}): {why}")]
     NotReporters { reporter: Address, why: String },
     #[error("the evidence does not match the report: {0}")]
     Mismatch(String),
@@ -140,7 +140,7 @@ pub fn check_report(r: &FaultReport, ctx: &CheckContext) -> Result<Proven, Repor
         Ok(a) => {
             return Err(ReportError::NotReporters {
                 reporter: r.reporter,
-                why: format!("it recovers to {a}"),
+                why: format!("it recovers to {a:#x}"),
             });
         }
         Err(e) => {
@@ -305,7 +305,7 @@ fn attribute(r: &BlockReport) -> Result<String, ReportError> {
         )
     });
     match r.proposer {
-        Some(p) if !proposer_bad => Ok(format!("its proposer {p}, a council member")),
+        Some(p) if !proposer_bad => Ok(format!("its proposer {p:#x}, a council member")),
         _ => Err(ReportError::Unattributable(
             "the header has neither a quorum of committed seals nor a council member's proposer seal"
                 .into(),

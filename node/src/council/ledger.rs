@@ -168,7 +168,7 @@ impl Ledger {
             .map_err(|e: StoreError| store_err(e))?;
         let mine = all.iter().find(|e| e.reporter == report.reporter);
         let credited = mine.is_some_and(|e| e.credited);
-        tracing::info!(target: "ranger::council", "report of {} at block {} by {}: valid{}", proven.kind, proven.block, report.reporter,
+        tracing::info!(target: "ranger::council", "report of {} at block {} by {:#x}: valid{}", proven.kind, proven.block, report.reporter,
             if credited { ", credited" } else { "" });
         Ok(json!({
             "fault_id": proven.fault_id,

@@ -26,6 +26,21 @@ pub fn tmp(name: &str) -> PathBuf {
 pub struct Proc {
     pub child: Child,
     lines: mpsc::Receiver<String>,
+    errs: mpsc::Receiver<String>,
+}
+
+/// Sends every line `r` gives to a channel, from a thread of its own.
+fn lines_of(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 impl Proc {
@@ -34,20 +49,25 @@ impl Proc {
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                if tx.send(line).is_err() {
-                    return;
-                }
+        let lines = lines_of(child.stdout.take().unwrap());
+        let errs = lines_of(child.stderr.take().unwrap());
+        Self { child, lines, errs }
+    }
+
+    /// The first stderr line starting with `prefix` (e.g. `rpc: `), without it; `None` if none
+    /// came within `wait`.
+    pub fn err_line(&self, prefix: &str, wait: Duration) -> Option<String> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.errs.recv_timeout(left).ok()?;
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return Some(rest.to_owned());
             }
-        });
-        Self { child, lines }
+        }
     }
 
     /// The next line on stdout, `None` if none came within `wait`.
@@ -149,6 +169,23 @@ fn unchunk(mut b: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&b[eol + 2..eol + 2 + len]);
         b = &b[eol + 2 + len + 2..];
     }
+}
+
+/// GETs `path` from `addr`; returns the body.
+pub fn get(addr: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    text.split_once("\r\n\r\n")
+        .map(|x| x.1.to_owned())
+        .unwrap_or_default()
 }
 
 /// One JSON-RPC call; returns the whole response object.
