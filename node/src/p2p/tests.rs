@@ -2,7 +2,7 @@
 //! the middle, rejection and its penalty, duplicates, flooding, size bounds. Every wait polls a
 //! condition with a generous deadline; nothing asserts on time.
 
-use std::sync::Mutex as StdMutex;
+use std::sync::{Condvar, Mutex as StdMutex};
 
 use libp2p::identity::Keypair;
 
@@ -22,25 +22,48 @@ async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
-/// Every message a node's validator was shown, in order.
+/// Every message a node's validator was shown, in order, and the gate that holds messages
+/// starting with `slow` until the test opens it.
 #[derive(Clone, Default)]
-struct Seen(Arc<StdMutex<Vec<Vec<u8>>>>);
+struct Seen {
+    log: Arc<StdMutex<Vec<Vec<u8>>>>,
+    gate: Arc<(StdMutex<bool>, Condvar)>,
+}
 
 impl Seen {
     fn count(&self, prefix: &[u8]) -> usize {
-        self.0
+        self.log
             .lock()
             .unwrap()
             .iter()
             .filter(|m| m.starts_with(prefix))
             .count()
     }
+
+    fn wait_for_gate(&self) {
+        let (open, opened) = &*self.gate;
+        let open = open.lock().unwrap();
+        // Bounded, so a failing test cannot leave a blocking thread behind forever.
+        let _ = opened
+            .wait_timeout_while(open, DEADLINE, |open| !*open)
+            .unwrap();
+    }
+
+    fn open_gate(&self) {
+        let (open, opened) = &*self.gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+    }
 }
 
-/// Rejects what starts with `bad`, accepts the rest, and records everything.
+/// Rejects what starts with `bad`, holds what starts with `slow` until the gate opens, accepts
+/// the rest, and records everything.
 fn validator(seen: Seen) -> Validator {
     Arc::new(move |data: &[u8]| {
-        seen.0.lock().unwrap().push(data.to_vec());
+        seen.log.lock().unwrap().push(data.to_vec());
+        if data.starts_with(b"slow") {
+            seen.wait_for_gate();
+        }
         if data.starts_with(b"bad") {
             Validation::Reject("forged".into())
         } else {
@@ -160,10 +183,11 @@ async fn a_rejected_message_is_not_relayed_and_its_sender_is_graylisted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_bytes_are_one_message() {
     let (a, mut b, c) = line(|_| {}).await;
+    // c signs and sends the bytes first; a's copy, signed by a, is the same message to b.
+    c.p2p.publish(b"twice".to_vec()).await.unwrap();
+    wait_for("c's copy at b", || b.p2p.stats().received == 1).await;
     publish_when_meshed(&a, b"twice").await;
     a.p2p.publish(b"twice".to_vec()).await.unwrap();
-    // c signs its own copy (or finds the bytes already seen): still one message at b.
-    c.p2p.publish(b"twice".to_vec()).await.unwrap();
     a.p2p.publish(b"mark-a".to_vec()).await.unwrap();
     c.p2p.publish(b"mark-c".to_vec()).await.unwrap();
 
@@ -175,6 +199,7 @@ async fn the_same_bytes_are_one_message() {
     // b will ever see has been counted by now.
     assert_eq!(b.p2p.stats().received, 3, "twice, mark-a, mark-c");
     assert_eq!(b.seen.count(b"twice"), 1);
+    assert_eq!(taken.iter().filter(|r| r.data == b"twice").count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,15 +247,22 @@ async fn an_oversized_message_is_refused_and_dropped() {
     assert_eq!(small.p2p.stats().published, 0);
     assert_eq!(small.p2p.stats().queued, 0);
 
-    // A peer that allows more sends past small's bound.
-    let big = Node::start(vec![small.addr()], |cfg| cfg.max_message_bytes = 4096).await;
+    // A peer that allows more sends past small's bound. It signs with a secp256k1 key (the
+    // longest signature and key libp2p carries), so a message of exactly the bound must still fit.
+    let big = Node::start(vec![small.addr()], |cfg| {
+        cfg.max_message_bytes = 4096;
+        cfg.keypair = Keypair::generate_secp256k1();
+    })
+    .await;
     publish_when_meshed(&big, b"small").await;
+    big.p2p.publish(vec![b'z'; 1024]).await.unwrap();
     // Over the bound but within gossipsub's envelope allowance: reaches small and is rejected.
     big.p2p.publish(vec![b'x'; 1500]).await.unwrap();
     // Past the allowance: gossipsub drops it before the validator and penalises the sender.
     big.p2p.publish(vec![b'y'; 2500]).await.unwrap();
 
     small.receive_until(b"small").await;
+    small.receive_until(&[b'z'; 1024]).await;
     wait_for("the oversized message counted", || {
         small.p2p.stats().oversized == 1
     })
@@ -240,8 +272,52 @@ async fn an_oversized_message_is_refused_and_dropped() {
         small.score_of(&big).is_some_and(|s| s.score < -30.0)
     })
     .await;
-    assert_eq!(
-        small.seen.0.lock().unwrap().clone(),
-        vec![b"small".to_vec()]
-    );
+    // The validator saw only what fits: "small" and the 1024 bytes.
+    let seen: Vec<usize> = small
+        .seen
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(seen, vec![5, 1024]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_peer_is_dialled_again() {
+    let b = Node::start(vec![], |_| {}).await;
+    let addr = b.addr();
+    let mut a = Node::start(vec![addr.clone()], |_| {}).await;
+    wait_for("a connected to b", || a.p2p.stats().connected_peers == 1).await;
+
+    // b goes away; a new node comes up on the same address.
+    drop(b);
+    wait_for("a to notice", || a.p2p.stats().connected_peers == 0).await;
+    let mut b2 = Node::start(vec![], |cfg| cfg.listen = addr.clone()).await;
+    wait_for("a to re-dial", || {
+        a.p2p.stats().peers.contains_key(&b2.p2p.peer_id())
+    })
+    .await;
+    // And the link carries messages both ways again.
+    publish_when_meshed(&a, b"after-redial").await;
+    b2.receive_until(b"after-redial").await;
+    publish_when_meshed(&b2, b"back").await;
+    a.receive_until(b"back").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_that_does_not_answer_is_given_up_on() {
+    let mut b = Node::start(vec![], |_| {}).await;
+    let a = Node::start(vec![b.addr()], |_| {}).await;
+    publish_when_meshed(&a, b"slow").await;
+    a.p2p.publish(b"fast".to_vec()).await.unwrap();
+    // Not held up behind the stuck validation.
+    b.receive_until(b"fast").await;
+    wait_for("the stuck validation to be ignored", || {
+        b.p2p.stats().ignored == 1
+    })
+    .await;
+    assert_eq!(b.p2p.stats().accepted, 1);
+    b.seen.open_gate();
 }
