@@ -43,6 +43,8 @@ pub struct P2pConfig {
     pub max_message_bytes: usize,
     /// At most `rate.0` messages from one neighbour per `rate.1`; the rest are ignored
     /// unvalidated (not relayed, not penalised) and counted in [`P2pStats::rate_limited`].
+    /// gossipsub remembers an ignored message's id for a minute (its duplicate cache), so a copy
+    /// of the same bytes from another neighbour within that minute is dropped as well.
     pub rate: (u32, Duration),
     /// The gossipsub heartbeat (mesh upkeep, gossip to non-mesh peers). A received message is
     /// kept for relay for [`HISTORY_LENGTH`] heartbeats, so the validator has that long less one

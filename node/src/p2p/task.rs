@@ -6,6 +6,7 @@
 //! waits on the validator or on the caller: every queue is bounded and every wait has a timeout.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use libp2p::gossipsub::{
     self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId, PeerScoreParams,
     PeerScoreThresholds, PublishError, TopicHash, TopicScoreParams, ValidationMode,
 };
+use libp2p::multiaddr::Protocol;
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, noise, tcp, yamux};
@@ -137,6 +139,29 @@ fn scoring(topic: TopicHash) -> (PeerScoreParams, PeerScoreThresholds) {
     (params, thresholds)
 }
 
+/// Refuses a TCP port something already listens on. libp2p binds its listeners with
+/// `SO_REUSEPORT`, so a second node on the same port would silently share it with the first (the
+/// kernel splitting connections between them); a plain bind, without that option, fails there.
+fn ensure_port_free(listen: &Multiaddr) -> anyhow::Result<()> {
+    let mut ip = None;
+    let mut port = None;
+    for protocol in listen.iter() {
+        match protocol {
+            Protocol::Ip4(v4) => ip = Some(IpAddr::V4(v4)),
+            Protocol::Ip6(v6) => ip = Some(IpAddr::V6(v6)),
+            Protocol::Tcp(p) => port = Some(p),
+            _ => {}
+        }
+    }
+    if let (Some(ip), Some(port)) = (ip, port)
+        && port != 0
+    {
+        std::net::TcpListener::bind((ip, port))
+            .with_context(|| format!("p2p: listening on {listen}: the port is taken"))?;
+    }
+    Ok(())
+}
+
 impl Task {
     pub(super) fn new(
         cfg: P2pConfig,
@@ -187,6 +212,7 @@ impl Task {
             .map_err(|e| anyhow!("p2p: {e}"))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
             .build();
+        ensure_port_free(&cfg.listen)?;
         swarm
             .listen_on(cfg.listen.clone())
             .with_context(|| format!("p2p: listening on {}", cfg.listen))?;
