@@ -6,9 +6,11 @@
 //! keys, 70-byte values) and hashed once outside the timing, and each timed block applies 6,000
 //! seeded random updates to existing keys, then computes the root, as replay does per block.
 
+use alloy_primitives::B256;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use ranger::crypto::{CpuBackend, keccak256};
+use ranger::state::witness::Witness;
 use ranger::trie::{DeriveShaImpl, MerklePatriciaTrie, PartialTrie, derive_sha, verify_proof};
 use std::hint::black_box;
 
@@ -32,17 +34,24 @@ fn value(rng: &mut StdRng) -> Vec<u8> {
     (0..VALUE_BYTES).map(|_| rng.random()).collect()
 }
 
-fn state_trie(c: &mut Criterion) {
-    let mut rng = StdRng::seed_from_u64(seed());
+/// The state-sized trie every timed block starts from: its keys, and the trie hashed once.
+fn state_of(rng: &mut StdRng) -> (Vec<[u8; 32]>, MerklePatriciaTrie, B256) {
     let keys: Vec<[u8; 32]> = (0..ACCOUNTS as u64)
         .map(|i| keccak256(&i.to_be_bytes()).0)
         .collect();
     let mut trie = MerklePatriciaTrie::new();
     for k in &keys {
-        trie.insert(k, value(&mut rng));
+        trie.insert(k, value(rng));
     }
+    let root = trie.root_hash(&CpuBackend);
+    (keys, trie, root)
+}
+
+fn state_trie(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let (keys, mut trie, root) = state_of(&mut rng);
+    black_box(root);
     let backend = CpuBackend;
-    black_box(trie.root_hash(&backend));
 
     let mut group = c.benchmark_group("trie");
     group.sample_size(20);
@@ -100,15 +109,8 @@ const TOUCHED_PER_BLOCK: usize = 3_000;
 
 fn proofs(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(seed());
-    let keys: Vec<[u8; 32]> = (0..ACCOUNTS as u64)
-        .map(|i| keccak256(&i.to_be_bytes()).0)
-        .collect();
-    let mut trie = MerklePatriciaTrie::new();
-    for k in &keys {
-        trie.insert(k, value(&mut rng));
-    }
+    let (keys, mut trie, root) = state_of(&mut rng);
     let backend = CpuBackend;
-    let root = trie.root_hash(&backend);
     let touched: Vec<[u8; 32]> = (0..TOUCHED_PER_BLOCK)
         .map(|_| keys[rng.random_range(0..keys.len())])
         .collect();
@@ -117,22 +119,9 @@ fn proofs(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(TOUCHED_PER_BLOCK as u64));
     group.bench_function("prove_3000_of_100k", |b| {
-        b.iter(|| {
-            let mut nodes: Vec<Vec<u8>> = touched
-                .iter()
-                .flat_map(|k| trie.prove(k, &backend))
-                .collect();
-            nodes.sort_unstable();
-            nodes.dedup();
-            nodes
-        })
+        b.iter(|| Witness::from_proofs(touched.iter().map(|k| trie.prove(k, &backend))))
     });
-    let mut nodes: Vec<Vec<u8>> = touched
-        .iter()
-        .flat_map(|k| trie.prove(k, &backend))
-        .collect();
-    nodes.sort_unstable();
-    nodes.dedup();
+    let nodes = Witness::from_proofs(touched.iter().map(|k| trie.prove(k, &backend))).nodes;
     let one = trie.prove(&touched[0], &backend);
     group.throughput(Throughput::Elements(1));
     group.bench_function("verify_one_proof", |b| {
