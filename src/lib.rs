@@ -14,5 +14,6 @@ pub mod devnet;
 pub mod gpu;
 pub mod pipeline;
 pub mod primitives;
+pub mod report;
 pub mod state;
 pub mod trie;

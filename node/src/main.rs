@@ -23,6 +23,9 @@ mod inspect;
 mod line_rate;
 mod node;
 mod output;
+mod p2p;
+mod report_cmd;
+mod reports;
 mod run_cmd;
 mod serve;
 mod source;
@@ -68,6 +71,9 @@ enum Command {
     Council(council::CouncilArgs),
     /// Follow Kaia JSON-RPC endpoints and print the checked blocks they deliver, in order.
     Follow(follow_cmd::FollowArgs),
+    /// Fault reports: check one offline, show one, publish some to rangers.
+    #[command(subcommand)]
+    Report(report_cmd::ReportCommand),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +93,7 @@ fn main() -> ExitCode {
         Command::Devnet(a) => devnet_cmd::run(a).map(|c| c as u8),
         Command::Council(a) => council::run(a),
         Command::Follow(a) => follow_cmd::run(a),
+        Command::Report(c) => report_cmd::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -17,12 +17,16 @@ use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::{BackendKind, CpuBackend};
 use ranger::devnet::Producer;
 use ranger::pipeline::{Anchor, Verifier};
+use ranger::report::{CheckContext, Reporter};
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// The chain spec a node follows, written into its datadir (for `ranger report check --datadir`).
+pub const CHAIN_FILE: &str = "chain.json";
 
 /// Events in flight between a source and the verifier: enough for two full windows, so the
 /// source keeps fetching while a window is verified, and memory stays bounded when it cannot.
@@ -65,6 +69,10 @@ pub struct RunArgs {
     /// a devnet's must extend its genesis).
     #[arg(long, requires = "follow", default_value_t = 1)]
     from: u64,
+    /// Fault reports: the key that signs them, gossip with other rangers, the council that
+    /// credits them.
+    #[command(flatten)]
+    reports: crate::reports::ReportFlags,
 }
 
 /// Where the node's blocks come from.
@@ -130,6 +138,17 @@ pub fn run(a: RunArgs) -> Result<u8> {
     } = followed(&a)?;
     let store = Arc::new(Store::open(&a.datadir, id)?);
     let resumed = store.resume()?;
+    let mut spec_json = serde_json::to_vec_pretty(&spec)?;
+    spec_json.push(b'\n');
+    let chain_file = a.datadir.join(CHAIN_FILE);
+    std::fs::write(&chain_file, spec_json)
+        .with_context(|| format!("cannot write {}", chain_file.display()))?;
+    let key_path = a
+        .reports
+        .key
+        .clone()
+        .unwrap_or_else(|| a.datadir.join("reporter.key"));
+    let key = crate::reports::load_or_create_key(&key_path)?;
     let opened = crate::backend::open(a.backend)?;
     let metrics = Arc::new(Metrics::new(&opened.name));
     // Every batch, of the pipeline and of the offload API, is seen by the metrics.
@@ -186,6 +205,57 @@ pub fn run(a: RunArgs) -> Result<u8> {
         status: status.clone(),
         verdicts: verdicts.clone(),
     };
+    // Reports are checked on the CPU, apart from the pipeline's batches and their metrics.
+    let check = CheckContext::new(spec.clone(), Arc::new(CpuBackend));
+    let (own_reports, own_rx) = tokio::sync::mpsc::unbounded_channel();
+    let reporting = if spec.council.is_empty() {
+        tracing::info!(target: "ranger::node", "the chain spec names no council: faults are verdicts, not reports");
+        None
+    } else {
+        let genesis = (spec.kind == ranger::consensus::chain::ChainKind::Devnet)
+            .then(|| ranger::devnet::genesis_header(&spec, &CpuBackend))
+            .transpose()?
+            .map(|header| {
+                ranger::codec::block::encode_block(&ranger::primitives::Block {
+                    header,
+                    transactions: Vec::new(),
+                })
+            });
+        Some(crate::reports::Reporting::new(
+            Reporter::new(key.clone(), check.clone()),
+            genesis,
+            store.clone(),
+            metrics.clone(),
+            own_reports.clone(),
+        ))
+    };
+    for bytes in reporting.iter().flat_map(|r| r.own_held()) {
+        let _ = own_reports.send(bytes);
+    }
+    drop(own_reports);
+    let p2p = runtime.block_on(crate::reports::start_p2p(
+        &a.reports,
+        &key,
+        spec.chain_id,
+        store.clone(),
+        check,
+    ))?;
+    let p2p_addrs: Vec<String> = p2p
+        .iter()
+        .flat_map(|p| {
+            let id = p.peer_id();
+            p.listen_addrs()
+                .into_iter()
+                .map(move |m| format!("{m}/p2p/{id}"))
+        })
+        .collect();
+    let publisher = runtime.spawn(crate::reports::publish(
+        own_rx,
+        p2p,
+        a.reports.report_to.clone(),
+        store.clone(),
+        metrics.clone(),
+    ));
     let (rpc, rpc_addr, metrics_addr) = runtime.block_on(async {
         let (rpc, rpc_addr) =
             crate::serve::start(a.http, crate::serve::ranger_module(ctx)?).await?;
@@ -248,6 +318,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
     );
     eprintln!("rpc: http://{rpc_addr}");
     eprintln!("metrics: http://{metrics_addr}/metrics");
+    eprintln!("reporter: {}", key.address());
+    for p in &p2p_addrs {
+        eprintln!("p2p: {p}");
+    }
 
     let mut line = StatusLine::new(a.json, tally);
     let outputs = Outputs {
@@ -255,6 +329,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         status: &status,
         metrics: &metrics,
         verdicts: &verdicts,
+        reporting: reporting.as_ref(),
     };
     let result = verify_loop(&mut verifier, head + 1, a.blocks, &mut rx, &outputs, |v| {
         line.verdict(v, &status)
@@ -280,6 +355,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
         },
         (None, None) => Ok(()),
     };
+    // The publisher ends when the reporting half is gone: give it a moment to hand on what the
+    // last window found (anything it cannot finish is held and handed on at the next start).
+    drop(reporting);
+    let _ = runtime.block_on(tokio::time::timeout(Duration::from_secs(5), publisher));
     let _ = rpc.stop();
     runtime.shutdown_timeout(Duration::from_secs(2));
     result?;

@@ -58,6 +58,7 @@ fault_kinds! {
     WrongLogsBloom => "wrong-logs-bloom": "logsBloom is not the union of the blooms of the receipts receiptsRoot commits to",
     WrongReceiptsRoot => "wrong-receipts-root": "receiptsRoot does not match the replayed receipts",
     WrongStateRoot => "wrong-state-root": "stateRoot does not match the replayed state",
+    Equivocation => "equivocation": "the council committed two different blocks at one height (sources or rangers were given different blocks, each with a quorum of seals)",
 }
 
 impl From<FaultKind> for &'static str {

@@ -79,6 +79,13 @@ pub const INJECTABLE: &[FaultKind] = &[
     FaultKind::WrongStateRoot,
 ];
 
+/// Faults the devnet makes across what it serves rather than in one chain: `equivocation@N`
+/// signs a second block at height N (same parent, same transactions, another `timeFoS`), with a
+/// full quorum of committed seals, and keeps it beside the chain, which goes on from the first.
+/// A verifier of the chain alone sees a valid chain; a ranger sees the fault when it is given
+/// both blocks (see `ProducedBlock::twin`).
+pub const CROSS_SOURCE: &[FaultKind] = &[FaultKind::Equivocation];
+
 /// One `--fault KIND@BLOCK`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultAt {
@@ -93,7 +100,7 @@ impl std::str::FromStr for FaultAt {
             .split_once('@')
             .ok_or_else(|| format!("fault {s:?} is not KIND@BLOCK (e.g. nonce-gap@5)"))?;
         let kind: FaultKind = kind.parse()?;
-        if !INJECTABLE.contains(&kind) {
+        if !INJECTABLE.contains(&kind) && !CROSS_SOURCE.contains(&kind) {
             return Err(format!(
                 "fault kind {kind} is reported by the verifier but the devnet cannot inject it"
             ));

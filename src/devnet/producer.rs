@@ -48,6 +48,10 @@ pub struct ProducedBlock {
     pub header: Header,
     pub fault: Option<FaultKind>,
     pub transactions: usize,
+    /// For `equivocation`: the second block the council signed at this height (RLP), with the
+    /// same parent and transactions and a full quorum of its own seals. The chain goes on from
+    /// `bytes`.
+    pub twin: Option<Vec<u8>>,
 }
 
 /// The council simulator's state between blocks.
@@ -172,6 +176,20 @@ impl Producer {
             mix,
             ..
         } = draft;
+        // An equivocating council signs a second header at this height before the first:
+        // another timeFoS gives it another hash, and the same committers seal it.
+        let twin = match fault {
+            Some(FaultKind::Equivocation) => {
+                let mut other = header.clone();
+                other.time_fos = other.time_fos.wrapping_add(1);
+                self.seal(&mut other, round, proposer, &signers, None)?;
+                Some(encode_block(&Block {
+                    header: other,
+                    transactions: txs.clone(),
+                }))
+            }
+            _ => None,
+        };
         self.seal(&mut header, round, proposer, &signers, fault)?;
         let block = Block {
             header,
@@ -195,6 +213,7 @@ impl Producer {
             transactions: block.transactions.len(),
             header: block.header,
             fault,
+            twin,
         }))
     }
 

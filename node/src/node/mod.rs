@@ -33,6 +33,8 @@ pub struct Outputs<'a> {
     pub status: &'a Status,
     pub metrics: &'a Metrics,
     pub verdicts: &'a broadcast::Sender<VerdictRecord>,
+    /// Turns proven faults into reports (after their window is committed).
+    pub reporting: Option<&'a crate::reports::Reporting>,
 }
 
 /// One block of a window before its verdict.
@@ -145,6 +147,12 @@ pub fn verify_loop(
         out.metrics
             .commit_seconds
             .observe(commit_started.elapsed().as_secs_f64());
+        if let Some(rep) = out.reporting {
+            for (b, report) in stored.iter().zip(&reports) {
+                rep.judged(b.number, &b.raw, report);
+            }
+            rep.after_commit();
+        }
         let head = numbers.last().copied().unwrap_or(next - 1);
         let disk = out.store.disk_bytes();
         out.status.verified(head, tally, disk);
@@ -214,6 +222,9 @@ fn admit(e: SourceEvent, next: &mut u64, out: &Outputs<'_>) -> Result<Option<Pen
             sources,
         } => {
             out.metrics.conflicts.inc();
+            if let Some(rep) = out.reporting {
+                rep.conflict(number, first.clone(), second.clone());
+            }
             for (raw, source) in [(first, sources.0), (second, sources.1)] {
                 out.store
                     .record_conflict(number, ConflictEvidence { source, raw })?;
@@ -246,8 +257,11 @@ fn admit(e: SourceEvent, next: &mut u64, out: &Outputs<'_>) -> Result<Option<Pen
             if number < *next {
                 // Already stored: a different block under the same number is evidence, never
                 // an overwrite.
-                if out.store.block(number)?.is_some_and(|stored| stored != raw) {
+                if let Some(stored) = out.store.block(number)?.filter(|stored| *stored != raw) {
                     out.metrics.conflicts.inc();
+                    if let Some(rep) = out.reporting {
+                        rep.conflict(number, stored, raw.clone());
+                    }
                     out.store
                         .record_conflict(number, ConflictEvidence { source, raw })?;
                     tracing::warn!(target: "ranger::node", number, "a source changed a block it gave before; kept as evidence");

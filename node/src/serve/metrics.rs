@@ -72,6 +72,25 @@ pub struct HintLabels {
     pub outcome: String,
 }
 
+/// The labels of a report count: `origin` is `own` or `relayed`; `outcome` is `held` or, for
+/// own faults, `not_reportable` (no self-contained evidence shows it).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReportLabels {
+    pub origin: &'static str,
+    pub outcome: &'static str,
+}
+
+/// The label of an outcome count (council submissions, gossip messages).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+/// A count as a gauge's value (saturating).
+fn gauge(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Every metric the node exports.
 #[derive(Debug)]
 pub struct Metrics {
@@ -93,6 +112,11 @@ pub struct Metrics {
     pub source: crate::source::SourceCounters,
     pub receipts: Family<ReceiptsLabels, Counter>,
     pub hints: Family<HintLabels, Counter>,
+    pub reports: Family<ReportLabels, Counter>,
+    pub submissions: Family<OutcomeLabels, Counter>,
+    pub gossip_messages: Family<OutcomeLabels, Gauge>,
+    pub gossip_peers: Gauge,
+    pub gossip_graylisted: Gauge,
 }
 
 impl Metrics {
@@ -112,6 +136,11 @@ impl Metrics {
         let disk_bytes = Gauge::default();
         let receipts = Family::<ReceiptsLabels, Counter>::default();
         let hints = Family::<HintLabels, Counter>::default();
+        let reports = Family::<ReportLabels, Counter>::default();
+        let submissions = Family::<OutcomeLabels, Counter>::default();
+        let gossip_messages = Family::<OutcomeLabels, Gauge>::default();
+        let gossip_peers = Gauge::default();
+        let gossip_graylisted = Gauge::default();
         let info = Family::<Vec<(String, String)>, Gauge>::default();
         let stage_seconds = Histograms::<StageLabels>::new_with_constructor(short_seconds);
         let batch_items = Histograms::<OpLabels>::new_with_constructor(batch_items);
@@ -183,6 +212,31 @@ impl Metrics {
         );
         r.register("backend", "The batch backend verifying blocks", info);
         r.register(
+            "reports",
+            "Fault reports by origin (own, relayed) and outcome",
+            reports.clone(),
+        );
+        r.register(
+            "report_submissions",
+            "This node's reports revealed to a council, by outcome (credited, acknowledged, refused, failed)",
+            submissions.clone(),
+        );
+        r.register(
+            "gossip_messages",
+            "Gossiped report messages since start, by outcome (received, accepted, ignored, rejected, rate_limited, oversized, published)",
+            gossip_messages.clone(),
+        );
+        r.register(
+            "gossip_peers",
+            "Rangers connected for gossip",
+            gossip_peers.clone(),
+        );
+        r.register(
+            "gossip_graylisted",
+            "Gossip peers graylisted for invalid messages",
+            gossip_graylisted.clone(),
+        );
+        r.register(
             "stage_seconds",
             "Time one pipeline stage spent on one verified window (the stages overlap)",
             stage_seconds.clone(),
@@ -236,7 +290,47 @@ impl Metrics {
             source,
             receipts,
             hints,
+            reports,
+            submissions,
+            gossip_messages,
+            gossip_peers,
+            gossip_graylisted,
         }
+    }
+
+    /// Counts one report.
+    pub fn report(&self, origin: &'static str, outcome: &'static str) {
+        self.reports
+            .get_or_create(&ReportLabels { origin, outcome })
+            .inc();
+    }
+
+    /// Counts one council submission.
+    pub fn submission(&self, outcome: &'static str) {
+        self.submissions
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// Mirrors the gossip layer's counters.
+    pub fn gossip(&self, s: &crate::p2p::P2pStats) {
+        for (outcome, n) in [
+            ("received", s.received),
+            ("accepted", s.accepted),
+            ("ignored", s.ignored),
+            ("rejected", s.rejected),
+            ("rate_limited", s.rate_limited),
+            ("oversized", s.oversized),
+            ("published", s.published),
+        ] {
+            self.gossip_messages
+                .get_or_create(&OutcomeLabels { outcome })
+                .set(gauge(n));
+        }
+        self.gossip_peers.set(gauge(s.connected_peers as u64));
+        self.gossip_graylisted.set(gauge(
+            s.peers.values().filter(|p| p.graylisted).count() as u64
+        ));
     }
 
     /// Records the time each pipeline stage spent on one window.

@@ -3,7 +3,9 @@
 //! verified, from its store. `ranger_status`, `ranger_getVerdict(number)`,
 //! `ranger_getVerdicts(from, to)`, `kaia_blockNumber` (the verified head),
 //! `kaia_getBlockByNumber(number, full)` (verified blocks in Kaia's JSON shape) and, over
-//! WebSocket, `ranger_subscribeVerdicts` (one `ranger_verdict` notification per block).
+//! WebSocket, `ranger_subscribeVerdicts` (one `ranger_verdict` notification per block), and
+//! `ranger_getReports(from?, to?)` (the fault reports the node holds: `fault_id`, `block`, `kind`,
+//! `reporter`, `origin` and `encoded`, the canonical signed bytes).
 //!
 //! Limits (each answered with a JSON-RPC error): request bodies of at most `MAX_REQUEST_BYTES`,
 //! batches of at most `MAX_BATCH`, verdict ranges of at most `MAX_VERDICTS`.
@@ -166,6 +168,14 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
             }
         },
     )?;
+    m.register_method("ranger_getReports", |params, ctx, _| {
+        let mut seq = params.sequence();
+        let from: Option<u64> = seq.optional_next()?;
+        let to: Option<u64> = seq.optional_next()?;
+        ctx.store
+            .held_reports(from.unwrap_or(0), to.unwrap_or(u64::MAX))
+            .map_err(node_error)
+    })?;
     offload::register(&mut m)?;
     Ok(m)
 }

@@ -6,8 +6,9 @@
 //!   know that prefix), or by `ranger_getRawBlocks` when the peer is a ranger council. Requests
 //!   go to the usable peers in turn; out-of-order answers wait until the gap before them fills.
 //! - New heads: by each peer's WebSocket `kaia_subscribe("newHeads")` where it has one.
-//! - The tip: every `poll` it asks each peer for its head, and for the last delivered block again;
-//!   a different block under that number is a [`SourceEvent::Conflict`], never an overwrite.
+//! - The tip: every `poll` it asks each peer for its head, and for the last delivered block and
+//!   one earlier recent block again (cycling through the last 64); a different block under that
+//!   number is a [`SourceEvent::Conflict`], never an overwrite.
 //! - The envelope is checked before anything is delivered: the chain id (`kaia_chainID`, once per
 //!   peer), the number asked for, and the header hash the source claims against the one the
 //!   header hashes to. A peer that answers garbage, truncated or oversized JSON, too slowly, a
@@ -492,6 +493,8 @@ struct Follower {
     reported: HashSet<(u64, B256)>,
     head: u64,
     turn: usize,
+    /// Which earlier recent block the next poll asks for again (cycling through `recent`).
+    recheck: usize,
 }
 
 impl Follower {
@@ -587,12 +590,28 @@ impl Follower {
         self.send(e).await
     }
 
-    /// At the tip: every peer's head, and its copy of the last delivered block.
+    /// At the tip: every peer's head, and its copy of the last delivered block and of one
+    /// earlier recent block (a different one each poll): a council that changes a block after
+    /// building on it shows it only to a later question.
     async fn poll_tip(&mut self) -> Result<()> {
         let last = self
             .next_deliver
             .checked_sub(1)
             .filter(|n| *n >= self.config.from);
+        let earlier = last.and_then(|l| {
+            let older: Vec<u64> = self
+                .recent
+                .iter()
+                .map(|(n, _, _)| *n)
+                .filter(|n| *n < l)
+                .collect();
+            if older.is_empty() {
+                return None;
+            }
+            self.recheck = (self.recheck + 1) % older.len();
+            // Newest first: the block most likely to have changed is the one just built on.
+            Some(older[older.len() - 1 - self.recheck])
+        });
         for i in 0..self.peers.len() {
             if self.peers[i].dropped || self.peers[i].usable_at > Instant::now() {
                 continue;
@@ -615,9 +634,17 @@ impl Follower {
                     continue;
                 }
             }
-            if let Some(n) = last {
+            for n in last.into_iter().chain(earlier) {
                 // Only the block is compared: no receipts.
-                let r = fetch_range(client, dialect, self.config.forks.clone(), n, n, None).await;
+                let r = fetch_range(
+                    client.clone(),
+                    dialect,
+                    self.config.forks.clone(),
+                    n,
+                    n,
+                    None,
+                )
+                .await;
                 match r {
                     Ok(mut v) => {
                         if let Some((_, Some(f))) = v.pop() {
@@ -625,7 +652,10 @@ impl Follower {
                             self.compare(n, f, &url).await?;
                         }
                     }
-                    Err(e) => self.fail(i, &format!("block {n}"), &e),
+                    Err(e) => {
+                        self.fail(i, &format!("block {n}"), &e);
+                        break;
+                    }
                 }
             }
         }
@@ -859,6 +889,7 @@ pub async fn follow(config: FollowConfig, out: mpsc::Sender<SourceEvent>) -> Res
         recent: VecDeque::new(),
         reported: HashSet::new(),
         turn: 0,
+        recheck: 0,
     };
     match f.run().await {
         Err(e) if e.is::<ReceiverGone>() => Ok(()),

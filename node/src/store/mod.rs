@@ -1,6 +1,7 @@
 //! The node's own copy of the chain: an embedded, crash-safe database (redb) holding the raw
 //! blocks (LZ4-compressed RLP), one verdict per block, the replayed accounts and the verifier's
-//! checkpoint, plus evidence of blocks a source changed under the same number.
+//! checkpoint, plus evidence of blocks a source changed under the same number, the fault reports
+//! the node holds and, on a council, the contribution ledger (`ledger`).
 //!
 //! Invariants:
 //! - Everything a window of verification produced is written in one write transaction with
@@ -9,6 +10,7 @@
 //! - A store belongs to one chain (chain id and genesis hash, written at creation); opening it for
 //!   another is refused.
 
+pub mod ledger;
 pub mod record;
 
 use crate::node::status::Tally;
@@ -138,6 +140,9 @@ impl Store {
             tx.open_table(VERDICTS)?;
             tx.open_table(ACCOUNTS)?;
             tx.open_table(CONFLICTS)?;
+            tx.open_table(ledger::REPORTS)?;
+            tx.open_table(ledger::COMMITMENTS)?;
+            tx.open_table(ledger::CONTRIBUTIONS)?;
             Ok(())
         })?;
         match store.meta::<ChainId>(META_CHAIN)? {

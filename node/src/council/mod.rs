@@ -10,17 +10,33 @@
 //!
 //! The first line on stdout is the address the server listens on (`--listen 127.0.0.1:0` picks
 //! a free port); progress goes to the log (`RANGER_LOG=info`).
+//!
+//! It also keeps the contribution ledger (`ledger`): rangers commit to and then submit fault
+//! reports, which it re-verifies against its own chain and credits.
+//!
+//! `--fault equivocation@N` makes it sign two blocks at height N and build on the first. It
+//! answers a request for block N alone (a range of one block, or by number) with the second
+//! once two blocks are built on top of N; ranges and requests while N is at the tip get the
+//! first. So a ranger stores the first block, as the council's chain has it, and sees the
+//! second when it asks again for a block it holds (as a follower does), as a council telling
+//! late askers another story would show it.
+
+pub mod ledger;
 
 use crate::council_flags::CouncilFlags;
 use crate::serve::kaia::{self, ChainView, ViewError};
+use crate::store::{ChainId, Store};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ranger::codec::chainfile::{ChainReader, ChainWriter, MAGIC};
 use ranger::consensus::ChainSpec;
+use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::CpuBackend;
 use ranger::devnet::Producer;
 use ranger::primitives::{Block, Header};
+use ranger::report::CheckContext;
 use ranger::state::rules::{STATUS_SUCCESS, intrinsic_gas};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Seek, SeekFrom};
 use std::net::SocketAddr;
@@ -52,6 +68,8 @@ struct CouncilChain {
     spec: ChainSpec,
     genesis: Header,
     blocks: RwLock<Vec<Vec<u8>>>,
+    /// Second blocks signed at a height (`equivocation@N`), by height.
+    twins: RwLock<HashMap<u64, Vec<u8>>>,
     heads: broadcast::Sender<u64>,
 }
 
@@ -92,6 +110,19 @@ impl ChainView for CouncilChain {
         Ok(n.checked_sub(1)
             .and_then(|i| blocks.get(usize::try_from(i).ok()?))
             .cloned())
+    }
+    fn block_alone(&self, n: u64) -> Result<Option<Vec<u8>>, ViewError> {
+        let head = self.head()?.unwrap_or(0);
+        if head >= n.saturating_add(2) {
+            let twins = self
+                .twins
+                .read()
+                .map_err(|_| ViewError("chain lock poisoned".into()))?;
+            if let Some(t) = twins.get(&n) {
+                return Ok(Some(t.clone()));
+            }
+        }
+        self.block(n)
     }
     fn subscribe_heads(&self) -> broadcast::Receiver<u64> {
         self.heads.subscribe()
@@ -134,9 +165,12 @@ fn read_kept(path: &Path) -> Result<(Vec<Vec<u8>>, u64)> {
     Ok((frames, end))
 }
 
+/// The kept blocks of a datadir and the second blocks signed beside them (by height).
+type Kept = (Vec<Vec<u8>>, HashMap<u64, Vec<u8>>);
+
 /// Opens (or creates) the datadir's chain, re-deriving kept blocks with `producer`. Returns the
 /// writer positioned at the end and the kept blocks.
-fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>, Vec<Vec<u8>>)> {
+fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>, Kept)> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let genesis_path = dir.join("genesis.json");
     let mut genesis = serde_json::to_vec_pretty(producer.spec())?;
@@ -147,7 +181,7 @@ fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>,
             .with_context(|| format!("cannot write {}", genesis_path.display()))?;
         let file = File::create(&chain_path)
             .with_context(|| format!("cannot create {}", chain_path.display()))?;
-        return Ok((ChainWriter::new(file)?, Vec::new()));
+        return Ok((ChainWriter::new(file)?, (Vec::new(), HashMap::new())));
     }
     let kept_genesis = std::fs::read(&genesis_path)
         .with_context(|| format!("cannot read {}", genesis_path.display()))?;
@@ -158,6 +192,7 @@ fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>,
         );
     }
     let (frames, end) = read_kept(&chain_path)?;
+    let mut twins = HashMap::new();
     for (i, frame) in frames.iter().enumerate() {
         let again = producer
             .next_block(&CpuBackend)?
@@ -169,6 +204,9 @@ fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>,
                 i + 1
             );
         }
+        if let Some(t) = again.twin {
+            twins.insert(again.number, t);
+        }
     }
     let mut file = OpenOptions::new()
         .write(true)
@@ -176,28 +214,42 @@ fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>,
         .with_context(|| format!("cannot open {}", chain_path.display()))?;
     file.set_len(end)?;
     file.seek(SeekFrom::End(0))?;
-    Ok((ChainWriter::append(file), frames))
+    Ok((ChainWriter::append(file), (frames, twins)))
 }
 
 pub fn run(a: CouncilArgs) -> Result<u8> {
     let config = a.council.devnet()?;
     let mut producer = Producer::new(config, &CpuBackend)?;
-    let (mut writer, kept) = open_chain(&a.datadir, &mut producer)?;
+    let (mut writer, (kept, twins)) = open_chain(&a.datadir, &mut producer)?;
     let resumed = kept.len() as u64;
     let (heads, _) = broadcast::channel(HEADS_BUFFER);
     let chain = Arc::new(CouncilChain {
         spec: producer.spec().clone(),
         genesis: producer.genesis().clone(),
         blocks: RwLock::new(kept),
+        twins: RwLock::new(twins),
         heads,
     });
+    let store = Arc::new(Store::open(
+        &a.datadir,
+        ChainId {
+            chain_id: chain.spec.chain_id,
+            genesis: block_hash(&chain.genesis),
+        },
+    )?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let view: Arc<dyn ChainView> = chain.clone();
-    let (handle, addr) = runtime.block_on(crate::serve::start(a.listen, kaia::module(view)?))?;
+    let mut module = kaia::module(view.clone())?;
+    module.merge(ledger::module(ledger::Ledger {
+        store,
+        check: CheckContext::new(chain.spec.clone(), Arc::new(CpuBackend)),
+        chain: view,
+    })?)?;
+    let (handle, addr) = runtime.block_on(crate::serve::start(a.listen, module))?;
     out!("{addr}");
     tracing::info!(target: "ranger::council", "serving {} (chain id {}) on {addr}, {resumed} block(s) kept", chain.spec.name, chain.spec.chain_id);
 
@@ -225,6 +277,13 @@ pub fn run(a: CouncilArgs) -> Result<u8> {
                 // The file is unbuffered: a kill after this line loses nothing, a kill inside
                 // it leaves a torn frame that the next start cuts off.
                 writer.write_frame(&b.bytes)?;
+                if let Some(t) = b.twin {
+                    chain
+                        .twins
+                        .write()
+                        .map_err(|_| anyhow::anyhow!("chain lock poisoned"))?
+                        .insert(b.number, t);
+                }
                 let n = chain.push(b.bytes)?;
                 tracing::info!(target: "ranger::council", "block {n}: {} txs{}", b.transactions,
                     b.fault.map(|f| format!(", fault {f}")).unwrap_or_default());

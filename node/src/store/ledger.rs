@@ -1,0 +1,328 @@
+//! Reports and contributions in the store: the fault reports a ranger holds (its own and those
+//! relayed to it, one per fault id), and on a council the contribution ledger — the commitments
+//! rangers made and who is credited for each fault.
+//!
+//! Invariant: the crediting decision for a fault is made inside one write transaction, from
+//! everything recorded for that fault, so two reveals arriving at once cannot both be credited.
+
+use super::{Store, StoreError, hex_bytes, json};
+use alloy_primitives::{Address, B256};
+use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
+
+/// Fault id → a held report (JSON).
+pub(super) const REPORTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("reports");
+/// Commitment → when it was recorded (JSON).
+pub(super) const COMMITMENTS: TableDefinition<&[u8; 32], &[u8]> =
+    TableDefinition::new("commitments");
+/// Fault id → every valid submission of it (JSON list).
+pub(super) const CONTRIBUTIONS: TableDefinition<&[u8; 32], &[u8]> =
+    TableDefinition::new("contributions");
+
+const META_COMMIT_SEQ: &str = "commit_seq";
+
+/// Reports one `reports` call lists at most.
+pub const MAX_LISTED: usize = 1024;
+
+/// A report a node holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HeldReport {
+    pub fault_id: B256,
+    pub block: u64,
+    pub kind: String,
+    pub reporter: Address,
+    /// `own` (this node proved it) or `relayed` (a peer's, checked here).
+    pub origin: String,
+    /// The canonical signed bytes.
+    #[serde(with = "hex_bytes")]
+    pub encoded: Vec<u8>,
+}
+
+/// A commitment as the council recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Commitment {
+    /// Order of arrival among all commitments (the tie-break within one block).
+    pub seq: u64,
+    /// The council's head when it was recorded.
+    pub commit_block: u64,
+    /// Unix time in milliseconds when it was recorded.
+    pub at_ms: u64,
+}
+
+/// One valid submission of a fault to the council.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Contribution {
+    pub fault_id: B256,
+    pub block: u64,
+    pub kind: String,
+    pub reporter: Address,
+    /// The commitment the reveal opened (none for a report submitted without one).
+    pub commit_block: Option<u64>,
+    pub commit_seq: Option<u64>,
+    pub credited: bool,
+}
+
+/// Why the ledger refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the ledger holds {0} commitments, its bound; try again when older ones expire")]
+    Full(usize),
+}
+
+impl Store {
+    /// Holds `r` unless a report of its fault is held already; true when it is new.
+    pub fn hold_report(&self, r: &HeldReport) -> Result<bool, StoreError> {
+        let mut new = false;
+        self.write(|tx| {
+            let mut t = tx.open_table(REPORTS)?;
+            if t.get(&r.fault_id.0)?.is_none() {
+                t.insert(&r.fault_id.0, json(r)?.as_slice())?;
+                new = true;
+            }
+            Ok(())
+        })?;
+        Ok(new)
+    }
+
+    /// The report held for `fault_id`.
+    pub fn held_report(&self, fault_id: &B256) -> Result<Option<HeldReport>, StoreError> {
+        let raw = self.read(|tx| {
+            let t = tx.open_table(REPORTS)?;
+            Ok(t.get(&fault_id.0)?.map(|v| v.value().to_vec()))
+        })?;
+        raw.map(|b| self.decode(&b, "held report")).transpose()
+    }
+
+    /// Held reports of blocks `from..=to`, in block order, at most `MAX_LISTED`.
+    pub fn held_reports(&self, from: u64, to: u64) -> Result<Vec<HeldReport>, StoreError> {
+        let raw = self.read(|tx| {
+            let t = tx.open_table(REPORTS)?;
+            let mut out = Vec::new();
+            for entry in t.iter()? {
+                let (_, v) = entry?;
+                out.push(v.value().to_vec());
+            }
+            Ok(out)
+        })?;
+        let mut all: Vec<HeldReport> = raw
+            .iter()
+            .map(|b| self.decode(b, "held report"))
+            .collect::<Result<_, _>>()?;
+        all.retain(|r| (from..=to).contains(&r.block));
+        all.sort_by_key(|r| (r.block, r.kind.clone(), r.fault_id));
+        all.truncate(MAX_LISTED);
+        Ok(all)
+    }
+
+    /// Records `commitment` at the council's head `head` (once: recording it again gives the
+    /// first record), unless `max` commitments are held.
+    pub fn record_commitment(
+        &self,
+        commitment: &B256,
+        head: u64,
+        at_ms: u64,
+        max: usize,
+    ) -> Result<Commitment, LedgerError> {
+        let mut out = None;
+        let mut full = false;
+        self.write(|tx| {
+            let mut t = tx.open_table(COMMITMENTS)?;
+            if let Some(v) = t.get(&commitment.0)? {
+                out = serde_json::from_slice(v.value()).ok();
+                if out.is_some() {
+                    return Ok(());
+                }
+            }
+            if t.len()? as usize >= max {
+                full = true;
+                return Ok(());
+            }
+            let mut meta = tx.open_table(super::META)?;
+            let seq = meta
+                .get(META_COMMIT_SEQ)?
+                .and_then(|v| serde_json::from_slice::<u64>(v.value()).ok())
+                .unwrap_or(0);
+            meta.insert(META_COMMIT_SEQ, json(&(seq + 1))?.as_slice())?;
+            let c = Commitment {
+                seq,
+                commit_block: head,
+                at_ms,
+            };
+            t.insert(&commitment.0, json(&c)?.as_slice())?;
+            out = Some(c);
+            Ok(())
+        })?;
+        if full {
+            return Err(LedgerError::Full(max));
+        }
+        out.ok_or_else(|| {
+            LedgerError::Store(StoreError::Damaged {
+                path: self.path.clone(),
+                what: "commitment".into(),
+                message: "a stored commitment does not decode".into(),
+            })
+        })
+    }
+
+    /// The record of `commitment`, if it was made.
+    pub fn commitment(&self, commitment: &B256) -> Result<Option<Commitment>, StoreError> {
+        let raw = self.read(|tx| {
+            let t = tx.open_table(COMMITMENTS)?;
+            Ok(t.get(&commitment.0)?.map(|v| v.value().to_vec()))
+        })?;
+        raw.map(|b| self.decode(&b, "commitment")).transpose()
+    }
+
+    /// Records a valid submission and decides, from every submission of its fault, who is
+    /// credited: the earliest commitment (by order of arrival) whose reveal is valid. A reporter
+    /// submitting again keeps its first entry, unless the new one opens a commitment and the
+    /// first did not. Returns the fault's submissions after the decision.
+    pub fn contribute(&self, c: Contribution) -> Result<Vec<Contribution>, StoreError> {
+        let mut out = Vec::new();
+        self.write(|tx| {
+            let mut t = tx.open_table(CONTRIBUTIONS)?;
+            let mut all: Vec<Contribution> = match t.get(&c.fault_id.0)? {
+                Some(v) => serde_json::from_slice(v.value())
+                    .map_err(|e| redb::Error::Io(std::io::Error::other(e)))?,
+                None => Vec::new(),
+            };
+            match all.iter_mut().find(|e| e.reporter == c.reporter) {
+                Some(e) if e.commit_seq.is_none() && c.commit_seq.is_some() => *e = c.clone(),
+                Some(_) => {}
+                None => all.push(c.clone()),
+            }
+            let first = all.iter().filter_map(|e| e.commit_seq).min();
+            for e in &mut all {
+                e.credited = e.commit_seq.is_some() && e.commit_seq == first;
+            }
+            t.insert(&c.fault_id.0, json(&all)?.as_slice())?;
+            out = all;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Every submission recorded, by block, at most `MAX_LISTED`.
+    pub fn contributions(&self) -> Result<Vec<Contribution>, StoreError> {
+        let raw = self.read(|tx| {
+            let t = tx.open_table(CONTRIBUTIONS)?;
+            let mut out = Vec::new();
+            for entry in t.iter()? {
+                let (_, v) = entry?;
+                out.push(v.value().to_vec());
+            }
+            Ok(out)
+        })?;
+        let mut all = Vec::new();
+        for b in &raw {
+            all.extend(self.decode::<Vec<Contribution>>(b, "contributions")?);
+        }
+        all.sort_by_key(|c| (c.block, c.kind.clone(), c.commit_seq.unwrap_or(u64::MAX)));
+        all.truncate(MAX_LISTED);
+        Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ChainId;
+
+    fn store(name: &str) -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ranger-ledger-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let s = Store::open(
+            &dir,
+            ChainId {
+                chain_id: 1,
+                genesis: B256::ZERO,
+            },
+        )
+        .unwrap();
+        (s, dir)
+    }
+
+    fn entry(reporter: u8, seq: Option<u64>) -> Contribution {
+        Contribution {
+            fault_id: B256::repeat_byte(9),
+            block: 3,
+            kind: "below-quorum".into(),
+            reporter: Address::repeat_byte(reporter),
+            commit_block: seq,
+            commit_seq: seq,
+            credited: false,
+        }
+    }
+
+    #[test]
+    fn the_earliest_commitment_is_credited_whatever_the_order_of_reveals() {
+        let (s, dir) = store("credit");
+        // A reveal without commitment is acknowledged, never credited.
+        let all = s.contribute(entry(1, None)).unwrap();
+        assert!(!all[0].credited);
+        // The later commitment reveals first and is credited for now...
+        let all = s.contribute(entry(2, Some(5))).unwrap();
+        assert!(
+            all.iter()
+                .find(|e| e.reporter == Address::repeat_byte(2))
+                .unwrap()
+                .credited
+        );
+        // ...until the earlier one reveals.
+        let all = s.contribute(entry(3, Some(4))).unwrap();
+        let credited: Vec<_> = all.iter().filter(|e| e.credited).collect();
+        assert_eq!(credited.len(), 1);
+        assert_eq!(credited[0].reporter, Address::repeat_byte(3));
+        // The same reporter again changes nothing.
+        assert_eq!(s.contribute(entry(3, Some(4))).unwrap(), all);
+        assert_eq!(s.contributions().unwrap().len(), 3);
+        drop(s);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn commitments_are_recorded_once_in_order_and_bounded() {
+        let (s, dir) = store("commit");
+        let a = s
+            .record_commitment(&B256::repeat_byte(1), 10, 0, 2)
+            .unwrap();
+        let b = s
+            .record_commitment(&B256::repeat_byte(2), 10, 0, 2)
+            .unwrap();
+        assert!(a.seq < b.seq);
+        assert_eq!(
+            s.record_commitment(&B256::repeat_byte(1), 99, 0, 2)
+                .unwrap(),
+            a
+        );
+        assert!(matches!(
+            s.record_commitment(&B256::repeat_byte(3), 10, 0, 2),
+            Err(LedgerError::Full(2))
+        ));
+        assert_eq!(s.commitment(&B256::repeat_byte(2)).unwrap(), Some(b));
+        drop(s);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_fault_is_held_once() {
+        let (s, dir) = store("held");
+        let r = HeldReport {
+            fault_id: B256::repeat_byte(1),
+            block: 4,
+            kind: "wrong-state-root".into(),
+            reporter: Address::repeat_byte(1),
+            origin: "own".into(),
+            encoded: vec![1, 2, 3],
+        };
+        assert!(s.hold_report(&r).unwrap());
+        let mut other = r.clone();
+        other.reporter = Address::repeat_byte(2);
+        assert!(!s.hold_report(&other).unwrap());
+        assert_eq!(s.held_reports(0, 10).unwrap(), vec![r]);
+        assert!(s.held_reports(5, 10).unwrap().is_empty());
+        drop(s);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

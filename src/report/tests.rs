@@ -1,0 +1,115 @@
+//! Encoding, signing and fault ids of reports (the checks against real chains are in
+//! `tests/reports.rs`).
+
+use super::*;
+use proptest::prelude::*;
+
+fn sample(key: &SigningKey) -> FaultReport {
+    FaultReport::sign(
+        2026,
+        7,
+        B256::repeat_byte(7),
+        FaultKind::BelowQuorum,
+        Evidence::Header {
+            parent: vec![0xc0],
+            header: vec![0xc1, 0x80],
+        },
+        key,
+    )
+}
+
+#[test]
+fn a_report_round_trips_and_names_its_signer() {
+    let key = SigningKey::from_seed(1, 1);
+    let r = sample(&key);
+    let bytes = r.encode();
+    let back = FaultReport::decode(&bytes).unwrap();
+    assert_eq!(back, r);
+    assert_eq!(back.signer().unwrap(), key.address());
+    for e in [
+        Evidence::Transaction {
+            parent: vec![1],
+            header: vec![2],
+            index: 3,
+            tx: vec![4, 5],
+            inclusion: Inclusion::Proof(vec![vec![6], vec![7, 8]]),
+        },
+        Evidence::Transaction {
+            parent: vec![1],
+            header: vec![2],
+            index: 0,
+            tx: vec![],
+            inclusion: Inclusion::List(vec![]),
+        },
+        Evidence::Block {
+            parent: vec![1],
+            header: vec![2],
+            transactions: vec![vec![3], vec![4; 100]],
+            witness: vec![5; 70],
+        },
+        Evidence::Equivocation {
+            parent: vec![1],
+            first: vec![2],
+            second: vec![3],
+        },
+    ] {
+        let r = FaultReport::sign(9, 1, B256::ZERO, FaultKind::NonceGap, e, &key);
+        assert_eq!(FaultReport::decode(&r.encode()).unwrap(), r);
+    }
+}
+
+#[test]
+fn a_changed_byte_breaks_the_signature_or_the_decoding() {
+    let key = SigningKey::from_seed(1, 1);
+    let bytes = sample(&key).encode();
+    for i in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[i] ^= 0x01;
+        if let Ok(r) = FaultReport::decode(&b) {
+            assert_ne!(r.signer().ok(), Some(key.address()), "byte {i}");
+        }
+    }
+}
+
+#[test]
+fn the_fault_id_does_not_depend_on_the_reporter() {
+    let a = sample(&SigningKey::from_seed(1, 1));
+    let b = sample(&SigningKey::from_seed(1, 2));
+    assert_ne!(a.reporter, b.reporter);
+    assert_eq!(a.fault_id(), b.fault_id());
+    let mut other = a.clone();
+    other.block_number += 1;
+    assert_ne!(other.fault_id(), a.fault_id());
+}
+
+#[test]
+fn oversized_and_trailing_bytes_are_refused() {
+    let key = SigningKey::from_seed(1, 1);
+    let mut bytes = sample(&key).encode();
+    bytes.push(0);
+    assert!(matches!(
+        FaultReport::decode(&bytes),
+        Err(DecodeReportError::Malformed(_))
+    ));
+    let big = vec![0u8; MAX_REPORT_BYTES + 1];
+    assert!(matches!(
+        FaultReport::decode(&big),
+        Err(DecodeReportError::Oversized { .. })
+    ));
+}
+
+proptest! {
+    #[test]
+    fn decoding_random_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let _ = FaultReport::decode(&bytes);
+    }
+
+    #[test]
+    fn decoding_mutated_reports_never_panics(i in 0usize..400, v in any::<u8>(), cut in 0usize..400) {
+        let mut b = sample(&SigningKey::from_seed(1, 1)).encode();
+        let n = b.len();
+        b[i % n] = v;
+        b.truncate(n - cut % n);
+        let _ = FaultReport::decode(&b);
+    }
+}
