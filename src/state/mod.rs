@@ -9,6 +9,8 @@
 //!   replay: the same faults, receipts, gas and root.
 //! - The trie is updated only for accounts changed since the last root, and hashed in batches
 //!   through the `Backend`.
+//! - The transaction rules live in `run_txs` alone: the full replay (`execute`) and the stateless
+//!   one from a witness (`witness::replay_stateless`) differ only in the trie they write to.
 
 pub mod rules;
 pub mod schedule;

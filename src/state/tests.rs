@@ -327,3 +327,54 @@ fn genesis_rejects_duplicates_and_needs_a_base_fee() {
         Some(StateError::MissingBaseFee)
     );
 }
+
+/// A block with new recipients (new leaves that split others), fee delegation with and without
+/// a ratio, a nonce gap and an unpaid fee: the witness of the state before it replays statelessly
+/// to the full replay's faults, roots and all, on both the wave and the in-order paths.
+#[test]
+fn stateless_replay_matches_the_full_replay() {
+    for (mode, rewardbase) in [
+        (ReplayMode::Parallel, addr(999)),
+        (ReplayMode::Sequential, addr(3)),
+    ] {
+        let spec = spec(40, 1_000_000_000);
+        let mut s = StateReplayer::from_genesis(&spec).unwrap_or_else(|e| panic!("{e}"));
+        s.set_mode(mode);
+        let parent_root = s.state_root(&CpuBackend);
+        let block = [
+            tx(0x08, addr(0), 0, addr(5000), 500, None, 0),
+            tx(0x09, addr(1), 0, addr(5001), 7, Some(addr(2)), 0),
+            tx(0x0a, addr(3), 0, addr(4), 9, Some(addr(5)), 30),
+            tx(0x08, addr(6), 3, addr(7), 1, None, 0),
+            tx(0x08, addr(8), 0, addr(9), 2_000_000_000, None, 0),
+            tx(0x08, addr(0), 1, addr(5002), 1, None, 0),
+        ];
+        let (txs, parties): (Vec<_>, Vec<_>) = block.iter().cloned().unzip();
+        let out = s.execute(&txs, &parties, rewardbase, &CpuBackend);
+        assert_eq!(out.faults.len(), 2);
+        let header = Header {
+            rewardbase,
+            gas_used: out.gas_used,
+            receipts_root: out.receipts_root,
+            state_root: out.state_root,
+            ..Header::default()
+        };
+        let touched = touched_accounts(&txs, &parties, rewardbase);
+        let (root, w) = s.witness_before_last_root(&touched, &CpuBackend);
+        assert_eq!(root, parent_root);
+        assert_eq!(s.state_root(&CpuBackend), out.state_root);
+        let stateless = |h: &Header| {
+            witness::replay_stateless(&spec, root, h, &txs, &parties, &w, &CpuBackend)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(stateless(&header), out.faults);
+        let lying = Header {
+            state_root: B256::repeat_byte(1),
+            gas_used: 1,
+            ..header.clone()
+        };
+        let expected = header_faults(out.clone(), &lying);
+        assert_eq!(expected.len(), 4);
+        assert_eq!(stateless(&lying), expected);
+    }
+}
