@@ -6,7 +6,7 @@
 //! to the first ranger holding its own report (`detect_ms`), to all three holding one
 //! (`all_rangers_ms`), and to the council's credit (`credited_ms`); and each kind's evidence size.
 
-use crate::line_rate::{Proc, TempDir, client};
+use crate::line_rate::{Proc, TempDir, client, spawn_council};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use jsonrpsee::core::client::ClientT;
@@ -149,32 +149,16 @@ pub fn run(a: ReportsArgs) -> Result<u8> {
         TempDir(std::env::temp_dir().join(format!("ranger-bench-reports-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&dir.0);
     std::fs::create_dir_all(&dir.0)?;
-    let mut council = Command::new(&exe);
-    council
-        .args([
-            "council",
-            "--listen",
-            "127.0.0.1:0",
-            "--block-period",
-            "1000",
-        ])
-        .args(["--tps", &a.tps.to_string(), "--accounts", "10000"])
-        .args(["--blocks", &BLOCKS.to_string(), "--datadir"])
-        .arg(dir.0.join("council"));
+    let mut flags: Vec<String> = ["--block-period", "1000", "--accounts", "10000"]
+        .map(String::from)
+        .to_vec();
+    flags.extend(["--tps".to_owned(), a.tps.to_string()]);
+    flags.extend(["--blocks".to_owned(), BLOCKS.to_string()]);
     for (kind, at) in FAULTS {
-        council.args(["--fault", &format!("{kind}@{at}")]);
+        flags.extend(["--fault".to_owned(), format!("{kind}@{at}")]);
     }
-    let mut child = council
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start `ranger council`")?;
-    let stdout = child.stdout.take().context("no council stdout")?;
-    let _council = Proc(child);
-    let mut addr = String::new();
-    BufReader::new(stdout).read_line(&mut addr)?;
-    let url = format!("http://{}", addr.trim());
+    let (_council, addr) = spawn_council(&exe, &dir.0.join("council"), &flags)?;
+    let url = format!("http://{addr}");
     let council_rpc = client(&url)?;
     let r1 = ranger(&exe, &dir.0, &url, 1, None, true)?;
     let r2 = ranger(&exe, &dir.0, &url, 1, Some(&r1.p2p), true)?;

@@ -226,14 +226,31 @@ pub fn run(a: LineRateArgs) -> Result<u8> {
 /// `ranger council` producing as fast as it can (1 ms block period) up to the whole chain;
 /// returns it and the address it printed first.
 fn start_council(exe: &Path, datadir: &Path, sizes: &Sizes) -> Result<(Proc, String)> {
-    let mut child = Command::new(exe)
-        .args(["council", "--listen", "127.0.0.1:0", "--block-period", "1"])
-        .arg("--datadir")
-        .arg(datadir)
+    let flags = [
+        "--block-period".to_owned(),
+        "1".to_owned(),
         // tps × 1 ms / 1000 transactions a block.
-        .args(["--tps", &(sizes.txs_per_block * 1000).to_string()])
-        .args(["--accounts", &sizes.accounts.to_string()])
-        .args(["--blocks", &sizes.chain_blocks.to_string()])
+        "--tps".to_owned(),
+        (sizes.txs_per_block * 1000).to_string(),
+        "--accounts".to_owned(),
+        sizes.accounts.to_string(),
+        "--blocks".to_owned(),
+        sizes.chain_blocks.to_string(),
+    ];
+    spawn_council(exe, datadir, &flags)
+}
+
+/// `ranger council` with `flags` on a free port, keeping its chain in `datadir`; returns it and
+/// the address it printed first.
+pub(crate) fn spawn_council(
+    exe: &Path,
+    datadir: &Path,
+    flags: &[String],
+) -> Result<(Proc, String)> {
+    let mut child = Command::new(exe)
+        .args(["council", "--listen", "127.0.0.1:0", "--datadir"])
+        .arg(datadir)
+        .args(flags)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

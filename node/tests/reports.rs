@@ -263,6 +263,88 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
             && e["credited"] == false),
         "{entries:?}"
     );
+    // False and foreign reports are refused by the council, whoever commits to them.
+    let raw = call(&council_rpc, "ranger_getRawBlocks", json!([1, 2]))["result"].clone();
+    let header = |i: usize| {
+        let rlp = hex::decode(raw[i]["rlp"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+        ranger::report::header_bytes(&rlp).unwrap()
+    };
+    let (h1, h2) = (header(0), header(1));
+    let hash2 = ranger::consensus::istanbul::block_hash(
+        &ranger::codec::header::decode_header(&h2).unwrap(),
+    );
+    let valid_block = FaultReport::sign(
+        r.chain_id,
+        2,
+        hash2,
+        ranger::consensus::FaultKind::BelowQuorum,
+        Evidence::Header {
+            parent: h1,
+            header: h2,
+        },
+        &thief,
+    );
+    let foreign = FaultReport::sign(
+        r.chain_id + 1,
+        r.block_number,
+        r.block_hash,
+        r.kind,
+        r.evidence.clone(),
+        &thief,
+    );
+    for (what, bad) in [("valid evidence", valid_block), ("another chain", foreign)] {
+        let answer = call(
+            &council_rpc,
+            "ranger_submitReport",
+            json!([format!("0x{}", hex::encode(bad.encode()))]),
+        );
+        assert_eq!(answer["error"]["code"], -32010, "{what}: {answer}");
+    }
+
+    // The CLI: a held report checks against a ranger's datadir and shows its kind; a changed
+    // byte is refused with exit 1.
+    let f = dir.join("held.hex");
+    std::fs::write(&f, original["encoded"].as_str().unwrap()).unwrap();
+    let out = Command::new(BIN)
+        .args(["report", "check"])
+        .arg(&f)
+        .arg("--datadir")
+        .arg(dir.join("r1"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = Command::new(BIN)
+        .args(["report", "show", "--json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["kind"], "wrong-state-root");
+    assert_eq!(shown["evidence"]["class"], "block");
+    assert_eq!(shown["signature_is_reporters"], true);
+    let mut changed = bytes.clone();
+    let n = changed.len();
+    changed[n / 2] ^= 1;
+    std::fs::write(&f, format!("0x{}", hex::encode(&changed))).unwrap();
+    let out = Command::new(BIN)
+        .args(["report", "check"])
+        .arg(&f)
+        .arg("--datadir")
+        .arg(dir.join("r1"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
     // A reveal without its commitment is refused.
     let other_salt = alloy_primitives::B256::repeat_byte(8);
     let refused = call(
