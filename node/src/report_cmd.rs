@@ -71,7 +71,7 @@ pub struct PublishArgs {
     /// runs).
     #[arg(long, default_value_t = 2)]
     linger: u64,
-    /// The largest message this publisher sends (rangers refuse more than 1 MiB).
+    /// The largest message this publisher sends (rangers refuse more than 8 MiB).
     #[arg(long, default_value_t = crate::reports::MAX_GOSSIP_BYTES)]
     max_message_bytes: usize,
 }

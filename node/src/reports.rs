@@ -31,10 +31,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Bytes of one gossiped report at most: header and transaction evidence is a few KiB, block
-/// evidence with a witness of a small block tens of KiB; larger reports are held, submitted to
-/// the council and served by `ranger_getReports`, not gossiped.
-pub const MAX_GOSSIP_BYTES: usize = 1 << 20;
+/// Bytes of one gossiped report at most. Header and transaction evidence is a few KiB; block
+/// evidence carries the block's transactions and the witness of every account they touch:
+/// ~150 KB for 100 transactions, ~1.2 MB for 1,000 over 100,000 accounts (measured), so 8 MiB
+/// carries blocks of several thousand transactions. Larger reports are held and served by
+/// `ranger_getReports`, but neither gossiped nor taken by a council (its RPC takes 16 MiB of
+/// hex, 8 MiB of report).
+pub const MAX_GOSSIP_BYTES: usize = 8 << 20;
 /// Reports one neighbour may gossip to us per minute before the rest are ignored.
 const GOSSIP_RATE: u32 = 120;
 /// Attempts at each council call before giving up on it (the report stays held).

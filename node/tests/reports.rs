@@ -492,7 +492,7 @@ fn forged_and_flooding_reports_are_neither_held_nor_relayed_and_honest_ones_arri
     let _ = forger.kill();
     let _ = forger.wait();
     // An oversized message (over r1's bound) from a publisher that allows it.
-    let big = write_report(&dir, "big.hex", &vec![0xc0; 2 << 20]);
+    let big = write_report(&dir, "big.hex", &vec![0xc0; 9 << 20]);
     let _ = Command::new(BIN)
         .args([
             "report",
@@ -502,7 +502,7 @@ fn forged_and_flooding_reports_are_neither_held_nor_relayed_and_honest_ones_arri
             "--peer",
             p2p1,
             "--max-message-bytes",
-            "4194304",
+            "16777216",
             "--wait",
             "10",
         ])

@@ -16,6 +16,11 @@ use crate::primitives::{Header, Transaction};
 use crate::state::TxParties;
 use alloy_primitives::Address;
 
+/// Reports made of one block at most: a block with thousands of bad signatures is proven
+/// guilty by its first few, and each report costs the reporter a check and the network a
+/// message.
+pub const MAX_REPORTS_PER_BLOCK: usize = 8;
+
 /// Why no report is made of a fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
@@ -115,8 +120,8 @@ impl Reporter {
     }
 
     /// One report per proven fault of an invalid block (`raw` its RLP, `parent` its parent
-    /// block's RLP), each checked; what cannot be reported says why. An undecided or valid
-    /// block gives nothing.
+    /// block's RLP), each checked, for its first `MAX_REPORTS_PER_BLOCK` faults; what cannot be
+    /// reported says why. An undecided or valid block gives nothing.
     pub fn reports(
         &self,
         report: &BlockReport,
@@ -138,6 +143,7 @@ impl Reporter {
         report
             .faults
             .iter()
+            .take(MAX_REPORTS_PER_BLOCK)
             .map(|f| {
                 let evidence = evidence_for(
                     f,

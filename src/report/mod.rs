@@ -22,7 +22,7 @@
 mod build;
 mod check;
 
-pub use build::{BuildError, Reporter, evidence_for, header_bytes};
+pub use build::{BuildError, MAX_REPORTS_PER_BLOCK, Reporter, evidence_for, header_bytes};
 pub use check::{CheckContext, Proven, ReportError, check, check_report};
 
 use crate::codec::DecodeError;
