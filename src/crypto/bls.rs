@@ -6,10 +6,13 @@
 //! Π_k e(pk_k, Σ_{i signed by k} a_i·H(m_i)) = e(g1, Σ_i a_i·σ_i), since for one key
 //! Π_{i} e(pk, H(m_i))^{a_i} = e(pk, Σ a_i·H(m_i)). A window of randao reveals then costs one
 //! Miller loop per distinct proposer plus one for the signature side, instead of one per block,
-//! and one final exponentiation. The signatures' subgroup checks, the groups' hashes to G2 and
-//! the Miller loops are spread over the cores (one pairing context per core, merged before the
-//! final exponentiation). A false item passes with probability at most 2^-64 per batch
-//! (the scalars' width), as with blst's own batch check.
+//! and one final exponentiation. What does not need the key — decoding and subgroup-checking
+//! each signature, hashing each message to G2 — is done first (`Prepared`), so the recover stage
+//! runs it beside the seal checks that name the proposers. The groups' weighted sums and the
+//! Miller loops are spread over the cores (one pairing context per core, merged before the final
+//! exponentiation). Every signature is still subgroup-checked on its own, and every reveal still
+//! enters the equation with its own message. A false item passes with probability at most 2^-64
+//! per batch (the scalars' width), as with blst's own batch check.
 
 use alloy_primitives::B256;
 use blst::{
@@ -128,35 +131,62 @@ pub struct SignatureSet<'a> {
     pub sig: &'a [u8],
 }
 
-/// H(msg) in G2 under `dst` (hash-to-curve, RFC 9380), as a projective point.
+/// blst's raw functions the grouped batch needs, and nothing else: the one place the crate allows
+/// `unsafe` (the workspace denies `unsafe_code`). blst's safe API hashes to G2 only inside its
+/// own sign and verify calls, and its multi-point sums run on blst's own thread pool, whose
+/// hand-over costs more than the work for the few points of one proposer's group (a sum of two
+/// took about as long as hashing them). Grouping signatures by key needs the hashed points and
+/// small weighted sums computed on the caller's (rayon's) thread.
 ///
-/// An audited `unsafe` call (the workspace denies `unsafe_code`; this function alone allows it):
-/// blst's safe API hashes to G2 only inside its own sign and verify calls, and grouping
-/// signatures by key needs the hashed point itself. `blst_hash_to_g2` reads
-/// `msg_len` bytes at `msg`, `dst_len` at `dst`, `aug_len` at `aug` and writes one `blst_p2` to
-/// `out`; every pointer comes from a live slice or a local of the right type, and the function
-/// keeps none of them.
+/// Each call below passes pointers from live references or locals of the exact blst type, with
+/// lengths taken from the slices themselves; blst keeps none of them past the call.
 #[allow(unsafe_code)]
-fn hash_to_g2(msg: &[u8], dst: &[u8]) -> blst_p2 {
-    let mut out = blst_p2::default();
-    // SAFETY: see above; lengths are the slices' own, and an empty `aug` is (null-safe) zero bytes.
-    unsafe {
-        blst::blst_hash_to_g2(
-            &mut out,
-            msg.as_ptr(),
-            msg.len(),
-            dst.as_ptr(),
-            dst.len(),
-            std::ptr::null(),
-            0,
-        );
-    }
-    out
-}
+mod raw {
+    use blst::blst_p2;
 
-/// One affine point from a projective one (blst's batch conversion, safe API).
-fn p2_affine(p: &blst_p2) -> blst_p2_affine {
-    p2_affines::from(std::slice::from_ref(p)).as_slice()[0]
+    /// H(msg) in G2 under `dst` (hash-to-curve, RFC 9380), as a projective point.
+    pub(super) fn hash_to_g2(msg: &[u8], dst: &[u8]) -> blst_p2 {
+        let mut out = blst_p2::default();
+        // SAFETY: `blst_hash_to_g2` reads `msg.len()` bytes at `msg`, `dst.len()` at `dst` and
+        // zero bytes of `aug` (null is allowed for an empty one), and writes one `blst_p2`.
+        unsafe {
+            blst::blst_hash_to_g2(
+                &mut out,
+                msg.as_ptr(),
+                msg.len(),
+                dst.as_ptr(),
+                dst.len(),
+                std::ptr::null(),
+                0,
+            );
+        }
+        out
+    }
+
+    /// Σ s_i·P_i over `terms`, each scalar little-endian in `bits` bits; the point at infinity
+    /// (blst's all-zero `blst_p2`) when empty. A scalar shorter than `bits` bits is skipped: the
+    /// callers pass exactly `bits / 8` bytes, so a short one is a bug of ours, and leaving the
+    /// term out makes the batch fail, which then checks every item alone (never a different
+    /// answer).
+    pub(super) fn weighted_sum(terms: &[(&blst_p2, &[u8])], bits: usize) -> blst_p2 {
+        let mut acc = blst_p2::default();
+        for (p, s) in terms {
+            if s.len() * 8 < bits {
+                continue;
+            }
+            let mut t = blst_p2::default();
+            let acc_ptr: *mut blst_p2 = &mut acc;
+            // SAFETY: `blst_p2_mult` reads one `blst_p2` at `p` and ⌈bits/8⌉ ≤ `s.len()` bytes
+            // at `s`, and writes one `blst_p2` to `t`; `blst_p2_add_or_double` reads two points
+            // and writes one, and allows its output to be one of its inputs (blst sums its own
+            // accumulators in place the same way).
+            unsafe {
+                blst::blst_p2_mult(&mut t, *p, s.as_ptr(), bits);
+                blst::blst_p2_add_or_double(acc_ptr, acc_ptr, &t);
+            }
+        }
+        acc
+    }
 }
 
 /// Little-endian scalar bytes, `RAND_BITS / 8` per item, never zero.
@@ -171,34 +201,56 @@ fn random_scalars(n: usize) -> Vec<u8> {
     b
 }
 
-/// The grouped batch equation over decoded signatures.
-fn grouped_holds(sets: &[SignatureSet<'_>], sigs: &[min_pk::Signature]) -> bool {
-    let width = RAND_BITS / 8;
-    let scalars = random_scalars(sets.len());
-    // Groups by key, in first-seen order.
-    let mut groups: Vec<(&BlsPublicKey, Vec<usize>)> = Vec::new();
-    for (i, s) in sets.iter().enumerate() {
-        match groups.iter_mut().find(|(pk, _)| pk.0 == s.pk.0) {
-            Some((_, idx)) => idx.push(i),
-            None => groups.push((s.pk, vec![i])),
+/// A randao reveal made ready for the grouped batch before its signer is known: the signature
+/// decoded and subgroup-checked, and H(msg). Neither needs the key, so the recover stage prepares
+/// a window's reveals while the seals that name the proposers are still being verified.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    msg: Vec<u8>,
+    sig: Vec<u8>,
+    decoded: Result<min_pk::Signature, BlsError>,
+    hash: blst_p2,
+}
+
+impl Prepared {
+    /// Decodes and subgroup-checks `sig`, and hashes `msg` to G2 (randao ciphersuite).
+    pub fn new(msg: &[u8], sig: &[u8]) -> Self {
+        Self {
+            msg: msg.to_vec(),
+            sig: sig.to_vec(),
+            decoded: decode_sig(sig),
+            hash: raw::hash_to_g2(msg, DST_SIG),
         }
     }
-    // Each group's (pk, Σ a_i·H(m_i)), the groups in parallel: hashing to G2 is most of a
-    // reveal's cost.
-    let pairs: Vec<(blst_p1_affine, blst_p2_affine)> = groups
+}
+
+/// The grouped batch equation over prepared reveals whose signatures all decoded.
+fn grouped_holds(items: &[(&BlsPublicKey, &Prepared)], sigs: &[min_pk::Signature]) -> bool {
+    let width = RAND_BITS / 8;
+    let scalars = random_scalars(items.len());
+    let scalar = |i: usize| &scalars[i * width..(i + 1) * width];
+    // Groups by key, in first-seen order.
+    let mut groups: Vec<(&BlsPublicKey, Vec<usize>)> = Vec::new();
+    for (i, (pk, _)) in items.iter().enumerate() {
+        match groups.iter_mut().find(|(g, _)| g.0 == pk.0) {
+            Some((_, idx)) => idx.push(i),
+            None => groups.push((pk, vec![i])),
+        }
+    }
+    // Each group's Σ a_i·H(m_i), the groups in parallel, then one batched conversion to affine.
+    let sums: Vec<blst_p2> = groups
         .par_iter()
-        .map(|(pk, idx)| {
-            let hashes: Vec<blst_p2> = idx
-                .iter()
-                .map(|&i| hash_to_g2(sets[i].msg, DST_SIG))
-                .collect();
-            let sc: Vec<u8> = idx
-                .iter()
-                .flat_map(|&i| scalars[i * width..(i + 1) * width].iter().copied())
-                .collect();
-            let sum = p2_affines::from(&hashes).mult(&sc, RAND_BITS);
-            (pk.0.into(), p2_affine(&sum))
+        .map(|(_, idx)| {
+            let terms: Vec<(&blst_p2, &[u8])> =
+                idx.iter().map(|&i| (&items[i].1.hash, scalar(i))).collect();
+            raw::weighted_sum(&terms, RAND_BITS)
         })
+        .collect();
+    let sums = p2_affines::from(&sums);
+    let pairs: Vec<(blst_p1_affine, &blst_p2_affine)> = groups
+        .iter()
+        .zip(sums.as_slice())
+        .map(|((pk, _), h)| (pk.0.into(), h))
         .collect();
     // The Miller loops in one pairing context per core, merged before the final
     // exponentiation; the signature side beside them.
@@ -236,24 +288,43 @@ fn grouped_holds(sets: &[SignatureSet<'_>], sigs: &[min_pk::Signature]) -> bool 
     ctx.finalverify(Some(&gt))
 }
 
+/// One affine point from a projective one (blst's batch conversion, safe API).
+fn p2_affine(p: &blst_p2) -> blst_p2_affine {
+    p2_affines::from(std::slice::from_ref(p)).as_slice()[0]
+}
+
+/// Verifies prepared reveals, each under the key beside it, at once: grouped by key, with random
+/// scalars; on failure, returns for each item its own result (verified alone from its message
+/// and signature), so the caller names exactly the bad ones. Output is in input order.
+pub fn verify_prepared(items: &[(&BlsPublicKey, &Prepared)]) -> Vec<Result<(), BlsError>> {
+    if items.is_empty() {
+        return Vec::new();
+    }
+    let sigs: Result<Vec<min_pk::Signature>, BlsError> =
+        items.iter().map(|(_, p)| p.decoded).collect();
+    if let Ok(sigs) = sigs
+        && grouped_holds(items, &sigs)
+    {
+        return vec![Ok(()); items.len()];
+    }
+    items
+        .par_iter()
+        .map(|(pk, p)| verify(pk, &p.msg, &p.sig))
+        .collect()
+}
+
 /// Verifies many randao signatures at once, grouped by key, with random scalars; on failure,
 /// returns for each item its own result, so the caller names exactly the bad ones. Output is in
 /// input order.
 pub fn verify_batch(sets: &[SignatureSet<'_>]) -> Vec<Result<(), BlsError>> {
-    if sets.is_empty() {
-        return Vec::new();
-    }
-    // Decoding checks each signature's subgroup, as costly as a hash to G2: in parallel too.
-    let sigs: Result<Vec<min_pk::Signature>, BlsError> =
-        sets.par_iter().map(|s| decode_sig(s.sig)).collect();
-    if let Ok(sigs) = sigs
-        && grouped_holds(sets, &sigs)
-    {
-        return vec![Ok(()); sets.len()];
-    }
-    sets.par_iter()
-        .map(|s| verify(s.pk, s.msg, s.sig))
-        .collect()
+    // Decoding checks each signature's subgroup, about half as costly as a hash to G2: both in
+    // parallel.
+    let prepared: Vec<Prepared> = sets
+        .par_iter()
+        .map(|s| Prepared::new(s.msg, s.sig))
+        .collect();
+    let items: Vec<(&BlsPublicKey, &Prepared)> = sets.iter().map(|s| s.pk).zip(&prepared).collect();
+    verify_prepared(&items)
 }
 
 /// The same batch through blst's own per-item check (one Miller loop per item), kept as the
@@ -362,5 +433,47 @@ mod tests {
         let res = run(&swapped, true);
         let bad: Vec<usize> = (0..10).filter(|&i| res[i].is_err()).collect();
         assert_eq!(bad, vec![1, 7]);
+    }
+
+    #[test]
+    fn weighted_sum_matches_blst_multi_point() {
+        let points: Vec<blst_p2> = (0..5u8)
+            .map(|i| raw::hash_to_g2(&[i; 32], DST_SIG))
+            .collect();
+        let scalars = random_scalars(points.len());
+        let width = RAND_BITS / 8;
+        let terms: Vec<(&blst_p2, &[u8])> =
+            points.iter().zip(scalars.chunks_exact(width)).collect();
+        let ours = p2_affine(&raw::weighted_sum(&terms, RAND_BITS));
+        let theirs = p2_affine(&p2_affines::from(&points).mult(&scalars, RAND_BITS));
+        assert_eq!(ours, theirs);
+        // Empty: the point at infinity, which blst's conversion maps to the all-zero affine point.
+        assert_eq!(
+            p2_affine(&raw::weighted_sum(&[], RAND_BITS)),
+            blst_p2_affine::default()
+        );
+    }
+
+    #[test]
+    fn prepared_batch_names_an_undecodable_reveal() {
+        let keys: Vec<BlsSecretKey> = (0..4u8)
+            .map(|i| BlsSecretKey::from_seed(&[i + 80; 32]))
+            .collect();
+        let pks: Vec<BlsPublicKey> = keys.iter().map(|k| k.public_key()).collect();
+        let msgs: Vec<[u8; 32]> = (0..8).map(randao_msg).collect();
+        let mut sigs: Vec<[u8; 96]> = (0..8).map(|i| keys[i % 4].sign(&msgs[i])).collect();
+        sigs[6] = [0x5a; 96];
+        let prepared: Vec<Prepared> = (0..8).map(|i| Prepared::new(&msgs[i], &sigs[i])).collect();
+        let items: Vec<(&BlsPublicKey, &Prepared)> =
+            (0..8).map(|i| (&pks[i % 4], &prepared[i])).collect();
+        let res = verify_prepared(&items);
+        for (i, r) in res.iter().enumerate() {
+            if i == 6 {
+                assert!(matches!(r, Err(BlsError::BadSignature(_))), "{r:?}");
+            } else {
+                assert_eq!(*r, Ok(()), "item {i}");
+            }
+        }
+        assert!(verify_prepared(&[]).is_empty());
     }
 }

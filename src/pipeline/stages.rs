@@ -21,7 +21,7 @@ use crate::consensus::istanbul::{MSG_COMMIT, hash_preimages};
 use crate::consensus::txsig::{SigRole, check_tx_sig, claimed_chain_id};
 use crate::consensus::{Fault, FaultKind};
 use crate::crypto::batch::Claim;
-use crate::crypto::bls::{self, BlsError, BlsPublicKey, SignatureSet};
+use crate::crypto::bls::{self, BlsError, BlsPublicKey};
 use crate::crypto::secp::{RecoverError, RecoverItem, Signature65};
 use crate::crypto::{Backend, MessageBatch};
 use crate::primitives::{Block, IstanbulExtra, Transaction};
@@ -573,10 +573,29 @@ pub fn recover_window(
             push_tx_items(&mut items, &mut claims, t);
         }
     }
-    let results = match known
-        .keys
-        .verify_or_recover(&items, &claims, |b| backend.recover(b))
-    {
+    // The reveals' signatures and message hashes do not depend on the proposer: they are
+    // prepared while the seals that name the proposers are checked, so neither batch waits on
+    // the other's stragglers.
+    let reveals = if bls_keys.is_empty() {
+        Vec::new()
+    } else {
+        reveals_of(&window, &randao_active)
+    };
+    let (results, prepared) = rayon::join(
+        || {
+            known
+                .keys
+                .verify_or_recover(&items, &claims, |b| backend.recover(b))
+        },
+        || {
+            reveals
+                .par_iter()
+                .map(|(_, number, sig)| bls::Prepared::new(&bls::randao_msg(*number), sig))
+                .collect::<Vec<_>>()
+        },
+    );
+    let reveals: Vec<usize> = reveals.into_iter().map(|(wi, _, _)| wi).collect();
+    let results = match results {
         Ok(r) => r,
         Err(e) => return undecided_all(window, &e),
     };
@@ -590,10 +609,26 @@ pub fn recover_window(
     }
     known.seals.learn(&seal_signers(&out));
 
-    if !bls_keys.is_empty() {
-        check_reveals(&mut out, bls_keys, randao_active);
-    }
+    check_reveals(&mut out, &reveals, &prepared, bls_keys);
     out
+}
+
+/// The randao reveals of a window to check, whatever their proposer: (index in the window,
+/// block number, reveal).
+fn reveals_of<'w>(
+    window: &'w Window<Hashed>,
+    randao_active: &impl Fn(u64) -> bool,
+) -> Vec<(usize, u64, &'w [u8])> {
+    window
+        .iter()
+        .enumerate()
+        .filter_map(|(wi, item)| {
+            let Item::Ready(h) = item else { return None };
+            let number = h.block.header.number;
+            let reveal = h.block.header.random_reveal.as_ref()?;
+            randao_active(number).then_some((wi, number, &reveal[..]))
+        })
+        .collect()
 }
 
 /// The seal signers of every block of the window whose seals all have a signer.
@@ -670,20 +705,21 @@ fn recovered(
     }
 }
 
-/// One BLS batch for the randao reveals of the window's recovered proposers.
+/// One BLS batch for the randao reveals of the window's recovered proposers: `reveals` are the
+/// window indices of the reveals `reveals_of` found, `prepared` theirs in the same order. A
+/// reveal whose proposer did not recover, or has no key, is not checked (the judge says why).
 fn check_reveals(
     window: &mut Window<Recovered>,
+    reveals: &[usize],
+    prepared: &[bls::Prepared],
     bls_keys: &HashMap<Address, BlsPublicKey>,
-    randao_active: impl Fn(u64) -> bool,
 ) {
-    let mut msgs = Vec::new();
     let mut owners = Vec::new();
-    for (wi, item) in window.iter().enumerate() {
-        let Item::Ready(r) = item else { continue };
-        let number = r.block.header.number;
-        if !randao_active(number) || r.block.header.random_reveal.is_none() {
+    let mut items = Vec::new();
+    for (&wi, p) in reveals.iter().zip(prepared) {
+        let Some(Item::Ready(r)) = window.get(wi) else {
             continue;
-        }
+        };
         let Ok(Seals {
             proposer: Ok(proposer),
             ..
@@ -694,26 +730,12 @@ fn check_reveals(
         let Some(pk) = bls_keys.get(proposer) else {
             continue;
         };
-        msgs.push(bls::randao_msg(number));
-        owners.push((wi, pk));
+        owners.push(wi);
+        items.push((pk, p));
     }
-    let sets: Vec<SignatureSet<'_>> = owners
-        .iter()
-        .zip(&msgs)
-        .filter_map(|((wi, pk), msg)| match &window[*wi] {
-            Item::Ready(r) => r
-                .block
-                .header
-                .random_reveal
-                .as_ref()
-                .map(|sig| SignatureSet { pk, msg, sig }),
-            _ => None,
-        })
-        .collect();
-    let results = bls::verify_batch(&sets);
-    drop(sets);
-    for ((wi, _), res) in owners.into_iter().zip(results) {
-        if let Item::Ready(r) = &mut window[wi] {
+    let results = bls::verify_prepared(&items);
+    for (wi, res) in owners.into_iter().zip(results) {
+        if let Some(Item::Ready(r)) = window.get_mut(wi) {
             r.reveal = Some(res);
         }
     }
