@@ -264,26 +264,7 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
         "{entries:?}"
     );
     // False and foreign reports are refused by the council, whoever commits to them.
-    let raw = call(&council_rpc, "ranger_getRawBlocks", json!([1, 2]))["result"].clone();
-    let header = |i: usize| {
-        let rlp = hex::decode(raw[i]["rlp"].as_str().unwrap().trim_start_matches("0x")).unwrap();
-        ranger::report::header_bytes(&rlp).unwrap()
-    };
-    let (h1, h2) = (header(0), header(1));
-    let hash2 = ranger::consensus::istanbul::block_hash(
-        &ranger::codec::header::decode_header(&h2).unwrap(),
-    );
-    let valid_block = FaultReport::sign(
-        r.chain_id,
-        2,
-        hash2,
-        ranger::consensus::FaultKind::BelowQuorum,
-        Evidence::Header {
-            parent: h1,
-            header: h2,
-        },
-        &thief,
-    );
+    let valid_block = valid_block_report(&council_rpc, r.chain_id, &thief);
     let foreign = FaultReport::sign(
         r.chain_id + 1,
         r.block_number,
@@ -355,6 +336,31 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
     assert_eq!(refused["error"]["code"], -32010, "{refused}");
 }
 
+/// A report that block 2, as the council at `council` serves it with its parent, is below
+/// quorum: evidence that verifies as valid.
+fn valid_block_report(council: &str, chain_id: u64, key: &SigningKey) -> FaultReport {
+    let raw = call(council, "ranger_getRawBlocks", json!([1, 2]))["result"].clone();
+    let header = |i: usize| {
+        let rlp = hex::decode(raw[i]["rlp"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+        ranger::report::header_bytes(&rlp).unwrap()
+    };
+    let (h1, h2) = (header(0), header(1));
+    let hash2 = ranger::consensus::istanbul::block_hash(
+        &ranger::codec::header::decode_header(&h2).unwrap(),
+    );
+    FaultReport::sign(
+        chain_id,
+        2,
+        hash2,
+        ranger::consensus::FaultKind::BelowQuorum,
+        Evidence::Header {
+            parent: h1,
+            header: h2,
+        },
+        key,
+    )
+}
+
 /// Writes `r` as a hex report file.
 fn write_report(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let f = dir.join(name);
@@ -415,26 +421,7 @@ fn forged_and_flooding_reports_are_neither_held_nor_relayed_and_honest_ones_arri
     forged.push(("another signer", other_signer.encode()));
     // Evidence that verifies as valid: blocks 1 and 2, as the council serves them, said to be
     // below quorum.
-    let raw = call(rpc_addr(&url), "ranger_getRawBlocks", json!([1, 2]))["result"].clone();
-    let header = |i: usize| {
-        let rlp = hex::decode(raw[i]["rlp"].as_str().unwrap().trim_start_matches("0x")).unwrap();
-        ranger::report::header_bytes(&rlp).unwrap()
-    };
-    let (h1, h2) = (header(0), header(1));
-    let hash2 = ranger::consensus::istanbul::block_hash(
-        &ranger::codec::header::decode_header(&h2).unwrap(),
-    );
-    let valid = FaultReport::sign(
-        good.chain_id,
-        2,
-        hash2,
-        K::BelowQuorum,
-        Evidence::Header {
-            parent: h1,
-            header: h2,
-        },
-        &key,
-    );
+    let valid = valid_block_report(rpc_addr(&url), good.chain_id, &key);
     forged.push(("valid evidence", valid.encode()));
     // The claimed fault is not the one the evidence shows.
     forged.push((

@@ -94,17 +94,22 @@ impl Store {
         raw.map(|b| self.decode(&b, "held report")).transpose()
     }
 
-    /// Held reports of blocks `from..=to`, in block order, at most `MAX_LISTED`.
-    pub fn held_reports(&self, from: u64, to: u64) -> Result<Vec<HeldReport>, StoreError> {
-        let raw = self.read(|tx| {
-            let t = tx.open_table(REPORTS)?;
+    /// Every value of `table` (a ledger table, keyed by hash).
+    fn values(&self, table: TableDefinition<&[u8; 32], &[u8]>) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.read(|tx| {
+            let t = tx.open_table(table)?;
             let mut out = Vec::new();
             for entry in t.iter()? {
                 let (_, v) = entry?;
                 out.push(v.value().to_vec());
             }
             Ok(out)
-        })?;
+        })
+    }
+
+    /// Held reports of blocks `from..=to`, in block order, at most `MAX_LISTED`.
+    pub fn held_reports(&self, from: u64, to: u64) -> Result<Vec<HeldReport>, StoreError> {
+        let raw = self.values(REPORTS)?;
         let mut all: Vec<HeldReport> = raw
             .iter()
             .map(|b| self.decode(b, "held report"))
@@ -205,15 +210,7 @@ impl Store {
 
     /// Every submission recorded, by block, at most `MAX_LISTED`.
     pub fn contributions(&self) -> Result<Vec<Contribution>, StoreError> {
-        let raw = self.read(|tx| {
-            let t = tx.open_table(CONTRIBUTIONS)?;
-            let mut out = Vec::new();
-            for entry in t.iter()? {
-                let (_, v) = entry?;
-                out.push(v.value().to_vec());
-            }
-            Ok(out)
-        })?;
+        let raw = self.values(CONTRIBUTIONS)?;
         let mut all = Vec::new();
         for b in &raw {
             all.extend(self.decode::<Vec<Contribution>>(b, "contributions")?);
