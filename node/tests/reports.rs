@@ -133,20 +133,26 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn check_file(bytes_hex: &str, genesis: &Path, dir: &Path) -> (i32, String) {
-    let f = dir.join(format!("report-{}.hex", &bytes_hex[2..18]));
-    std::fs::write(&f, bytes_hex).unwrap();
+/// `ranger report check FILE FLAG PATH` (`--chain GENESIS` or `--datadir DIR`): exit code and
+/// stdout.
+fn report_check(file: &Path, flag: &str, path: &Path) -> (i32, String) {
     let out = Command::new(BIN)
         .args(["report", "check"])
-        .arg(&f)
-        .arg("--chain")
-        .arg(genesis)
+        .arg(file)
+        .arg(flag)
+        .arg(path)
         .output()
         .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+fn check_file(bytes_hex: &str, genesis: &Path, dir: &Path) -> (i32, String) {
+    let f = dir.join(format!("report-{}.hex", &bytes_hex[2..18]));
+    std::fs::write(&f, bytes_hex).unwrap();
+    report_check(&f, "--chain", genesis)
 }
 
 #[test]
@@ -286,19 +292,8 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
     // byte is refused with exit 1.
     let f = dir.join("held.hex");
     std::fs::write(&f, original["encoded"].as_str().unwrap()).unwrap();
-    let out = Command::new(BIN)
-        .args(["report", "check"])
-        .arg(&f)
-        .arg("--datadir")
-        .arg(dir.join("r1"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, text) = report_check(&f, "--datadir", &dir.join("r1"));
+    assert_eq!(code, 0, "{text}");
     let out = Command::new(BIN)
         .args(["report", "show", "--json"])
         .arg(&f)
@@ -312,19 +307,8 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
     let n = changed.len();
     changed[n / 2] ^= 1;
     std::fs::write(&f, format!("0x{}", hex::encode(&changed))).unwrap();
-    let out = Command::new(BIN)
-        .args(["report", "check"])
-        .arg(&f)
-        .arg("--datadir")
-        .arg(dir.join("r1"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, text) = report_check(&f, "--datadir", &dir.join("r1"));
+    assert_eq!(code, 1, "{text}");
 
     // A reveal without its commitment is refused.
     let other_salt = alloy_primitives::B256::repeat_byte(8);
@@ -478,9 +462,18 @@ fn forged_and_flooding_reports_are_neither_held_nor_relayed_and_honest_ones_arri
     );
     let _ = forger.kill();
     let _ = forger.wait();
-    // An oversized message (over r1's bound) from a publisher that allows it.
+    // An oversized message (over r1's bound) from a publisher that allows it: dropped before
+    // r1 validates it (were it let through, it would not decode and count as received and
+    // rejected).
+    let seen = |outcome: &str| {
+        metric(
+            metrics1,
+            &format!("ranger_gossip_messages{{outcome=\"{outcome}\"}}"),
+        )
+    };
+    let (received, rejected) = (seen("received"), seen("rejected"));
     let big = write_report(&dir, "big.hex", &vec![0xc0; 9 << 20]);
-    let _ = Command::new(BIN)
+    let published = Command::new(BIN)
         .args([
             "report",
             "publish",
@@ -496,6 +489,14 @@ fn forged_and_flooding_reports_are_neither_held_nor_relayed_and_honest_ones_arri
         .arg(&big)
         .output()
         .unwrap();
+    assert!(
+        published.status.success(),
+        "{}",
+        String::from_utf8_lossy(&published.stderr)
+    );
+    // The publisher stays two seconds after sending; r1's counters are mirrored every second.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!((seen("received"), seen("rejected")), (received, rejected));
     // A flood: 300 distinct messages from one peer (copies of the held report, re-signed by
     // 300 keys: each would cost r1 a check were it not for the bound).
     let flood: Vec<_> = (0..300u64)

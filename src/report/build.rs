@@ -7,12 +7,12 @@
 use super::check::{CheckContext, ReportError};
 use super::{Evidence, EvidenceClass, FaultReport, Inclusion};
 use crate::codec::block::decode_block;
-use crate::codec::header::{decode_header, encode_header};
+use crate::codec::header::encode_header;
 use crate::consensus::istanbul::block_hash;
 use crate::consensus::{Fault, FaultKind};
 use crate::crypto::secp::SigningKey;
 use crate::pipeline::{BlockReport, Verdict};
-use crate::primitives::{Header, Transaction};
+use crate::primitives::{Block, Header, Transaction};
 use crate::state::TxParties;
 use alloy_primitives::Address;
 
@@ -38,18 +38,17 @@ pub enum BuildError {
     DoesNotCheck(ReportError),
 }
 
-/// The evidence for `fault` of `block` (its RLP) after `parent` (a header's RLP). `witness` is the
-/// encoded witness of the parent state the pipeline captured for a state fault.
+/// The evidence for `fault` of the decoded block `b` after `parent` (a header's RLP). `witness` is
+/// the encoded witness of the parent state the pipeline captured for a state fault.
 pub fn evidence_for(
     fault: &Fault,
-    block: &[u8],
+    b: &Block,
     parent: &[u8],
     witness: Option<&[u8]>,
     derive_sha: crate::trie::DeriveShaImpl,
     backend: &dyn crate::crypto::Backend,
 ) -> Result<Evidence, BuildError> {
     let class = EvidenceClass::of(fault.kind).ok_or(BuildError::NotReportable(fault.kind))?;
-    let b = decode_block(block).map_err(|e| BuildError::Undecodable(e.to_string()))?;
     let parent = parent.to_vec();
     let header = encode_header(&b.header);
     Ok(match class {
@@ -135,10 +134,16 @@ impl Reporter {
         let Some(height) = report.block else {
             return vec![Err(BuildError::Undecodable("no height".into()))];
         };
-        let parent_header = match decode_block(parent) {
-            Ok(p) => encode_header(&p.header),
-            Err(e) => return vec![Err(BuildError::Parent(e.to_string()))],
+        let parent_header = match header_bytes(parent) {
+            Ok(p) => p,
+            Err(e) => return vec![Err(e)],
         };
+        // Decoded and hashed once for all its faults.
+        let block = match decode_block(raw) {
+            Ok(b) => b,
+            Err(e) => return vec![Err(BuildError::Undecodable(e.to_string()))],
+        };
+        let hash = block_hash(&block.header);
         let spec = self.check.spec();
         report
             .faults
@@ -147,16 +152,12 @@ impl Reporter {
             .map(|f| {
                 let evidence = evidence_for(
                     f,
-                    raw,
+                    &block,
                     &parent_header,
                     witness,
                     spec.derive_sha,
                     self.check.backend(),
                 )?;
-                let hash = block_hash(
-                    &decode_header(evidence.header())
-                        .map_err(|e| BuildError::Undecodable(e.to_string()))?,
-                );
                 self.sign_checked(height, hash, f.kind, evidence)
             })
             .collect()

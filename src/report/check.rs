@@ -213,10 +213,7 @@ pub fn check_report(r: &FaultReport, ctx: &CheckContext) -> Result<Proven, Repor
         block_hash: r.block_hash,
         reporter: r.reporter,
         detail: fault.detail,
-        tx_index: fault.tx_index.map(|_| match &r.evidence {
-            Evidence::Transaction { index, .. } => *index,
-            _ => fault.tx_index.unwrap_or_default() as u64,
-        }),
+        tx_index: fault.tx_index.map(|i| i as u64),
         signed_by,
         evidence_bytes: r.evidence.encoded_len(),
     })

@@ -130,24 +130,30 @@ impl Store {
         max: usize,
     ) -> Result<Commitment, LedgerError> {
         let mut out = None;
-        let mut full = false;
         self.write(|tx| {
             let mut t = tx.open_table(COMMITMENTS)?;
             if let Some(v) = t.get(&commitment.0)? {
-                out = serde_json::from_slice(v.value()).ok();
-                if out.is_some() {
-                    return Ok(());
-                }
+                // Recorded before: the first record stands (a damaged one is an error, never
+                // overwritten).
+                out = Some(serde_json::from_slice(v.value()).map_err(|e| {
+                    redb::Error::Io(std::io::Error::other(format!(
+                        "stored commitment does not decode: {e}"
+                    )))
+                })?);
+                return Ok(());
             }
             if t.len()? as usize >= max {
-                full = true;
                 return Ok(());
             }
             let mut meta = tx.open_table(super::META)?;
-            let seq = meta
-                .get(META_COMMIT_SEQ)?
-                .and_then(|v| serde_json::from_slice::<u64>(v.value()).ok())
-                .unwrap_or(0);
+            let seq = match meta.get(META_COMMIT_SEQ)? {
+                Some(v) => serde_json::from_slice::<u64>(v.value()).map_err(|e| {
+                    redb::Error::Io(std::io::Error::other(format!(
+                        "stored commitment counter does not decode: {e}"
+                    )))
+                })?,
+                None => 0,
+            };
             meta.insert(META_COMMIT_SEQ, json(&(seq + 1))?.as_slice())?;
             let c = Commitment {
                 seq,
@@ -158,16 +164,8 @@ impl Store {
             out = Some(c);
             Ok(())
         })?;
-        if full {
-            return Err(LedgerError::Full(max));
-        }
-        out.ok_or_else(|| {
-            LedgerError::Store(StoreError::Damaged {
-                path: self.path.clone(),
-                what: "commitment".into(),
-                message: "a stored commitment does not decode".into(),
-            })
-        })
+        // Nothing recorded only when the ledger is full.
+        out.ok_or(LedgerError::Full(max))
     }
 
     /// The record of `commitment`, if it was made.
