@@ -33,7 +33,8 @@ use tokio::sync::mpsc;
 
 /// Bytes of one gossiped report at most. Header and transaction evidence is a few KiB; block
 /// evidence carries the block's transactions and the witness of every account they touch:
-/// ~150 KB for 100 transactions, ~1.2 MB for 1,000 over 100,000 accounts (measured), so 8 MiB
+/// ~150 KB for 100 transactions over 10,000 accounts (`ranger bench reports`), ~1.2 MB for 1,000
+/// over 100,000 (`cargo test --release -p ranger --test witness witness_sizes -- --nocapture`), so 8 MiB
 /// carries blocks of several thousand transactions. Larger reports are held and served by
 /// `ranger_getReports`, but neither gossiped nor taken by a council (its RPC takes 16 MiB of
 /// hex, 8 MiB of report).
