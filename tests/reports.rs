@@ -303,3 +303,30 @@ fn an_equivocation_is_proven_by_two_sealed_headers() {
     let same = rep.equivocation(&c.raw[n as usize - 1], &twin, &twin);
     assert!(same.is_err());
 }
+
+#[test]
+fn a_state_report_with_its_witness_detached_is_checked_once_the_named_witness_is_attached() {
+    let c = chain(vec![FaultAt {
+        kind: FaultKind::WrongStateRoot,
+        block: FAULT_AT,
+    }]);
+    let full = report_of(&c, FaultKind::WrongStateRoot).unwrap_or_else(|e| panic!("{e}"));
+    let mut thin = full.clone();
+    let witness = thin
+        .detach_witness()
+        .expect("a state report carries a witness");
+    // Without the witness the checker cannot tell: its own lack, never a verdict on the report.
+    match check(&thin.encode(), &c.ctx) {
+        Err(e @ ReportError::WitnessDetached { .. }) => assert!(e.is_ours(), "{e}"),
+        other => panic!("expected a detached witness, got {other:?}"),
+    }
+    // Another witness of the same length does not attach; the named one does and proves it.
+    let mut forged = witness.clone();
+    forged[0] ^= 1;
+    assert!(thin.clone().attach_witness(forged).is_err());
+    thin.attach_witness(witness).unwrap();
+    let (_, p) = check(&thin.encode(), &c.ctx).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.kind, FaultKind::WrongStateRoot);
+    assert_eq!(p.fault_id, full.fault_id());
+    assert_eq!(thin.encode(), full.encode());
+}

@@ -4,7 +4,9 @@
 //! them: an operator's way to pass on a report, and a test's way to send a forged one).
 //!
 //! A report file holds the canonical bytes, as raw bytes or hex (`0x…`), or one entry of
-//! `ranger_getReports` (a JSON object with `encoded`).
+//! `ranger_getReports` (a JSON object with `encoded`). A report whose state witness is detached
+//! names it by hash; `--witness FILE` (raw or hex, e.g. what `ranger_getWitness` returns) gives
+//! it to `check`, and to `publish`, which serves it to the rangers that ask.
 
 use crate::p2p::{self, Multiaddr, P2pConfig, Validation};
 use anyhow::{Context, Result, bail};
@@ -12,7 +14,7 @@ use clap::{Args, Subcommand};
 use ranger::codec::header::decode_header;
 use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::CpuBackend;
-use ranger::report::{CheckContext, Evidence, FaultReport, Inclusion, ReportError, check};
+use ranger::report::{CheckContext, Evidence, FaultReport, Inclusion, WitnessPart, check};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,6 +41,9 @@ pub struct CheckArgs {
     /// A ranger's or a council's data directory: the chain its node follows.
     #[arg(long)]
     datadir: Option<PathBuf>,
+    /// The state witness the report names but does not carry (raw or hex).
+    #[arg(long, value_name = "FILE")]
+    witness: Option<PathBuf>,
     /// Print the verdict as one JSON object.
     #[arg(long)]
     json: bool,
@@ -74,6 +79,9 @@ pub struct PublishArgs {
     /// The largest message this publisher sends (rangers refuse more than 8 MiB).
     #[arg(long, default_value_t = crate::reports::MAX_GOSSIP_BYTES)]
     max_message_bytes: usize,
+    /// A detached state witness to serve to the rangers that ask for it (raw or hex; repeatable).
+    #[arg(long = "witness", value_name = "FILE")]
+    witnesses: Vec<PathBuf>,
 }
 
 pub fn run(c: ReportCommand) -> Result<u8> {
@@ -82,6 +90,19 @@ pub fn run(c: ReportCommand) -> Result<u8> {
         ReportCommand::Show(a) => show(a),
         ReportCommand::Publish(a) => publish(a),
     }
+}
+
+/// The bytes in a witness file: raw, or hex as `ranger_getWitness` returns it (quoted or not).
+fn read_witness_file(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if let Ok(text) = std::str::from_utf8(&bytes) {
+        let t = text.trim().trim_matches('"');
+        let h = t.strip_prefix("0x").unwrap_or(t);
+        if !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return hex::decode(h).with_context(|| format!("{}: odd-length hex", path.display()));
+        }
+    }
+    Ok(bytes)
 }
 
 /// The canonical bytes in a report file.
@@ -130,7 +151,15 @@ fn spec_of(chain: Option<&str>, datadir: Option<&Path>) -> Result<ranger::consen
 }
 
 fn check_cmd(a: CheckArgs) -> Result<u8> {
-    let bytes = read_report_file(&a.file)?;
+    let mut bytes = read_report_file(&a.file)?;
+    if let Some(w) = &a.witness {
+        let witness = read_witness_file(w)?;
+        let mut report = FaultReport::decode(&bytes)?;
+        report
+            .attach_witness(witness)
+            .with_context(|| format!("--witness {}", w.display()))?;
+        bytes = report.encode();
+    }
     let spec = spec_of(a.chain.as_deref(), a.datadir.as_deref())?;
     let ctx = CheckContext::new(spec, Arc::new(CpuBackend));
     match check(&bytes, &ctx) {
@@ -157,10 +186,7 @@ fn check_cmd(a: CheckArgs) -> Result<u8> {
         }
         Err(e) => {
             let code = if e.is_ours() { 2 } else { 1 };
-            let what = match &e {
-                ReportError::Undecided(_) => "UNDECIDED",
-                _ => "REFUSED",
-            };
+            let what = if e.is_ours() { "UNDECIDED" } else { "REFUSED" };
             if a.json {
                 out!(
                     "{}",
@@ -206,8 +232,12 @@ fn show(a: ShowArgs) -> Result<u8> {
             transactions,
             witness,
         } => json!({"class": "block",
-            "parent": header_summary(parent), "header": header_summary(header),
-            "transactions": transactions.len(), "witness_bytes": witness.len()}),
+        "parent": header_summary(parent), "header": header_summary(header),
+        "transactions": transactions.len(),
+        "witness": match witness {
+            WitnessPart::Carried(w) => json!({"bytes": w.len()}),
+            WitnessPart::Detached { hash, len } => json!({"bytes": len, "detached": hash}),
+        }}),
         Evidence::Equivocation {
             parent,
             first,
@@ -264,6 +294,11 @@ fn publish(a: PublishArgs) -> Result<u8> {
     for f in &a.files {
         messages.push(read_report_file(f)?);
     }
+    let witnesses = a
+        .witnesses
+        .iter()
+        .map(|w| read_witness_file(w))
+        .collect::<Result<Vec<_>>>()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -277,10 +312,19 @@ fn publish(a: PublishArgs) -> Result<u8> {
         );
         cfg.peers = a.peers.clone();
         cfg.max_message_bytes = a.max_message_bytes;
+        cfg.max_blob_bytes = ranger::report::MAX_REPORT_BYTES;
+        cfg.blobs = Some(p2p::BlobSource(Arc::new(move |hash: &[u8; 32]| {
+            witnesses
+                .iter()
+                .find(|w| ranger::crypto::keccak256(w).0 == *hash)
+                .cloned()
+        })));
         // A publisher takes nothing from the network.
         let p = p2p::start(
             cfg,
-            Arc::new(|_: &[u8]| Validation::Ignore("a publisher takes no messages".into())),
+            Arc::new(|_: &[u8], _: &p2p::Fetcher| {
+                Validation::Ignore("a publisher takes no messages".into())
+            }),
         )
         .await?;
         for m in messages {

@@ -16,7 +16,6 @@
 use crate::p2p::{self, Multiaddr, P2p, P2pConfig, Validation};
 use crate::serve::metrics::Metrics;
 use crate::store::Store;
-use crate::store::ledger::HeldReport;
 use alloy_primitives::B256;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -25,20 +24,24 @@ use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
 use ranger::crypto::secp::SigningKey;
 use ranger::pipeline::{BlockReport, Verdict};
-use ranger::report::{CheckContext, FaultReport, Proven, Reporter, check_report};
+use ranger::report::{CheckContext, FaultReport, Proven, ReportError, Reporter, check_report};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Bytes of one gossiped report at most. Header and transaction evidence is a few KiB; block
-/// evidence carries the block's transactions and the witness of every account they touch:
-/// ~150 KB for 100 transactions over 10,000 accounts (`ranger bench reports`), ~1.2 MB for 1,000
-/// over 100,000 (`cargo test --release -p ranger --test witness witness_sizes -- --nocapture`), so 8 MiB
-/// carries blocks of several thousand transactions. Larger reports are held and served by
-/// `ranger_getReports`, but neither gossiped nor taken by a council (its RPC takes 16 MiB of
-/// hex, 8 MiB of report).
+/// evidence carries the block's transactions, and the witness of every account they touch
+/// unless it is detached (`--gossip-witness-max`): so only a block of tens of thousands of
+/// transactions comes near this. A larger report is held and served by `ranger_getReports` and
+/// taken by a council, but not gossiped.
 pub const MAX_GOSSIP_BYTES: usize = 8 << 20;
+/// A witness larger than this travels beside its gossiped report, not in it (`ranger bench
+/// reports` measures ~150 KB for 100 transactions over 10,000 accounts; `cargo test --release -p
+/// ranger --test witness witness_sizes -- --nocapture` ~1.2 MB for 1,000 over 100,000). Gossip
+/// sends every message to each mesh peer whether it needs it or not; a detached witness is
+/// fetched once per ranger, by hash, from the neighbour that relayed the report.
+pub const DEFAULT_GOSSIP_WITNESS_BYTES: usize = 1 << 20;
 /// Reports one neighbour may gossip to us per minute before the rest are ignored.
 const GOSSIP_RATE: u32 = 120;
 /// Attempts at each council call before giving up on it (the report stays held).
@@ -62,6 +65,11 @@ pub struct ReportFlags {
     /// report is committed to first, then revealed.
     #[arg(long, value_name = "URL")]
     pub report_to: Option<String>,
+    /// A state witness larger than this many bytes is detached from its report: the report is
+    /// gossiped naming the witness by hash, and the witness is served to the rangers that ask
+    /// (and by `ranger_getWitness`).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_GOSSIP_WITNESS_BYTES)]
+    pub gossip_witness_max: usize,
 }
 
 /// The ranger's key from `path`, or a new one written there (0600) when the file does not exist.
@@ -155,6 +163,8 @@ pub struct Reporting {
     /// Two versions of a block whose parent is not stored yet (the conflict came in before the
     /// window holding the parent was committed).
     pending: Mutex<Vec<Versions>>,
+    /// Witnesses over this are held beside their reports (`--gossip-witness-max`).
+    witness_max: usize,
 }
 
 impl Reporting {
@@ -165,6 +175,7 @@ impl Reporting {
         store: Arc<Store>,
         metrics: Arc<Metrics>,
         out: mpsc::UnboundedSender<Vec<u8>>,
+        witness_max: usize,
     ) -> Self {
         Self {
             reporter,
@@ -173,6 +184,7 @@ impl Reporting {
             metrics,
             out,
             pending: Mutex::new(Vec::new()),
+            witness_max,
         }
     }
 
@@ -249,24 +261,16 @@ impl Reporting {
     }
 
     fn keep(&self, report: &FaultReport, proven: &Proven) {
-        let encoded = report.encode();
-        let held = HeldReport {
-            fault_id: proven.fault_id,
-            block: proven.block,
-            kind: proven.kind.as_str().to_owned(),
-            reporter: report.reporter,
-            origin: "own".into(),
-            encoded: encoded.clone(),
-        };
-        match self.store.hold_report(&held) {
-            Ok(true) => {
-                tracing::warn!(target: "ranger::reports", "reported {} at block {} (fault {}, {} evidence bytes)", proven.kind, proven.block, proven.fault_id, proven.evidence_bytes);
+        match self.store.hold(report, "own", self.witness_max) {
+            Ok((held, true)) => {
+                tracing::warn!(target: "ranger::reports", "reported {} at block {} (fault {}, {} evidence bytes{})", proven.kind, proven.block, proven.fault_id, proven.evidence_bytes,
+                    if held.witness.is_some() { ", the witness detached" } else { "" });
                 self.metrics.report("own", "held");
                 // The publisher ends only when the node stops; a report held then is handed on
                 // at the next start.
-                let _ = self.out.send(encoded);
+                let _ = self.out.send(held.encoded);
             }
-            Ok(false) => {}
+            Ok((_, false)) => {}
             Err(e) => {
                 tracing::error!(target: "ranger::reports", "cannot hold the report of {} at block {}: {e}", proven.kind, proven.block);
             }
@@ -287,20 +291,53 @@ impl Reporting {
 
 /// The gossip validator: a fault already held is ignored, a report that checks is accepted, a
 /// forged, false or malformed one rejected (its sender is penalised); a report the checker could
-/// not judge (its own failure) is ignored.
+/// not judge (its own failure) is ignored. A report whose witness is detached is checked as far
+/// as it goes without it, then its witness is fetched from the neighbour that relayed it and
+/// held before the report is accepted, so that this node can serve it to the next.
 pub fn validator(store: Arc<Store>, check: CheckContext) -> p2p::Validator {
-    Arc::new(move |bytes: &[u8]| {
-        let report = match FaultReport::decode(bytes) {
+    let verdict = |e: ReportError| {
+        if e.is_ours() {
+            Validation::Ignore(e.to_string())
+        } else {
+            Validation::Reject(e.to_string())
+        }
+    };
+    Arc::new(move |bytes: &[u8], fetcher: &p2p::Fetcher| {
+        let mut report = match FaultReport::decode(bytes) {
             Ok(r) => r,
             Err(e) => return Validation::Reject(e.to_string()),
         };
         if let Ok(Some(_)) = store.held_report(&report.fault_id()) {
             return Validation::Ignore("a report of this fault is held already".into());
         }
+        let hash = match check_report(&report, &check) {
+            Ok(_) => return Validation::Accept,
+            Err(ReportError::WitnessDetached { hash, .. }) => hash,
+            Err(e) => return verdict(e),
+        };
+        let witness = match store.witness(&hash) {
+            Ok(Some(w)) => w,
+            _ => match fetcher.fetch(hash.0) {
+                Ok(w) => w,
+                Err(e) => {
+                    return Validation::Ignore(format!(
+                        "the detached witness {hash} could not be fetched from {}: {e:#}",
+                        fetcher.peer()
+                    ));
+                }
+            },
+        };
+        // The bytes hash as named (the transport checks); a length other than the signed one
+        // means the report names a witness that cannot exist.
+        if let Err(e) = report.attach_witness(witness.clone()) {
+            return Validation::Reject(e.to_string());
+        }
         match check_report(&report, &check) {
-            Ok(_) => Validation::Accept,
-            Err(e) if e.is_ours() => Validation::Ignore(e.to_string()),
-            Err(e) => Validation::Reject(e.to_string()),
+            Ok(_) => match store.hold_witness(&witness) {
+                Ok(_) => Validation::Accept,
+                Err(e) => Validation::Ignore(format!("cannot hold the witness: {e}")),
+            },
+            Err(e) => verdict(e),
         }
     })
 }
@@ -320,6 +357,11 @@ pub async fn start_p2p(
     cfg.peers = flags.peers.clone();
     cfg.max_message_bytes = MAX_GOSSIP_BYTES;
     cfg.rate = (GOSSIP_RATE, Duration::from_secs(60));
+    cfg.max_blob_bytes = ranger::report::MAX_REPORT_BYTES;
+    let witnesses = store.clone();
+    cfg.blobs = Some(p2p::BlobSource(Arc::new(move |hash: &[u8; 32]| {
+        witnesses.witness(&B256::from(*hash)).ok().flatten()
+    })));
     let p = p2p::start(cfg, validator(store, check)).await?;
     Ok(Some(p))
 }
@@ -333,6 +375,7 @@ pub async fn publish(
     council: Option<String>,
     store: Arc<Store>,
     metrics: Arc<Metrics>,
+    witness_max: usize,
 ) {
     let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -363,8 +406,16 @@ pub async fn publish(
                 }
                 if let (Some(url), true) = (council.clone(), committed) {
                     let metrics = metrics.clone();
+                    // The council checks the whole evidence: a detached witness goes with it.
+                    let full = match store.attached(report.clone()) {
+                        Ok(r) => r.encode(),
+                        Err(e) => {
+                            tracing::error!(target: "ranger::reports", "fault {}: {e}", report.fault_id());
+                            continue;
+                        }
+                    };
                     tokio::spawn(async move {
-                        match reveal(&url, &bytes, &salt).await {
+                        match reveal(&url, &full, &salt).await {
                             Ok(credited) => metrics.submission(if credited { "credited" } else { "acknowledged" }),
                             Err(e) => {
                                 tracing::warn!(target: "ranger::reports", "{url}: the report of fault {} was not taken: {e:#}", report.fault_id());
@@ -376,20 +427,12 @@ pub async fn publish(
             }
             Some(m) = accepted => {
                 let Ok(report) = FaultReport::decode(&m.data) else { continue };
-                let held = HeldReport {
-                    fault_id: report.fault_id(),
-                    block: report.block_number,
-                    kind: report.kind.as_str().to_owned(),
-                    reporter: report.reporter,
-                    origin: "relayed".into(),
-                    encoded: m.data,
-                };
-                match store.hold_report(&held) {
-                    Ok(true) => {
+                match store.hold(&report, "relayed", witness_max) {
+                    Ok((held, true)) => {
                         tracing::info!(target: "ranger::reports", "holding {} at block {} by {:#x} (relayed by {})", held.kind, held.block, held.reporter, m.from);
                         metrics.report("relayed", "held");
                     }
-                    Ok(false) => {}
+                    Ok((_, false)) => {}
                     Err(e) => tracing::error!(target: "ranger::reports", "cannot hold a relayed report: {e}"),
                 }
             }

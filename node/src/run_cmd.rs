@@ -227,6 +227,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
             store.clone(),
             metrics.clone(),
             own_reports.clone(),
+            a.reports.gossip_witness_max,
         ))
     };
     for bytes in reporting.iter().flat_map(|r| r.own_held()) {
@@ -255,6 +256,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         a.reports.report_to.clone(),
         store.clone(),
         metrics.clone(),
+        a.reports.gossip_witness_max,
     ));
     let (rpc, rpc_addr, metrics_addr) = runtime.block_on(async {
         let (rpc, rpc_addr) =

@@ -5,7 +5,7 @@
 //! sees it, so it never publishes what a checker would refuse.
 
 use super::check::{CheckContext, ReportError};
-use super::{Evidence, EvidenceClass, FaultReport, Inclusion};
+use super::{Evidence, EvidenceClass, FaultReport, Inclusion, WitnessPart};
 use crate::codec::block::decode_block;
 use crate::codec::header::encode_header;
 use crate::consensus::istanbul::block_hash;
@@ -79,8 +79,8 @@ pub fn evidence_for(
         }
         EvidenceClass::Block => {
             let witness = match (fault.kind, witness) {
-                (FaultKind::WrongTxRoot, _) => Vec::new(),
-                (_, Some(w)) => w.to_vec(),
+                (FaultKind::WrongTxRoot, _) => WitnessPart::Carried(Vec::new()),
+                (_, Some(w)) => WitnessPart::Carried(w.to_vec()),
                 (kind, None) => return Err(BuildError::NoWitness { kind }),
             };
             Evidence::Block {

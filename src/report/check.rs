@@ -12,7 +12,7 @@
 //! `ReportError::Undecided` when the checker itself failed (a backend, a spec without a council):
 //! never a claim about the report.
 
-use super::{DecodeReportError, Evidence, EvidenceClass, FaultReport, Inclusion};
+use super::{DecodeReportError, Evidence, EvidenceClass, FaultReport, Inclusion, WitnessPart};
 use crate::codec::header::decode_header;
 use crate::codec::tx::decode_tx;
 use crate::consensus::chain::ChainSpec;
@@ -99,6 +99,10 @@ pub enum ReportError {
     Unattributable(String),
     #[error("the evidence does not prove {kind}: {why}")]
     NotProven { kind: FaultKind, why: String },
+    #[error(
+        "the report's witness ({len} bytes, keccak256 {hash}) is detached: fetch it from whoever holds the report and attach it"
+    )]
+    WitnessDetached { hash: B256, len: u64 },
     #[error("could not check the report (the checker's failure, not the report's): {0}")]
     Undecided(String),
 }
@@ -107,7 +111,10 @@ impl ReportError {
     /// True when the checker, not the report, failed: such a report is neither accepted nor held
     /// against its sender.
     pub fn is_ours(&self) -> bool {
-        matches!(self, ReportError::Undecided(_))
+        matches!(
+            self,
+            ReportError::Undecided(_) | ReportError::WitnessDetached { .. }
+        )
     }
 }
 
@@ -203,7 +210,15 @@ pub fn check_report(r: &FaultReport, ctx: &CheckContext) -> Result<Proven, Repor
             transactions,
             witness,
             ..
-        } => prove_block(ctx, r.kind, &parent, header, transactions, witness)?,
+        } => match witness {
+            WitnessPart::Carried(w) => prove_block(ctx, r.kind, &parent, header, transactions, w)?,
+            WitnessPart::Detached { hash, len } => {
+                return Err(ReportError::WitnessDetached {
+                    hash: *hash,
+                    len: *len,
+                });
+            }
+        },
         Evidence::Equivocation { second, .. } => prove_equivocation(ctx, &parent, header, second)?,
     };
     Ok(Proven {

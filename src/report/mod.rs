@@ -3,11 +3,17 @@
 //! No transport here (gossip lives in the node, `node/src/p2p/`; the council's ledger in
 //! `node/src/council/`).
 //!
-//! Canonical encoding (RLP), the only form that is signed, gossiped, stored and submitted:
+//! Canonical encoding (RLP), the form that is gossiped, stored and submitted:
 //! `[chain_id, block_number, block_hash, kind, evidence, reporter, signature]` where `kind` is the
 //! fault's stable name, `evidence` is `[tag, …]` (see [`Evidence`]) and `signature` is the
 //! reporter's 65-byte recoverable secp256k1 signature of
-//! `keccak256("ranger fault report v1" ‖ rlp([chain_id, block_number, block_hash, kind, evidence, reporter]))`.
+//! `keccak256("ranger fault report v2" ‖ rlp([chain_id, block_number, block_hash, kind, evidence*, reporter]))`,
+//! where `evidence*` is the evidence with a block's state witness *detached*: replaced by its
+//! keccak256 and length (tag 5). So a report has two forms with one signature: the witness
+//! carried (tag 3) or detached (tag 5), and anyone may turn one into the other
+//! ([`FaultReport::detach_witness`], [`FaultReport::attach_witness`]) without the reporter's key.
+//! A witness too large to gossip travels beside the report, fetched by its hash from whoever
+//! holds it; the signature binds it all the same.
 //! Decoding is strict: trailing bytes, unknown tags and kinds, non-canonical integers are refused.
 //!
 //! `block_number` is the block's height (its parent's number + 1), which a `wrong-number` header
@@ -39,7 +45,7 @@ pub const MAX_REPORT_BYTES: usize = 16 << 20;
 
 /// What signatures are made over, before the unsigned report's RLP: a fixed domain, so that a
 /// report signature can never be replayed as a transaction or a seal.
-const SIGNING_DOMAIN: &[u8] = b"ranger fault report v1";
+const SIGNING_DOMAIN: &[u8] = b"ranger fault report v2";
 
 /// What an independent checker needs to see a fault, by class of fault. Headers, blocks and
 /// transactions are carried as their canonical RLP bytes.
@@ -60,12 +66,13 @@ pub enum Evidence {
     },
     /// Root and state faults: the header, its parent, every transaction, and (for the kinds the
     /// replay finds) the witness of the parent state for every account the block touches
-    /// (`crate::state::witness`, encoded), empty for `wrong-tx-root`. Tag 3.
+    /// (`crate::state::witness`, encoded), empty for `wrong-tx-root`. Tag 3 with the witness
+    /// carried, tag 5 with it detached.
     Block {
         parent: Vec<u8>,
         header: Vec<u8>,
         transactions: Vec<Vec<u8>>,
-        witness: Vec<u8>,
+        witness: WitnessPart,
     },
     /// Two different headers at one height, each with a quorum of committed seals of the
     /// council in force after `parent`. Tag 4.
@@ -73,6 +80,40 @@ pub enum Evidence {
         parent: Vec<u8>,
         first: Vec<u8>,
         second: Vec<u8>,
+    },
+}
+
+/// A block report's state witness: carried in the report, or detached from it and named by its
+/// keccak256 and length (the report is then checked once the bytes are attached again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WitnessPart {
+    Carried(Vec<u8>),
+    Detached { hash: B256, len: u64 },
+}
+
+impl WitnessPart {
+    /// The hash and length the signature covers, whichever the form.
+    pub fn named(&self) -> (B256, u64) {
+        match self {
+            WitnessPart::Carried(w) => (keccak256(w), w.len() as u64),
+            WitnessPart::Detached { hash, len } => (*hash, *len),
+        }
+    }
+}
+
+/// Why witness bytes cannot be attached to a report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttachError {
+    #[error("the report carries no detached witness")]
+    NothingDetached,
+    #[error(
+        "the witness is {got_len} bytes hashing to {got}; the report names {len} bytes hashing to {hash}"
+    )]
+    NotTheNamedWitness {
+        hash: B256,
+        len: u64,
+        got: B256,
+        got_len: u64,
     },
 }
 
@@ -178,9 +219,23 @@ impl Evidence {
         }
     }
 
-    fn encode(&self, out: &mut dyn BufMut) {
+    /// The tag on the wire: a block's detached witness has its own.
+    fn tag(&self, detach: bool) -> u8 {
+        match self {
+            Evidence::Block {
+                witness: WitnessPart::Detached { .. },
+                ..
+            } => 5,
+            Evidence::Block { .. } if detach => 5,
+            _ => self.class().tag(),
+        }
+    }
+
+    /// The canonical encoding; with `detach`, a carried witness is encoded as its hash and length
+    /// (the form that is signed).
+    fn encode(&self, out: &mut dyn BufMut, detach: bool) {
         let mut body = Vec::new();
-        self.class().tag().encode(&mut body);
+        self.tag(detach).encode(&mut body);
         match self {
             Evidence::Header { parent, header } => {
                 encode_bytes(parent, &mut body);
@@ -215,7 +270,14 @@ impl Evidence {
                 encode_bytes(parent, &mut body);
                 encode_bytes(header, &mut body);
                 encode_list_of_bytes(transactions, &mut body);
-                encode_bytes(witness, &mut body);
+                match witness {
+                    WitnessPart::Carried(w) if !detach => encode_bytes(w, &mut body),
+                    w => {
+                        let (hash, len) = w.named();
+                        hash.encode(&mut body);
+                        len.encode(&mut body);
+                    }
+                }
             }
             Evidence::Equivocation {
                 parent,
@@ -265,12 +327,30 @@ impl Evidence {
                     inclusion,
                 }
             }
-            3 => Evidence::Block {
-                parent: bytes(&mut r, "parent header")?,
-                header: bytes(&mut r, "header")?,
-                transactions: read_list_of_bytes(r.list("transactions")?)?,
-                witness: bytes(&mut r, "witness")?,
-            },
+            3 | 5 => {
+                let parent = bytes(&mut r, "parent header")?;
+                let header = bytes(&mut r, "header")?;
+                let transactions = read_list_of_bytes(r.list("transactions")?)?;
+                let witness = if tag == 3 {
+                    WitnessPart::Carried(bytes(&mut r, "witness")?)
+                } else {
+                    let hash = r.b256("witness hash")?;
+                    let len = r.u64("witness length")?;
+                    if len > MAX_REPORT_BYTES as u64 {
+                        return Err(DecodeError::Invalid {
+                            field: "witness length",
+                            reason: format!("{len} bytes, over the {MAX_REPORT_BYTES}-byte bound"),
+                        });
+                    }
+                    WitnessPart::Detached { hash, len }
+                };
+                Evidence::Block {
+                    parent,
+                    header,
+                    transactions,
+                    witness,
+                }
+            }
             4 => Evidence::Equivocation {
                 parent: bytes(&mut r, "parent header")?,
                 first: bytes(&mut r, "first header")?,
@@ -280,7 +360,7 @@ impl Evidence {
                 return Err(DecodeError::Invalid {
                     field: "evidence tag",
                     reason: format!(
-                        "{t} (expected 1 = header, 2 = transaction, 3 = block, 4 = equivocation)"
+                        "{t} (expected 1 = header, 2 = transaction, 3 = block, 4 = equivocation, 5 = block with its witness detached)"
                     ),
                 });
             }
@@ -292,7 +372,7 @@ impl Evidence {
     /// The evidence's size in canonical bytes.
     pub fn encoded_len(&self) -> usize {
         let mut v = Vec::new();
-        self.encode(&mut v);
+        self.encode(&mut v, false);
         v.len()
     }
 }
@@ -346,7 +426,7 @@ impl FaultReport {
     /// What the reporter signs.
     pub fn signing_hash(&self) -> B256 {
         let mut body = Vec::new();
-        self.encode_unsigned_fields(&mut body);
+        self.encode_unsigned_fields(&mut body, true);
         let mut unsigned = Vec::with_capacity(body.len() + 8);
         list(&body, &mut unsigned);
         crate::crypto::keccak256_concat(&[SIGNING_DOMAIN, &unsigned])
@@ -384,20 +464,68 @@ impl FaultReport {
     /// The canonical bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut body = Vec::new();
-        self.encode_unsigned_fields(&mut body);
+        self.encode_unsigned_fields(&mut body, false);
         encode_bytes(&self.signature.0, &mut body);
         let mut out = Vec::with_capacity(body.len() + 8);
         list(&body, &mut out);
         out
     }
 
-    fn encode_unsigned_fields(&self, body: &mut Vec<u8>) {
+    fn encode_unsigned_fields(&self, body: &mut Vec<u8>, detach: bool) {
         self.chain_id.encode(body);
         self.block_number.encode(body);
         self.block_hash.encode(body);
         self.kind.as_str().as_bytes().encode(body);
-        self.evidence.encode(body);
+        self.evidence.encode(body, detach);
         self.reporter.encode(body);
+    }
+
+    /// The hash and length of a witness this report names but does not carry: what must be
+    /// fetched (and attached) before it can be checked.
+    pub fn missing_witness(&self) -> Option<(B256, u64)> {
+        match &self.evidence {
+            Evidence::Block {
+                witness: WitnessPart::Detached { hash, len },
+                ..
+            } => Some((*hash, *len)),
+            _ => None,
+        }
+    }
+
+    /// Takes a carried, non-empty witness out of the report, leaving its hash and length (the
+    /// signature stays valid); `None` when there is none to take.
+    pub fn detach_witness(&mut self) -> Option<Vec<u8>> {
+        let Evidence::Block { witness, .. } = &mut self.evidence else {
+            return None;
+        };
+        match witness {
+            WitnessPart::Carried(w) if !w.is_empty() => {
+                let (hash, len) = witness.named();
+                match std::mem::replace(witness, WitnessPart::Detached { hash, len }) {
+                    WitnessPart::Carried(w) => Some(w),
+                    WitnessPart::Detached { .. } => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Puts back the witness the report names (its hash and length must match).
+    pub fn attach_witness(&mut self, bytes: Vec<u8>) -> Result<(), AttachError> {
+        let (hash, len) = self.missing_witness().ok_or(AttachError::NothingDetached)?;
+        let got = keccak256(&bytes);
+        if got != hash || bytes.len() as u64 != len {
+            return Err(AttachError::NotTheNamedWitness {
+                hash,
+                len,
+                got,
+                got_len: bytes.len() as u64,
+            });
+        }
+        if let Evidence::Block { witness, .. } = &mut self.evidence {
+            *witness = WitnessPart::Carried(bytes);
+        }
+        Ok(())
     }
 
     /// Decodes canonical bytes (bounded by `MAX_REPORT_BYTES`); says nothing of whether the

@@ -36,6 +36,9 @@ pub const REPORT_REFUSED: i32 = -32010;
 const MAX_COMMITMENTS: usize = 1_000_000;
 /// How long after its commitment a reveal is accepted.
 pub const REVEAL_WINDOW: Duration = Duration::from_secs(600);
+/// A submitted report's witness over this is held beside it, so the table of held reports (listed
+/// whole by `ranger_getReports`) stays small; `ranger_getWitness` serves it.
+const HELD_WITNESS_BYTES: usize = crate::reports::DEFAULT_GOSSIP_WITNESS_BYTES;
 
 /// What the ledger methods read.
 pub struct Ledger {
@@ -157,14 +160,7 @@ impl Ledger {
         };
         let all = self.store.contribute(entry).map_err(store_err)?;
         self.store
-            .hold_report(&crate::store::ledger::HeldReport {
-                fault_id: proven.fault_id,
-                block: proven.block,
-                kind: proven.kind.as_str().to_owned(),
-                reporter: report.reporter,
-                origin: "submitted".into(),
-                encoded: bytes.to_vec(),
-            })
+            .hold(&report, "submitted", HELD_WITNESS_BYTES)
             .map_err(|e: StoreError| store_err(e))?;
         let mine = all.iter().find(|e| e.reporter == report.reporter);
         let credited = mine.is_some_and(|e| e.credited);
@@ -196,6 +192,7 @@ pub fn module(ledger: Ledger) -> Result<RpcModule<Ledger>> {
         let salt = salt.map(|s| b256_arg(&s, "the salt")).transpose()?;
         l.submit(&bytes, salt)
     })?;
+    crate::serve::register_get_witness(&mut m, |l: &Ledger| &l.store)?;
     m.register_method("ranger_getContributions", |_, l, _| {
         l.store.contributions().map_err(store_err)
     })?;

@@ -8,7 +8,11 @@
 //! keccak-256 of the bytes, so the same bytes from two peers are one message. Messages are signed
 //! by their author's libp2p key, bounded in size, and each neighbour may hand us at most
 //! `rate.0` messages per `rate.1` before the rest are ignored unvalidated.
-
+//!
+//! Beside gossip, each node answers requests for blobs by hash (`blobs`): a validator that needs
+//! bytes a message only names (a large witness) asks the peer that handed it the message, whose
+//! own validator needed the same bytes, through its [`Fetcher`].
+mod blobs;
 mod limit;
 mod task;
 #[cfg(test)]
@@ -19,6 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+pub use blobs::BlobSource;
 pub use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
@@ -52,6 +57,10 @@ pub struct P2pConfig {
     pub heartbeat: Duration,
     /// The node's identity; it signs every message the node publishes.
     pub keypair: libp2p::identity::Keypair,
+    /// What this node answers when a peer asks for a blob by hash (none: "not held").
+    pub blobs: Option<BlobSource>,
+    /// The largest blob served or fetched.
+    pub max_blob_bytes: usize,
 }
 
 /// Heartbeats a received message stays in gossipsub's cache awaiting its verdict (gossipsub's
@@ -74,6 +83,8 @@ impl P2pConfig {
             rate: (64, Duration::from_secs(60)),
             heartbeat: Duration::from_secs(1),
             keypair,
+            blobs: None,
+            max_blob_bytes: 16 << 20,
         }
     }
 }
@@ -90,8 +101,53 @@ pub enum Validation {
 }
 
 /// Decides the fate of a received message. It may be slow (it re-verifies signatures and
-/// evidence): it runs on tokio's blocking pool, never on the swarm task.
-pub type Validator = Arc<dyn Fn(&[u8]) -> Validation + Send + Sync>;
+/// evidence, and may fetch what the message names): it runs on tokio's blocking pool, never on
+/// the swarm task.
+pub type Validator = Arc<dyn Fn(&[u8], &Fetcher) -> Validation + Send + Sync>;
+
+/// A blob request from a validator, handed to the swarm task.
+pub(crate) struct Fetch {
+    peer: PeerId,
+    key: [u8; 32],
+    reply: oneshot::Sender<anyhow::Result<Vec<u8>>>,
+}
+
+/// Asks the peer that handed us the message under validation for a blob by hash.
+pub struct Fetcher {
+    peer: PeerId,
+    tx: mpsc::Sender<Fetch>,
+    handle: tokio::runtime::Handle,
+}
+
+impl Fetcher {
+    /// The bytes whose keccak-256 is `key`, from the peer that handed us the message (it held
+    /// them to validate the message itself). Blocks: call it from the validator only.
+    pub fn fetch(&self, key: [u8; 32]) -> anyhow::Result<Vec<u8>> {
+        let (reply, answer) = oneshot::channel();
+        let fetch = Fetch {
+            peer: self.peer,
+            key,
+            reply,
+        };
+        self.handle.block_on(async {
+            self.tx
+                .send(fetch)
+                .await
+                .map_err(|_| anyhow::anyhow!("p2p: the swarm task has stopped"))?;
+            // The request itself times out first (`task::BLOB_TIMEOUT`); this bounds the wait
+            // for the task.
+            tokio::time::timeout(task::BLOB_TIMEOUT * 2, answer)
+                .await
+                .map_err(|_| anyhow::anyhow!("p2p: no answer to a blob request"))?
+                .map_err(|_| anyhow::anyhow!("p2p: the swarm task stopped before answering"))?
+        })
+    }
+
+    /// The peer asked.
+    pub fn peer(&self) -> PeerId {
+        self.peer
+    }
+}
 
 /// A message from a peer that the validator accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +185,10 @@ pub struct P2pStats {
     pub published: u64,
     /// Our own messages waiting for a subscribed peer.
     pub queued: usize,
+    /// Blobs we answered with (peers asked and we held them).
+    pub blobs_served: u64,
+    /// Blobs we asked for and got (checked against their hash).
+    pub blobs_fetched: u64,
     pub connected_peers: usize,
     /// Peers in our mesh for the topic (those we relay to at once).
     pub mesh_peers: usize,

@@ -2,7 +2,8 @@
 //!
 //! It turns gossipsub events into validations (run on the blocking pool, their verdicts sent
 //! back here and reported to gossipsub), keeps our unpublished messages until a peer subscribes,
-//! re-dials lost peers with backoff, and refreshes the shared stats every tick. Nothing here
+//! asks peers for blobs a validator needs and answers theirs (`blobs`), re-dials lost peers with
+//! backoff, and refreshes the shared stats every tick. Nothing here
 //! waits on the validator or on the caller: every queue is bounded and every wait has a timeout.
 
 use std::collections::{HashMap, VecDeque};
@@ -19,14 +20,18 @@ use libp2p::gossipsub::{
     PeerScoreThresholds, PublishError, TopicHash, TopicScoreParams, ValidationMode,
 };
 use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::dial_opts::DialOpts;
-use libp2p::swarm::{ConnectionId, SwarmEvent};
+use libp2p::swarm::{ConnectionId, NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, noise, tcp, yamux};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, info, warn};
 
+use super::blobs::{BlobCodec, BlobSource, PROTOCOL};
 use super::limit::RateLimiter;
-use super::{HISTORY_LENGTH, P2pConfig, PeerStats, Received, Shared, Validation, Validator};
+use super::{
+    Fetch, Fetcher, HISTORY_LENGTH, P2pConfig, PeerStats, Received, Shared, Validation, Validator,
+};
 
 const TARGET: &str = "ranger::p2p";
 
@@ -59,6 +64,19 @@ const DELIVER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections with nothing to do (no mesh) close after this; configured peers are re-dialled.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Blob lookups answering peers at once; beyond it a request is answered "not held".
+const MAX_SERVES: usize = 8;
+
+/// How long one blob request may take (16 MiB over a slow link included).
+pub(super) const BLOB_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Gossip and the blob protocol on one connection.
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    gossip: gossipsub::Behaviour,
+    blobs: request_response::Behaviour<BlobCodec>,
+}
+
 pub(super) enum Command {
     Publish {
         bytes: Vec<u8>,
@@ -81,7 +99,7 @@ struct Dial {
 }
 
 pub(super) struct Task {
-    swarm: Swarm<gossipsub::Behaviour>,
+    swarm: Swarm<Behaviour>,
     topic: IdentTopic,
     max_message_bytes: usize,
     graylist_threshold: f64,
@@ -99,6 +117,14 @@ pub(super) struct Task {
     verdict_tx: mpsc::Sender<Verdict>,
     accepted: mpsc::Sender<Received>,
     shared: Arc<Shared>,
+    blob_source: Option<BlobSource>,
+    serves: Arc<Semaphore>,
+    served: mpsc::Receiver<(ResponseChannel<Option<Vec<u8>>>, Option<Vec<u8>>)>,
+    served_tx: mpsc::Sender<(ResponseChannel<Option<Vec<u8>>>, Option<Vec<u8>>)>,
+    fetches: mpsc::Receiver<Fetch>,
+    fetch_tx: mpsc::Sender<Fetch>,
+    /// Our blob requests in flight: the hash asked for and who waits for it.
+    asked: HashMap<OutboundRequestId, Fetch>,
 }
 
 /// The content address of a message: the same bytes are one message whoever signed them.
@@ -208,7 +234,18 @@ impl Task {
                 yamux::Config::default,
             )
             .context("p2p: building the TCP transport")?
-            .with_behaviour(|_| gossip)
+            .with_behaviour(|_| Behaviour {
+                gossip,
+                blobs: request_response::Behaviour::with_codec(
+                    BlobCodec {
+                        max_bytes: cfg.max_blob_bytes,
+                    },
+                    [(PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default()
+                        .with_request_timeout(BLOB_TIMEOUT)
+                        .with_max_concurrent_streams(MAX_SERVES * 2),
+                ),
+            })
             .map_err(|e| anyhow!("p2p: {e}"))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
             .build();
@@ -218,6 +255,8 @@ impl Task {
             .with_context(|| format!("p2p: listening on {}", cfg.listen))?;
 
         let (verdict_tx, verdicts) = mpsc::channel(MAX_VALIDATIONS);
+        let (served_tx, served) = mpsc::channel(MAX_SERVES);
+        let (fetch_tx, fetches) = mpsc::channel(MAX_VALIDATIONS);
         let dials = cfg
             .peers
             .into_iter()
@@ -249,6 +288,13 @@ impl Task {
             verdict_tx,
             accepted,
             shared,
+            blob_source: cfg.blobs,
+            serves: Arc::new(Semaphore::new(MAX_SERVES)),
+            served,
+            served_tx,
+            fetches,
+            fetch_tx,
+            asked: HashMap::new(),
         })
     }
 
@@ -282,6 +328,18 @@ impl Task {
                     None => break,
                 },
                 Some(verdict) = self.verdicts.recv() => self.report(verdict),
+                Some(fetch) = self.fetches.recv() => {
+                    let id = self.swarm.behaviour_mut().blobs.send_request(&fetch.peer, fetch.key);
+                    self.asked.insert(id, fetch);
+                }
+                Some((channel, answer)) = self.served.recv() => {
+                    let found = answer.is_some();
+                    if self.swarm.behaviour_mut().blobs.send_response(channel, answer).is_err() {
+                        debug!(target: TARGET, "a blob asker left before the answer");
+                    } else if found {
+                        self.shared.stats().blobs_served += 1;
+                    }
+                }
                 event = self.swarm.select_next_some() => self.on_event(event),
                 _ = tick.tick() => self.on_tick(),
             }
@@ -322,6 +380,7 @@ impl Task {
         match self
             .swarm
             .behaviour_mut()
+            .gossip
             .publish(self.topic.clone(), bytes.to_vec())
         {
             Ok(id) => {
@@ -356,26 +415,10 @@ impl Task {
         self.shared.stats().queued = self.queued.len();
     }
 
-    fn on_event(&mut self, event: SwarmEvent<gossipsub::Event>) {
+    fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
-            SwarmEvent::Behaviour(gossipsub::Event::Message {
-                propagation_source,
-                message_id,
-                message,
-            }) => self.on_message(propagation_source, message_id, message),
-            SwarmEvent::Behaviour(gossipsub::Event::Subscribed { peer_id, topic }) => {
-                debug!(target: TARGET, peer = %peer_id, %topic, "peer subscribed");
-                if topic == self.topic.hash() {
-                    self.flush_queue();
-                }
-            }
-            SwarmEvent::Behaviour(gossipsub::Event::GossipsubNotSupported { peer_id }) => {
-                warn!(target: TARGET, peer = %peer_id, "peer does not speak gossipsub");
-            }
-            SwarmEvent::Behaviour(gossipsub::Event::SlowPeer { peer_id, .. }) => {
-                debug!(target: TARGET, peer = %peer_id, "slow peer: messages to it were dropped");
-            }
-            SwarmEvent::Behaviour(_) => {}
+            SwarmEvent::Behaviour(BehaviourEvent::Blobs(e)) => self.on_blob(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Gossip(e)) => self.on_gossip(e),
             SwarmEvent::NewListenAddr { address, .. } => {
                 info!(target: TARGET, %address, "listening");
                 self.shared.listen_addrs().push(address);
@@ -437,6 +480,102 @@ impl Task {
         }
     }
 
+    fn on_gossip(&mut self, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => self.on_message(propagation_source, message_id, message),
+            gossipsub::Event::Subscribed { peer_id, topic } => {
+                debug!(target: TARGET, peer = %peer_id, %topic, "peer subscribed");
+                if topic == self.topic.hash() {
+                    self.flush_queue();
+                }
+            }
+            gossipsub::Event::GossipsubNotSupported { peer_id } => {
+                warn!(target: TARGET, peer = %peer_id, "peer does not speak gossipsub");
+            }
+            gossipsub::Event::SlowPeer { peer_id, .. } => {
+                debug!(target: TARGET, peer = %peer_id, "slow peer: messages to it were dropped");
+            }
+            _ => {}
+        }
+    }
+
+    /// A peer asks for a blob (looked up on the blocking pool, answered when found), or answers
+    /// ours (checked against the hash asked for before anyone sees it).
+    fn on_blob(&mut self, event: request_response::Event<[u8; 32], Option<Vec<u8>>>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                let source = self.blob_source.clone();
+                let permit = self.serves.clone().try_acquire_owned();
+                let served = self.served_tx.clone();
+                tokio::spawn(async move {
+                    let answer = match (source, permit) {
+                        (Some(source), Ok(_permit)) => {
+                            tokio::task::spawn_blocking(move || (source.0)(&request))
+                                .await
+                                .ok()
+                                .flatten()
+                        }
+                        _ => None,
+                    };
+                    debug!(target: TARGET, %peer, held = answer.is_some(), "blob asked for");
+                    let _ = served.send((channel, answer)).await;
+                });
+            }
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                let Some(fetch) = self.asked.remove(&request_id) else {
+                    return;
+                };
+                let answer = match response {
+                    None => Err(anyhow!("{peer} does not hold the blob")),
+                    Some(bytes) if keccak256(&bytes).0 == fetch.key => {
+                        self.shared.stats().blobs_fetched += 1;
+                        Ok(bytes)
+                    }
+                    Some(bytes) => Err(anyhow!(
+                        "{peer} answered {} bytes that are not the blob asked for",
+                        bytes.len()
+                    )),
+                };
+                let _ = fetch.reply.send(answer);
+            }
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some(fetch) = self.asked.remove(&request_id) {
+                    let _ = fetch
+                        .reply
+                        .send(Err(anyhow!("asking {peer} for a blob: {error}")));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                debug!(target: TARGET, %peer, %error, "a blob request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
     fn retry_later(&mut self, i: usize, error: &str) {
         if let Some(dial) = self.dials.get_mut(i) {
             warn!(target: TARGET, addr = %dial.addr, error, retry_in = ?dial.backoff, "dial failed");
@@ -471,7 +610,7 @@ impl Task {
 
     fn on_message(&mut self, from: PeerId, id: MessageId, message: gossipsub::Message) {
         self.shared.stats().received += 1;
-        let gossip = self.swarm.behaviour_mut();
+        let gossip = &mut self.swarm.behaviour_mut().gossip;
         if message.data.len() > self.max_message_bytes {
             debug!(target: TARGET, peer = %from, %id, bytes = message.data.len(), "oversized message rejected");
             gossip.report_message_validation_result(&id, &from, MessageAcceptance::Reject);
@@ -496,10 +635,15 @@ impl Task {
         let deadline = self.validation_deadline;
         let origin = message.source;
         let data = message.data;
+        let fetcher = Fetcher {
+            peer: from,
+            tx: self.fetch_tx.clone(),
+            handle: tokio::runtime::Handle::current(),
+        };
         tokio::spawn(async move {
             let _permit = permit;
             let run = tokio::task::spawn_blocking(move || {
-                let validation = validator(&data);
+                let validation = validator(&data, &fetcher);
                 (validation, data)
             });
             let (validation, data) = match tokio::time::timeout(deadline, run).await {
@@ -570,6 +714,7 @@ impl Task {
         if !self
             .swarm
             .behaviour_mut()
+            .gossip
             .report_message_validation_result(&id, &from, acceptance)
         {
             debug!(target: TARGET, %id, "verdict came after the message left the cache");
@@ -583,7 +728,7 @@ impl Task {
             self.flush_queue();
         }
         self.limiter.prune(now);
-        let gossip = self.swarm.behaviour();
+        let gossip = &self.swarm.behaviour().gossip;
         let mesh_peers = gossip.mesh_peers(&self.topic.hash()).count();
         let peers = self
             .swarm

@@ -28,6 +28,8 @@ async fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
 struct Seen {
     log: Arc<StdMutex<Vec<Vec<u8>>>>,
     gate: Arc<(StdMutex<bool>, Condvar)>,
+    /// The blobs the node serves, and those its validator fetched.
+    blobs: Arc<StdMutex<std::collections::HashMap<[u8; 32], Vec<u8>>>>,
 }
 
 impl Seen {
@@ -57,12 +59,23 @@ impl Seen {
 }
 
 /// Rejects what starts with `bad`, holds what starts with `slow` until the gate opens, accepts
-/// the rest, and records everything.
+/// `need` + a 32-byte hash once it fetched that blob (and keeps it, to serve it on), accepts the
+/// rest, and records everything.
 fn validator(seen: Seen) -> Validator {
-    Arc::new(move |data: &[u8]| {
+    Arc::new(move |data: &[u8], fetcher: &Fetcher| {
         seen.log.lock().unwrap().push(data.to_vec());
         if data.starts_with(b"slow") {
             seen.wait_for_gate();
+        }
+        if let Some(key) = data.strip_prefix(b"need") {
+            let key: [u8; 32] = key.try_into().unwrap();
+            return match fetcher.fetch(key) {
+                Ok(blob) => {
+                    seen.blobs.lock().unwrap().insert(key, blob);
+                    Validation::Accept
+                }
+                Err(e) => Validation::Ignore(e.to_string()),
+            };
         }
         if data.starts_with(b"bad") {
             Validation::Reject("forged".into())
@@ -93,8 +106,12 @@ impl Node {
         );
         cfg.peers = peers;
         cfg.heartbeat = Duration::from_millis(300);
-        tweak(&mut cfg);
         let seen = Seen::default();
+        let blobs = seen.blobs.clone();
+        cfg.blobs = Some(BlobSource(Arc::new(move |key: &[u8; 32]| {
+            blobs.lock().unwrap().get(key).cloned()
+        })));
+        tweak(&mut cfg);
         let p2p = start(cfg, validator(seen.clone())).await?;
         Ok(Node { p2p, seen })
     }
@@ -364,4 +381,45 @@ async fn a_bad_config_or_a_taken_address_is_an_error() {
     assert!(err.to_string().contains("rate"), "{err}");
     let err = start_err(config(|cfg| cfg.max_message_bytes = 0)).await;
     assert!(err.to_string().contains("max_message_bytes"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_a_message_names_is_fetched_hop_by_hop_and_only_the_named_bytes_count() {
+    let (a, b, mut c) = line(|_| {}).await;
+    // Twelve times the message bound: it could never be gossiped.
+    let blob: Vec<u8> = (0..3u32 << 20).map(|i| (i % 251) as u8).collect();
+    let key = alloy_primitives::keccak256(&blob).0;
+    a.seen.blobs.lock().unwrap().insert(key, blob.clone());
+    let mut named = b"need".to_vec();
+    named.extend_from_slice(&key);
+    publish_when_meshed(&a, &named).await;
+    c.receive_all(&[&named]).await;
+    // c fetched it from b, which had fetched it from a.
+    assert_eq!(c.seen.blobs.lock().unwrap().get(&key), Some(&blob));
+    assert_eq!(b.seen.blobs.lock().unwrap().get(&key), Some(&blob));
+    assert!(b.p2p.stats().blobs_served >= 1 && b.p2p.stats().blobs_fetched >= 1);
+
+    // a answers other bytes for a hash: b refuses them, so b never accepts nor relays.
+    let lie = [9u8; 32];
+    a.seen
+        .blobs
+        .lock()
+        .unwrap()
+        .insert(lie, b"not the named bytes".to_vec());
+    let mut lying = b"need".to_vec();
+    lying.extend_from_slice(&lie);
+    a.p2p.publish(lying.clone()).await.unwrap();
+    // And a hash nobody holds: "not held", ignored the same way.
+    let mut unheld = b"need".to_vec();
+    unheld.extend_from_slice(&[3u8; 32]);
+    a.p2p.publish(unheld.clone()).await.unwrap();
+    wait_for("b's verdicts on both", || b.p2p.stats().ignored >= 2).await;
+    assert!(!b.seen.blobs.lock().unwrap().contains_key(&lie));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        c.seen.count(&lying),
+        0,
+        "a message whose blob failed was relayed"
+    );
+    assert_eq!(c.seen.count(&unheld), 0);
 }

@@ -5,7 +5,8 @@
 //! `kaia_getBlockByNumber(number, full)` (verified blocks in Kaia's JSON shape) and, over
 //! WebSocket, `ranger_subscribeVerdicts` (one `ranger_verdict` notification per block), and
 //! `ranger_getReports(from?, to?)` (the fault reports the node holds: `fault_id`, `block`, `kind`,
-//! `reporter`, `origin` and `encoded`, the canonical signed bytes).
+//! `reporter`, `origin`, `encoded`, the canonical signed bytes, and `witness`, the hash of a
+//! detached witness) and `ranger_getWitness(hash)` (that witness).
 //!
 //! Limits (each answered with a JSON-RPC error): request bodies of at most `MAX_REQUEST_BYTES`,
 //! batches of at most `MAX_BATCH`, verdict ranges of at most `MAX_VERDICTS`.
@@ -25,9 +26,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// A request body larger than this is refused: 16 MiB holds the largest offload call (4,096
+/// A request body larger than this is refused: it holds the largest fault report a council takes
+/// (`ranger_submitReport`: `MAX_REPORT_BYTES` as hex) and the largest offload call (4,096
 /// transactions, or one block of `offload::MAX_BLOCK_BYTES` as hex).
-const MAX_REQUEST_BYTES: u32 = 16 << 20;
+const MAX_REQUEST_BYTES: u32 = 2 * ranger::report::MAX_REPORT_BYTES as u32 + (1 << 20);
 /// A response larger than this is refused: 64 MiB holds the largest devnet block as JSON.
 const MAX_RESPONSE_BYTES: u32 = 64 << 20;
 /// Calls in one batch.
@@ -168,6 +170,7 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
             }
         },
     )?;
+    register_get_witness(&mut m, |c: &NodeView| &c.store)?;
     m.register_method("ranger_getReports", |params, ctx, _| {
         let mut seq = params.sequence();
         let from: Option<u64> = seq.optional_next()?;
@@ -178,6 +181,25 @@ pub fn ranger_module(ctx: NodeView) -> Result<RpcModule<NodeView>> {
     })?;
     offload::register(&mut m)?;
     Ok(m)
+}
+
+/// `ranger_getWitness(hash)`: the detached state witness held under its keccak256, as hex, or
+/// null when none is held (a held report with a `witness` names it).
+pub fn register_get_witness<C: Send + Sync + 'static>(
+    m: &mut RpcModule<C>,
+    store: fn(&C) -> &Store,
+) -> Result<()> {
+    m.register_blocking_method("ranger_getWitness", move |params, ctx, _| {
+        let (hash,): (String,) = params.parse()?;
+        let hash: alloy_primitives::B256 = hash
+            .parse()
+            .map_err(|e| invalid_params(format!("the witness hash {hash:?}: {e}")))?;
+        store(&ctx)
+            .witness(&hash)
+            .map(|w| w.map(|w| format!("0x{}", hex::encode(w))))
+            .map_err(node_error)
+    })?;
+    Ok(())
 }
 
 /// Starts the server on `addr` (port 0 picks a free one) with `module`.

@@ -7,10 +7,13 @@
 
 use super::{Store, StoreError, hex_bytes, json};
 use alloy_primitives::{Address, B256};
+use ranger::report::FaultReport;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 
 /// Fault id → a held report (JSON).
 pub(super) const REPORTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("reports");
+/// keccak256 of a witness → the witness, for reports held with their witness detached.
+pub(super) const WITNESSES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("witnesses");
 /// Commitment → when it was recorded (JSON).
 pub(super) const COMMITMENTS: TableDefinition<&[u8; 32], &[u8]> =
     TableDefinition::new("commitments");
@@ -32,9 +35,27 @@ pub struct HeldReport {
     pub reporter: Address,
     /// `own` (this node proved it) or `relayed` (a peer's, checked here).
     pub origin: String,
-    /// The canonical signed bytes.
+    /// The canonical signed bytes, the witness detached when it was too large to gossip.
     #[serde(with = "hex_bytes")]
     pub encoded: Vec<u8>,
+    /// The keccak256 of the detached witness (`ranger_getWitness` serves it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness: Option<B256>,
+}
+
+impl HeldReport {
+    /// What a node holds of `report` (encoded as it is), marked as `origin`'s.
+    pub fn of(report: &FaultReport, origin: &str) -> Self {
+        Self {
+            fault_id: report.fault_id(),
+            block: report.block_number,
+            kind: report.kind.as_str().to_owned(),
+            reporter: report.reporter,
+            origin: origin.to_owned(),
+            encoded: report.encode(),
+            witness: report.missing_witness().map(|(hash, _)| hash),
+        }
+    }
 }
 
 /// A commitment as the council recorded it.
@@ -83,6 +104,64 @@ impl Store {
             Ok(())
         })?;
         Ok(new)
+    }
+
+    /// Holds `report` as `origin`'s unless its fault is held already (true when new), with a
+    /// witness over `max_carried` bytes detached from it and held beside it; returns the form held.
+    pub fn hold(
+        &self,
+        report: &FaultReport,
+        origin: &str,
+        max_carried: usize,
+    ) -> Result<(HeldReport, bool), StoreError> {
+        let mut thin = report.clone();
+        let held = match thin.detach_witness() {
+            Some(w) if w.len() > max_carried => {
+                self.hold_witness(&w)?;
+                HeldReport::of(&thin, origin)
+            }
+            _ => HeldReport::of(report, origin),
+        };
+        let new = self.hold_report(&held)?;
+        Ok((held, new))
+    }
+
+    /// `report` with its detached witness attached again from the store (as it is when nothing
+    /// is detached); an error when the store lacks the witness.
+    pub fn attached(&self, mut report: FaultReport) -> Result<FaultReport, StoreError> {
+        if let Some((hash, _)) = report.missing_witness() {
+            let damaged = |message: String| StoreError::Damaged {
+                path: self.path.clone(),
+                what: format!("witness {hash}"),
+                message,
+            };
+            let w = self
+                .witness(&hash)?
+                .ok_or_else(|| damaged("a held report names it and it is not held".into()))?;
+            report
+                .attach_witness(w)
+                .map_err(|e| damaged(e.to_string()))?;
+        }
+        Ok(report)
+    }
+
+    /// Holds a witness under its keccak256 (before the report that names it, so a report held
+    /// is never without its witness).
+    pub fn hold_witness(&self, witness: &[u8]) -> Result<B256, StoreError> {
+        let hash = ranger::crypto::keccak256(witness);
+        self.write(|tx| {
+            tx.open_table(WITNESSES)?.insert(&hash.0, witness)?;
+            Ok(())
+        })?;
+        Ok(hash)
+    }
+
+    /// The witness held under `hash`.
+    pub fn witness(&self, hash: &B256) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|tx| {
+            let t = tx.open_table(WITNESSES)?;
+            Ok(t.get(&hash.0)?.map(|v| v.value().to_vec()))
+        })
     }
 
     /// The report held for `fault_id`.
@@ -310,6 +389,7 @@ mod tests {
             reporter: Address::repeat_byte(1),
             origin: "own".into(),
             encoded: vec![1, 2, 3],
+            witness: None,
         };
         assert!(s.hold_report(&r).unwrap());
         let mut other = r.clone();
@@ -317,6 +397,55 @@ mod tests {
         assert!(!s.hold_report(&other).unwrap());
         assert_eq!(s.held_reports(0, 10).unwrap(), vec![r]);
         assert!(s.held_reports(5, 10).unwrap().is_empty());
+        drop(s);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_large_witness_is_held_beside_its_report_and_attached_again() {
+        use ranger::consensus::FaultKind;
+        use ranger::crypto::secp::SigningKey;
+        use ranger::report::{Evidence, WitnessPart};
+        let (s, dir) = store("witness");
+        let report = |w: Vec<u8>, block| {
+            FaultReport::sign(
+                9,
+                block,
+                B256::repeat_byte(block as u8),
+                FaultKind::WrongStateRoot,
+                Evidence::Block {
+                    parent: vec![1],
+                    header: vec![2],
+                    transactions: vec![vec![3]],
+                    witness: WitnessPart::Carried(w),
+                },
+                &SigningKey::from_seed(1, 1),
+            )
+        };
+        let big = report(vec![5; 2000], 1);
+        let (held, new) = s.hold(&big, "own", 1000).unwrap();
+        assert!(new);
+        let hash = held.witness.expect("detached");
+        assert!(held.encoded.len() < 1000);
+        assert_eq!(s.witness(&hash).unwrap(), Some(vec![5; 2000]));
+        let thin = FaultReport::decode(&held.encoded).unwrap();
+        assert_eq!(thin.missing_witness(), Some((hash, 2000)));
+        assert_eq!(s.attached(thin).unwrap(), big);
+        assert_eq!(s.held_report(&big.fault_id()).unwrap(), Some(held));
+
+        // At or under the bound the witness stays in the report.
+        let small = report(vec![6; 1000], 2);
+        let (held, _) = s.hold(&small, "own", 1000).unwrap();
+        assert_eq!(held.witness, None);
+        assert_eq!(held.encoded, small.encode());
+
+        // A held report whose witness is gone is reported as damage, not sent without it.
+        let mut orphan = report(vec![7; 3000], 3);
+        orphan.detach_witness();
+        assert!(matches!(
+            s.attached(orphan),
+            Err(StoreError::Damaged { .. })
+        ));
         drop(s);
         let _ = std::fs::remove_dir_all(dir);
     }

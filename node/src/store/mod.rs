@@ -141,6 +141,7 @@ impl Store {
             tx.open_table(ACCOUNTS)?;
             tx.open_table(CONFLICTS)?;
             tx.open_table(ledger::REPORTS)?;
+            tx.open_table(ledger::WITNESSES)?;
             tx.open_table(ledger::COMMITMENTS)?;
             tx.open_table(ledger::CONTRIBUTIONS)?;
             Ok(())
