@@ -58,7 +58,7 @@ struct Cli {
 enum Command {
     /// The node: follow a council (by default a devnet council in this process), verify every
     /// block, keep and serve the chain (the main job).
-    Run(run_cmd::RunArgs),
+    Run(Box<run_cmd::RunArgs>),
     /// Decode and check one block or one transaction.
     #[command(subcommand)]
     Inspect(inspect::InspectCommand),
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         Command::Inspect(c) => inspect::run(c),
         Command::Verify(a) => verify::run(a),
         Command::Bench(a) => bench_cmd::run(a),
-        Command::Run(a) => run_cmd::run(a),
+        Command::Run(a) => run_cmd::run(*a),
         Command::Devnet(a) => devnet_cmd::run(a).map(|c| c as u8),
         Command::Council(a) => council::run(a),
         Command::Follow(a) => follow_cmd::run(a),

@@ -61,8 +61,15 @@ struct Ranger {
 }
 
 /// A ranger following `url` (from block `from`), gossiping on a free port with `peers`,
-/// reporting to `report_to`.
-fn ranger(dir: &Path, url: &str, from: u64, peers: &[&str], report_to: Option<&str>) -> Ranger {
+/// reporting to `report_to`, with `extra` flags.
+fn ranger(
+    dir: &Path,
+    url: &str,
+    from: u64,
+    peers: &[&str],
+    report_to: Option<&str>,
+    extra: &[&str],
+) -> Ranger {
     let genesis = dir.parent().unwrap().join("council").join("genesis.json");
     let mut args = vec![
         "run".to_owned(),
@@ -91,6 +98,7 @@ fn ranger(dir: &Path, url: &str, from: u64, peers: &[&str], report_to: Option<&s
         args.push("--report-to".into());
         args.push(c.to_owned());
     }
+    args.extend(extra.iter().map(|e| (*e).to_owned()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let p = Proc::spawn(&args);
     let rpc = p.err_line("rpc: http://", WAIT).expect("rpc address");
@@ -133,14 +141,15 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-/// `ranger report check FILE FLAG PATH` (`--chain GENESIS` or `--datadir DIR`): exit code and
-/// stdout.
-fn report_check(file: &Path, flag: &str, path: &Path) -> (i32, String) {
+/// `ranger report check FILE FLAG PATH [MORE…]` (`--chain GENESIS` or `--datadir DIR`): exit
+/// code and stdout.
+fn report_check(file: &Path, flag: &str, path: &Path, more: &[&Path]) -> (i32, String) {
     let out = Command::new(BIN)
         .args(["report", "check"])
         .arg(file)
         .arg(flag)
         .arg(path)
+        .args(more)
         .output()
         .unwrap();
     (
@@ -149,10 +158,32 @@ fn report_check(file: &Path, flag: &str, path: &Path) -> (i32, String) {
     )
 }
 
-fn check_file(bytes_hex: &str, genesis: &Path, dir: &Path) -> (i32, String) {
+/// Checks a held report (a `ranger_getReports` entry) offline against `genesis`, its detached
+/// witness (if any) fetched from `rpc` by `ranger_getWitness`.
+fn check_held(held: &Value, rpc: &str, genesis: &Path, dir: &Path) -> (i32, String) {
+    let bytes_hex = held["encoded"].as_str().unwrap();
     let f = dir.join(format!("report-{}.hex", &bytes_hex[2..18]));
     std::fs::write(&f, bytes_hex).unwrap();
-    report_check(&f, "--chain", genesis)
+    let Some(hash) = held["witness"].as_str() else {
+        return report_check(&f, "--chain", genesis, &[]);
+    };
+    let w = dir.join(format!("witness-{}.hex", &hash[2..18]));
+    let witness = call(rpc, "ranger_getWitness", json!([hash]))["result"].clone();
+    std::fs::write(&w, witness.as_str().expect("the witness is held")).unwrap();
+    report_check(&f, "--chain", genesis, &[Path::new("--witness"), &w])
+}
+
+/// A held report with its detached witness attached again from `rpc`.
+fn attached(held: &Value, rpc: &str) -> FaultReport {
+    let hex_of = |v: &Value| hex::decode(v.as_str().unwrap().trim_start_matches("0x")).unwrap();
+    let mut r = FaultReport::decode(&hex_of(&held["encoded"])).unwrap();
+    if let Some(hash) = held["witness"].as_str() {
+        r.attach_witness(hex_of(
+            &call(rpc, "ranger_getWitness", json!([hash]))["result"],
+        ))
+        .unwrap();
+    }
+    r
 }
 
 #[test]
@@ -172,11 +203,14 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
         .map(|f| f.split('@').next().unwrap().to_owned())
         .collect();
     let (_council, url) = council(&dir.join("council"), &faults, 20, 300);
-    let r1 = ranger(&dir.join("r1"), &url, 1, &[], Some(&url));
-    let r2 = ranger(&dir.join("r2"), &url, 1, &[&r1.p2p], Some(&url));
+    // Every witness is detached from its gossiped report here (the other test keeps them in):
+    // each ranger fetches it from the neighbour that relayed the report.
+    let detach = ["--gossip-witness-max", "0"];
+    let r1 = ranger(&dir.join("r1"), &url, 1, &[], Some(&url), &detach);
+    let r2 = ranger(&dir.join("r2"), &url, 1, &[&r1.p2p], Some(&url), &detach);
     // r3 verifies nothing itself (its first block never comes): whatever it holds was relayed
     // to it by r2, checked by it, and only then held.
-    let r3 = ranger(&dir.join("r3"), &url, 1000, &[&r2.p2p], None);
+    let r3 = ranger(&dir.join("r3"), &url, 1000, &[&r2.p2p], None, &detach);
     let (rpc1, rpc2, rpc3) = (&r1.rpc, &r2.rpc, &r3.rpc);
 
     for (name, rpc) in [("r1", rpc1), ("r2", rpc2), ("r3", rpc3)] {
@@ -187,13 +221,30 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
     let held3 = reports(rpc3);
     assert!(held3.iter().all(|r| r["origin"] == "relayed"), "{held3:?}");
 
-    // Each report checks offline, with nothing but the genesis.
+    // The state faults' witnesses reached r3 detached: fetched by r2 from r1, by r3 from r2.
+    let detached: BTreeSet<&str> = held3
+        .iter()
+        .filter(|r| r["witness"].is_string())
+        .filter_map(|r| r["kind"].as_str())
+        .collect();
+    for kind in ["wrong-state-root", "nonce-gap", "wrong-gas-used"] {
+        assert!(detached.contains(kind), "{kind} not detached: {held3:?}");
+    }
+    // Each report checks offline, with nothing but the genesis (and a detached witness, from
+    // r3's ranger_getWitness).
     let genesis = dir.join("council").join("genesis.json");
     for r in &held3 {
-        let (code, text) = check_file(r["encoded"].as_str().unwrap(), &genesis, &dir);
+        let (code, text) = check_held(r, rpc3, &genesis, &dir);
         assert_eq!(code, 0, "{}: {text}", r["kind"]);
         assert!(text.starts_with("VALID"), "{text}");
     }
+    // Without its witness a detached report cannot be checked: exit 2, never a verdict.
+    let thin = held3.iter().find(|r| r["witness"].is_string()).unwrap();
+    let f = dir.join("thin.hex");
+    std::fs::write(&f, thin["encoded"].as_str().unwrap()).unwrap();
+    let (code, text) = report_check(&f, "--chain", &genesis, &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("detached"), "{text}");
 
     // The council credits exactly one reporter per fault.
     let council_rpc = rpc_addr(&url).to_owned();
@@ -231,14 +282,8 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
         .into_iter()
         .find(|r| r["kind"] == "wrong-state-root")
         .unwrap();
-    let bytes = hex::decode(
-        original["encoded"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("0x"),
-    )
-    .unwrap();
-    let r = FaultReport::decode(&bytes).unwrap();
+    let r = attached(&original, rpc1);
+    let bytes = r.encode();
     let thief = SigningKey::from_seed(4242, 1);
     let copy = FaultReport::sign(
         r.chain_id,
@@ -290,9 +335,8 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
 
     // The CLI: a held report checks against a ranger's datadir and shows its kind; a changed
     // byte is refused with exit 1.
-    let f = dir.join("held.hex");
-    std::fs::write(&f, original["encoded"].as_str().unwrap()).unwrap();
-    let (code, text) = report_check(&f, "--datadir", &dir.join("r1"));
+    let f = write_report(&dir, "held.hex", &bytes);
+    let (code, text) = report_check(&f, "--datadir", &dir.join("r1"), &[]);
     assert_eq!(code, 0, "{text}");
     let out = Command::new(BIN)
         .args(["report", "show", "--json"])
@@ -307,7 +351,7 @@ fn three_rangers_in_a_line_hold_every_report_and_the_council_credits_one_reporte
     let n = changed.len();
     changed[n / 2] ^= 1;
     std::fs::write(&f, format!("0x{}", hex::encode(&changed))).unwrap();
-    let (code, text) = report_check(&f, "--datadir", &dir.join("r1"));
+    let (code, text) = report_check(&f, "--datadir", &dir.join("r1"), &[]);
     assert_eq!(code, 1, "{text}");
 
     // A reveal without its commitment is refused.
@@ -372,8 +416,8 @@ fn forged_and_flooding_reports_are_neither_held_nor_relayed_and_honest_ones_arri
         44,
         400,
     );
-    let r1 = ranger(&dir.join("r1"), &url, 1, &[], None);
-    let r2 = ranger(&dir.join("r2"), &url, 1000, &[&r1.p2p], None);
+    let r1 = ranger(&dir.join("r1"), &url, 1, &[], None, &[]);
+    let r2 = ranger(&dir.join("r2"), &url, 1000, &[&r1.p2p], None, &[]);
     let (rpc1, rpc2, p2p1, metrics1) = (&r1.rpc, &r2.rpc, &r1.p2p, &r1.metrics);
     wait_until("r1's report of below-quorum", || {
         kinds(rpc1).contains("below-quorum")

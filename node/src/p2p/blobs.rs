@@ -17,9 +17,18 @@ use libp2p::request_response;
 /// The protocol's name on the wire.
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/ranger/blob/1");
 
+/// A lookup of a blob by its keccak-256.
+pub type Lookup = dyn Fn(&[u8; 32]) -> Option<Vec<u8>> + Send + Sync;
+
 /// Looks a blob up by its keccak-256 (the node's store); runs on the blocking pool.
 #[derive(Clone)]
-pub struct BlobSource(pub Arc<dyn Fn(&[u8; 32]) -> Option<Vec<u8>> + Send + Sync>);
+pub struct BlobSource(pub Arc<Lookup>);
+
+/// A peer's blob request and our answer, on their way back to the swarm task.
+pub(super) type Answer = (
+    libp2p::request_response::ResponseChannel<Option<Vec<u8>>>,
+    Option<Vec<u8>>,
+);
 
 impl std::fmt::Debug for BlobSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

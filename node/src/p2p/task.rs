@@ -20,14 +20,14 @@ use libp2p::gossipsub::{
     PeerScoreThresholds, PublishError, TopicHash, TopicScoreParams, ValidationMode,
 };
 use libp2p::multiaddr::Protocol;
-use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, noise, tcp, yamux};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use super::blobs::{BlobCodec, BlobSource, PROTOCOL};
+use super::blobs::{Answer, BlobCodec, BlobSource, PROTOCOL};
 use super::limit::RateLimiter;
 use super::{
     Fetch, Fetcher, HISTORY_LENGTH, P2pConfig, PeerStats, Received, Shared, Validation, Validator,
@@ -119,8 +119,8 @@ pub(super) struct Task {
     shared: Arc<Shared>,
     blob_source: Option<BlobSource>,
     serves: Arc<Semaphore>,
-    served: mpsc::Receiver<(ResponseChannel<Option<Vec<u8>>>, Option<Vec<u8>>)>,
-    served_tx: mpsc::Sender<(ResponseChannel<Option<Vec<u8>>>, Option<Vec<u8>>)>,
+    served: mpsc::Receiver<Answer>,
+    served_tx: mpsc::Sender<Answer>,
     fetches: mpsc::Receiver<Fetch>,
     fetch_tx: mpsc::Sender<Fetch>,
     /// Our blob requests in flight: the hash asked for and who waits for it.
