@@ -18,7 +18,12 @@ use std::sync::Arc;
 const FAULT_AT: u64 = 3;
 
 fn config(faults: Vec<FaultAt>) -> DevnetConfig {
+    config_with(faults, false)
+}
+
+fn config_with(faults: Vec<FaultAt>, votes: bool) -> DevnetConfig {
     DevnetConfig {
+        votes,
         validators: 7,
         accounts: 300,
         blocks: 4,
@@ -38,7 +43,11 @@ struct Chain {
 }
 
 fn chain(faults: Vec<FaultAt>) -> Chain {
-    let mut producer = Producer::new(config(faults), &CpuBackend).unwrap_or_else(|e| panic!("{e}"));
+    chain_of(config(faults))
+}
+
+fn chain_of(config: DevnetConfig) -> Chain {
+    let mut producer = Producer::new(config, &CpuBackend).unwrap_or_else(|e| panic!("{e}"));
     let spec = producer.spec().clone();
     let genesis = encode_block(&Block {
         header: producer.genesis().clone(),
@@ -329,4 +338,33 @@ fn a_state_report_with_its_witness_detached_is_checked_once_the_named_witness_is
     assert_eq!(p.kind, FaultKind::WrongStateRoot);
     assert_eq!(p.fault_id, full.fault_id());
     assert_eq!(thin.encode(), full.encode());
+}
+
+#[test]
+fn on_a_chain_whose_votes_change_the_council_a_report_is_undecided_never_judged_by_the_genesis_council()
+ {
+    let faults = vec![FaultAt {
+        kind: FaultKind::BelowQuorum,
+        block: FAULT_AT,
+    }];
+    let fixed = chain(faults.clone());
+    let voting = chain_of(config_with(faults, true));
+    assert!(!fixed.ctx.spec().council_votes && voting.ctx.spec().council_votes);
+    // A ranger on the voting chain sees the fault (its verifier applies the votes) but makes no
+    // report: its own checker cannot know the council at block 3 from the genesis.
+    let e = report_of(&voting, FaultKind::BelowQuorum).expect_err("no report");
+    assert!(e.contains("votes change the council"), "{e}");
+    // A report checked by such a checker is undecided, never judged by the genesis council.
+    let r = report_of(&fixed, FaultKind::BelowQuorum).unwrap_or_else(|e| panic!("{e}"));
+    assert!(check(&r.encode(), &fixed.ctx).is_ok());
+    let mut spec = fixed.ctx.spec().clone();
+    spec.council_votes = true;
+    let voting_ctx = CheckContext::new(spec, Arc::new(CpuBackend));
+    match check(&r.encode(), &voting_ctx) {
+        Err(e @ ReportError::Undecided(_)) => {
+            assert!(e.to_string().contains("votes change the council"), "{e}");
+            assert!(e.is_ours());
+        }
+        other => panic!("expected undecided, got {other:?}"),
+    }
 }

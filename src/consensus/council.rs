@@ -148,6 +148,14 @@ pub struct Council {
     /// True when every council member counts as qualified (a devnet: no staking); false when the
     /// council is a stand-in for the qualified validators (real chains, from headers alone).
     qualified_is_council: bool,
+    /// Whether `addvalidator`/`removevalidator` votes change the members (the chain spec's
+    /// `council_votes`; a council read from an older checkpoint had them on).
+    #[serde(default = "votes_on")]
+    votes_change_members: bool,
+}
+
+fn votes_on() -> bool {
+    true
 }
 
 /// A council read back (a node's checkpoint) keeps `new`'s rule: an epoch of 0 would divide by
@@ -182,12 +190,18 @@ impl Council {
             next: 0,
             seen_from: None,
             qualified_is_council: true,
+            votes_change_members: true,
         }
     }
     /// The same council, read as a stand-in for the qualified validators, which ranger does not
     /// know (it needs staking state): quorums become ranges (`SealsNeeded::Between`).
     pub fn council_as_stand_in(mut self) -> Self {
         self.qualified_is_council = false;
+        self
+    }
+    /// A council of a chain whose governance cannot change its members: votes are not applied.
+    pub fn fixed_members(mut self) -> Self {
+        self.votes_change_members = false;
         self
     }
     /// Members, in order.
@@ -315,6 +329,9 @@ impl Council {
             self.announced.retain(|(f, _)| *f < from);
             self.announced.push((from, size));
         }
+        if !self.votes_change_members {
+            return;
+        }
         let Some(v) = decode_vote(vote) else { return };
         if v.validator != proposer || v.value.is_empty() || v.value.len() % 20 != 0 {
             return;
@@ -366,6 +383,17 @@ mod tests {
         });
         council.apply_block(3, a, &rm, &[]);
         assert_eq!(council.members(), &[a, c]);
+
+        // On a chain whose council is fixed, the same votes change nothing, also once the
+        // council has gone through a checkpoint (read back, then fixed again by the spec).
+        let mut fixed = Council::new(vec![a, b], None, 10).fixed_members();
+        fixed.apply_block(1, a, &vote, &[]);
+        fixed.apply_block(2, a, &rm, &[]);
+        assert_eq!(fixed.members(), &[a, b]);
+        let text = serde_json::to_string(&fixed).unwrap_or_default();
+        let mut back: Council = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        back.apply_block(3, a, &rm, &[]);
+        assert_eq!(back.members(), &[a, b]);
     }
 
     #[test]

@@ -88,6 +88,8 @@ pub(super) struct RawSpec {
     accounts: Option<Vec<GenesisAccount>>,
     #[serde(default, deserialize_with = "present")]
     legacy_keys_only: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    council_votes: Option<bool>,
 }
 
 /// `forks`: each of the five header/tx forks must be named (a block number, or null for never);
@@ -215,6 +217,13 @@ impl RawSpec {
             );
             false
         });
+        let council_votes = self.council_votes.unwrap_or_else(|| {
+            notes.push(
+                "council_votes missing: true taken (votes change the council, as on Kaia's chains)"
+                    .into(),
+            );
+            true
+        });
         let spec = ChainSpec {
             name: self.name,
             kind: self.kind,
@@ -230,6 +239,7 @@ impl RawSpec {
             base_fee: self.base_fee,
             accounts,
             legacy_keys_only,
+            council_votes,
         };
         spec.check()?;
         Ok(LoadedSpec { spec, notes })

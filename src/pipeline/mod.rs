@@ -97,6 +97,8 @@ pub struct PipelineConfig {
     pub qualified_unknown: bool,
     /// The starting council; empty = the first block's Extra validators.
     pub council: Vec<Address>,
+    /// Whether votes change the council (the spec's `council_votes`).
+    pub council_votes: bool,
     pub derive_sha: DeriveShaImpl,
     /// Accept a tx root under any DeriveSha impl (real chains change impl by governance).
     pub try_every_derive_sha: bool,
@@ -342,6 +344,7 @@ impl VerifierBuilder<'_> {
             // Live chains change DeriveSha by governance, which ranger does not track.
             try_every_derive_sha: !devnet,
             legacy_keys_only: spec.legacy_keys_only,
+            council_votes: spec.council_votes,
             check_transactions: full,
             has_bls_keys: has_spec_keys,
             bls_keys_hinted,
@@ -369,7 +372,15 @@ impl VerifierBuilder<'_> {
                 loaded: replayed_root,
             });
         }
-        v.judge = Judge::resume(c.tip, c.council);
+        // The chain's rule, not what a checkpoint remembers, says whether votes count.
+        let council = c.council.map(|k| {
+            if v.cfg.council_votes {
+                k
+            } else {
+                k.fixed_members()
+            }
+        });
+        v.judge = Judge::resume(c.tip, council);
         v.position = c.position;
         v.last_invalid = c.last_invalid;
         v.state_lost = c.state_lost;
@@ -468,6 +479,7 @@ impl Verifier {
             derive_sha: spec.map(|s| s.derive_sha).unwrap_or_default(),
             try_every_derive_sha: true,
             legacy_keys_only: spec.is_some_and(|s| s.legacy_keys_only),
+            council_votes: true,
             check_transactions,
             has_bls_keys: false,
             bls_keys_hinted: None,

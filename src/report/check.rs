@@ -5,7 +5,9 @@
 //! a quorum of committed seals of the council, or a valid proposer seal of a member (who then
 //! answers for it alone); its parent must be the genesis or carry a quorum itself. A header nobody
 //! in the council signed proves nothing about the council, whatever is wrong with it, so a report
-//! on it is refused as unattributable. The council is the chain spec's (a devnet genesis names it).
+//! on it is refused as unattributable. The council is the chain spec's (a devnet genesis names it),
+//! which is the council at every height only on a chain whose votes cannot change it
+//! (`ChainSpec::council_votes` false); elsewhere the checker cannot tell and says so (undecided).
 //!
 //! Outcomes: `Ok(Proven)` (the fault is real and the council's), a `ReportError` that says the
 //! report is false, forged or malformed (gossip rejects it and penalises the sender), or
@@ -160,6 +162,14 @@ pub fn check_report(r: &FaultReport, ctx: &CheckContext) -> Result<Proven, Repor
     if ctx.spec.council.is_empty() {
         return Err(ReportError::Undecided(format!(
             "the chain spec {:?} names no council, so no header can be held to one",
+            ctx.spec.name
+        )));
+    }
+    // The checker holds the genesis council; where votes may have changed it before the block,
+    // judging the block by it could call a valid block faulty.
+    if ctx.spec.council_votes {
+        return Err(ReportError::Undecided(format!(
+            "on chain {:?} votes change the council, and this checker knows only its genesis council, not the council at a later height",
             ctx.spec.name
         )));
     }
