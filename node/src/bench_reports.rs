@@ -4,7 +4,9 @@
 //! only relays (r1–r2–r3 in a line, each its own process on loopback). Measured from outside,
 //! polling every `POLL`: from the moment the council's head reaches the faulty block, the time
 //! to the first ranger holding its own report (`detect_ms`), to all three holding one
-//! (`all_rangers_ms`), and to the council's credit (`credited_ms`); and each kind's evidence size.
+//! (`all_rangers_ms`), and to the council's credit (`credited_ms`); and each kind's evidence size
+//! (a detached witness counted). `--gossip-witness-max 0` makes every witness travel detached,
+//! fetched hop by hop, to time that path.
 
 use crate::line_rate::{Proc, TempDir, client, spawn_council};
 use anyhow::{Context, Result, bail};
@@ -28,6 +30,9 @@ pub struct ReportsArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// The rangers' `--gossip-witness-max`: witnesses over this many bytes are gossiped detached.
+    #[arg(long, default_value_t = crate::reports::DEFAULT_GOSSIP_WITNESS_BYTES)]
+    gossip_witness_max: usize,
 }
 
 /// The faults made, one per kind, a few blocks apart.
@@ -87,6 +92,7 @@ fn ranger(
     from: u64,
     peer: Option<&str>,
     report: bool,
+    witness_max: usize,
 ) -> Result<Ranger> {
     let mut cmd = Command::new(exe);
     cmd.args(["run", "--backend", "cpu", "--follow", url, "--chain"])
@@ -94,7 +100,8 @@ fn ranger(
         .args(["--from", &from.to_string(), "--datadir"])
         .arg(dir.join(format!("r{from}-{}", peer.is_some())))
         .args(["--http", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
-        .args(["--p2p-listen", "/ip4/127.0.0.1/tcp/0"]);
+        .args(["--p2p-listen", "/ip4/127.0.0.1/tcp/0"])
+        .args(["--gossip-witness-max", &witness_max.to_string()]);
     if let Some(p) = peer {
         cmd.args(["--peer", p]);
     }
@@ -124,6 +131,20 @@ async fn ask(c: &HttpClient, method: &str) -> Value {
     c.request::<Value, _>(method, rpc_params![])
         .await
         .unwrap_or(Value::Null)
+}
+
+/// The evidence's size with its witness carried: a detached one is fetched from the ranger.
+async fn evidence_len(c: &HttpClient, bytes: &[u8]) -> Option<usize> {
+    let mut r = FaultReport::decode(bytes).ok()?;
+    if let Some((hash, _)) = r.missing_witness() {
+        let w: Value = c
+            .request("ranger_getWitness", rpc_params![hash])
+            .await
+            .ok()?;
+        r.attach_witness(hex::decode(w.as_str()?.trim_start_matches("0x")).ok()?)
+            .ok()?;
+    }
+    Some(r.evidence.encoded_len())
 }
 
 fn kinds_held(v: &Value) -> BTreeMap<String, Vec<u8>> {
@@ -160,10 +181,11 @@ pub fn run(a: ReportsArgs) -> Result<u8> {
     let (_council, addr) = spawn_council(&exe, &dir.0.join("council"), &flags)?;
     let url = format!("http://{addr}");
     let council_rpc = client(&url)?;
-    let r1 = ranger(&exe, &dir.0, &url, 1, None, true)?;
-    let r2 = ranger(&exe, &dir.0, &url, 1, Some(&r1.p2p), true)?;
+    let w = a.gossip_witness_max;
+    let r1 = ranger(&exe, &dir.0, &url, 1, None, true, w)?;
+    let r2 = ranger(&exe, &dir.0, &url, 1, Some(&r1.p2p), true, w)?;
     // r3 verifies nothing itself: it holds what r2 relays.
-    let r3 = ranger(&exe, &dir.0, &url, 1_000_000, Some(&r2.p2p), false)?;
+    let r3 = ranger(&exe, &dir.0, &url, 1_000_000, Some(&r2.p2p), false, w)?;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -214,9 +236,9 @@ pub fn run(a: ReportsArgs) -> Result<u8> {
             if held.iter().all(|h| h.contains_key(*kind)) && !everywhere.contains_key(kind) {
                 everywhere.insert(kind, ms);
                 if let Some(bytes) = held[0].get(*kind)
-                    && let Ok(r) = FaultReport::decode(bytes)
+                    && let Some(n) = runtime.block_on(evidence_len(&r1.rpc, bytes))
                 {
-                    evidence.insert(kind, r.evidence.encoded_len());
+                    evidence.insert(kind, n);
                 }
             }
             let is_credited =
@@ -248,6 +270,7 @@ pub fn run(a: ReportsArgs) -> Result<u8> {
         "tps": a.tps,
         "block_period_ms": 1000,
         "poll_ms": POLL.as_millis() as u64,
+        "gossip_witness_max": a.gossip_witness_max,
     }});
     if a.json {
         out!("{out}");
