@@ -362,7 +362,7 @@ pub fn mainnet_shape_chain(n: usize, seed: u64) -> (crate::consensus::ChainSpec,
         base_fee: None,
         accounts: Vec::new(),
         legacy_keys_only: true,
-        council_votes: false,
+        council_governance: false,
     };
     let mut parent = B256::ZERO;
     let mut mix = B256::ZERO;

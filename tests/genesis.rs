@@ -208,7 +208,7 @@ fn defaults_taken_for_missing_fields_are_named() {
         "block_period",
         "committee_size",
         "legacy_keys_only",
-        "council_votes",
+        "council_governance",
     ] {
         v.as_object_mut().unwrap().remove(field);
     }
@@ -220,13 +220,13 @@ fn defaults_taken_for_missing_fields_are_named() {
         "block_period missing: 1",
         "committee_size missing",
         "legacy_keys_only missing: false",
-        "council_votes missing: true",
+        "council_governance missing: true",
         "forks.osaka missing: never active",
     ] {
         assert!(notes.contains(field), "{field} not named in:\n{notes}");
     }
     assert_eq!(l.notes.len(), 6, "{notes}");
-    assert!(l.spec.council_votes);
+    assert!(l.spec.council_governance);
     assert_eq!(l.spec.epoch, 604_800);
     assert_eq!(l.spec.forks.osaka, None);
     // A live context without a council or a DeriveSha impl: both defaults named.
@@ -234,7 +234,7 @@ fn defaults_taken_for_missing_fields_are_named() {
         &json!({"name": "ctx", "kind": "live", "chain_id": 8217, "forks":
         {"eth_tx_type": null, "magma": null, "randao": null, "prague": null, "osaka": null,
          "kore": null}, "block_period": 1, "epoch": 604800, "committee_size": 22,
-        "legacy_keys_only": false, "council_votes": true}),
+        "legacy_keys_only": false, "council_governance": true}),
     )
     .unwrap();
     let notes = l.notes.join("\n");

@@ -349,20 +349,23 @@ fn on_a_chain_whose_votes_change_the_council_a_report_is_undecided_never_judged_
     }];
     let fixed = chain(faults.clone());
     let voting = chain_of(config_with(faults, true));
-    assert!(!fixed.ctx.spec().council_votes && voting.ctx.spec().council_votes);
+    assert!(!fixed.ctx.spec().council_governance && voting.ctx.spec().council_governance);
     // A ranger on the voting chain sees the fault (its verifier applies the votes) but makes no
     // report: its own checker cannot know the council at block 3 from the genesis.
     let e = report_of(&voting, FaultKind::BelowQuorum).expect_err("no report");
-    assert!(e.contains("votes change the council"), "{e}");
+    assert!(e.contains("governance changes the council"), "{e}");
     // A report checked by such a checker is undecided, never judged by the genesis council.
     let r = report_of(&fixed, FaultKind::BelowQuorum).unwrap_or_else(|e| panic!("{e}"));
     assert!(check(&r.encode(), &fixed.ctx).is_ok());
     let mut spec = fixed.ctx.spec().clone();
-    spec.council_votes = true;
+    spec.council_governance = true;
     let voting_ctx = CheckContext::new(spec, Arc::new(CpuBackend));
     match check(&r.encode(), &voting_ctx) {
         Err(e @ ReportError::Undecided(_)) => {
-            assert!(e.to_string().contains("votes change the council"), "{e}");
+            assert!(
+                e.to_string().contains("governance changes the council"),
+                "{e}"
+            );
             assert!(e.is_ours());
         }
         other => panic!("expected undecided, got {other:?}"),

@@ -14,7 +14,9 @@ use clap::{Args, Subcommand};
 use ranger::codec::header::decode_header;
 use ranger::consensus::istanbul::block_hash;
 use ranger::crypto::CpuBackend;
-use ranger::report::{CheckContext, Evidence, FaultReport, Inclusion, WitnessPart, check};
+use ranger::report::{
+    CheckContext, Evidence, FaultReport, Inclusion, ReportError, WitnessPart, check_report,
+};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -73,7 +75,7 @@ pub struct PublishArgs {
     #[arg(long, default_value_t = 30)]
     wait: u64,
     /// Seconds to stay connected after the last report went out (gossip is sent as the swarm
-    /// runs).
+    /// runs, and a `--witness` is served only while it does: give rangers time to fetch it).
     #[arg(long, default_value_t = 2)]
     linger: u64,
     /// The largest message this publisher sends (rangers refuse more than 8 MiB).
@@ -92,17 +94,24 @@ pub fn run(c: ReportCommand) -> Result<u8> {
     }
 }
 
-/// The bytes in a witness file: raw, or hex as `ranger_getWitness` returns it (quoted or not).
+/// `text` as hex (`0x…`, quoted or not) when it is hex, else `None`.
+fn hex_text(text: &str, path: &Path) -> Option<Result<Vec<u8>>> {
+    let t = text.trim().trim_matches('"');
+    let h = t.strip_prefix("0x").unwrap_or(t);
+    (!h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| hex::decode(h).with_context(|| format!("{}: odd-length hex", path.display())))
+}
+
+/// The bytes in a witness file: raw, or hex as `ranger_getWitness` returns it.
 fn read_witness_file(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if let Ok(text) = std::str::from_utf8(&bytes) {
-        let t = text.trim().trim_matches('"');
-        let h = t.strip_prefix("0x").unwrap_or(t);
-        if !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return hex::decode(h).with_context(|| format!("{}: odd-length hex", path.display()));
-        }
+    match std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|t| hex_text(t, path))
+    {
+        Some(decoded) => decoded,
+        None => Ok(bytes),
     }
-    Ok(bytes)
 }
 
 /// The canonical bytes in a report file.
@@ -122,11 +131,10 @@ pub fn read_report_file(path: &Path) -> Result<Vec<u8>> {
         return hex::decode(enc.trim_start_matches("0x"))
             .with_context(|| format!("{}: \"encoded\" is not hex", path.display()));
     }
-    let h = t.strip_prefix("0x").unwrap_or(t);
-    if !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return hex::decode(h).with_context(|| format!("{}: odd-length hex", path.display()));
+    match hex_text(t, path) {
+        Some(decoded) => decoded,
+        None => Ok(bytes),
     }
-    Ok(bytes)
 }
 
 fn spec_of(chain: Option<&str>, datadir: Option<&Path>) -> Result<ranger::consensus::ChainSpec> {
@@ -151,19 +159,23 @@ fn spec_of(chain: Option<&str>, datadir: Option<&Path>) -> Result<ranger::consen
 }
 
 fn check_cmd(a: CheckArgs) -> Result<u8> {
-    let mut bytes = read_report_file(&a.file)?;
-    if let Some(w) = &a.witness {
-        let witness = read_witness_file(w)?;
-        let mut report = FaultReport::decode(&bytes)?;
-        report
-            .attach_witness(witness)
-            .with_context(|| format!("--witness {}", w.display()))?;
-        bytes = report.encode();
-    }
+    let bytes = read_report_file(&a.file)?;
+    let witness = a.witness.as_deref().map(read_witness_file).transpose()?;
     let spec = spec_of(a.chain.as_deref(), a.datadir.as_deref())?;
     let ctx = CheckContext::new(spec, Arc::new(CpuBackend));
-    match check(&bytes, &ctx) {
-        Ok((_, p)) => {
+    let checked = match FaultReport::decode(&bytes) {
+        Err(e) => Err(ReportError::from(e)),
+        Ok(mut report) => {
+            if let (Some(w), Some(path)) = (witness, &a.witness) {
+                report
+                    .attach_witness(w)
+                    .with_context(|| format!("--witness {}", path.display()))?;
+            }
+            check_report(&report, &ctx)
+        }
+    };
+    match checked {
+        Ok(p) => {
             if a.json {
                 out!("{}", json!({"valid": true, "report": p}));
             } else {
@@ -294,11 +306,11 @@ fn publish(a: PublishArgs) -> Result<u8> {
     for f in &a.files {
         messages.push(read_report_file(f)?);
     }
-    let witnesses = a
-        .witnesses
-        .iter()
-        .map(|w| read_witness_file(w))
-        .collect::<Result<Vec<_>>>()?;
+    let mut witnesses = std::collections::HashMap::new();
+    for w in &a.witnesses {
+        let bytes = read_witness_file(w)?;
+        witnesses.insert(ranger::crypto::keccak256(&bytes).0, bytes);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -314,10 +326,7 @@ fn publish(a: PublishArgs) -> Result<u8> {
         cfg.max_message_bytes = a.max_message_bytes;
         cfg.max_blob_bytes = ranger::report::MAX_REPORT_BYTES;
         cfg.blobs = Some(p2p::BlobSource(Arc::new(move |hash: &[u8; 32]| {
-            witnesses
-                .iter()
-                .find(|w| ranger::crypto::keccak256(w).0 == *hash)
-                .cloned()
+            witnesses.get(hash).cloned()
         })));
         // A publisher takes nothing from the network.
         let p = p2p::start(

@@ -321,8 +321,8 @@ pub fn validator(store: Arc<Store>, check: CheckContext) -> p2p::Validator {
                 Ok(w) => w,
                 Err(e) => {
                     return Validation::Ignore(format!(
-                        "the detached witness {hash} could not be fetched from {}: {e:#}",
-                        fetcher.peer()
+                        "the detached witness {hash} could not be fetched from {:?}: {e:#}",
+                        fetcher.peers()
                     ));
                 }
             },

@@ -259,8 +259,12 @@ pub fn run(a: RunArgs) -> Result<u8> {
         a.reports.gossip_witness_max,
     ));
     let (rpc, rpc_addr, metrics_addr) = runtime.block_on(async {
-        let (rpc, rpc_addr) =
-            crate::serve::start(a.http, crate::serve::ranger_module(ctx)?).await?;
+        let (rpc, rpc_addr) = crate::serve::start(
+            a.http,
+            crate::serve::ranger_module(ctx)?,
+            crate::serve::MAX_REQUEST_BYTES,
+        )
+        .await?;
         let (listener, metrics_addr) = metrics::bind(a.metrics).await?;
         tokio::spawn(metrics::serve(listener, metrics.clone()));
         anyhow::Ok((rpc, rpc_addr, metrics_addr))

@@ -291,10 +291,10 @@ fn bad_requests_get_json_rpc_errors_and_the_server_keeps_serving() {
         10
     );
 
-    // A body over the server's limit.
+    // A body over the council's limit (a 16 MiB fault report as hex fits under it).
     let big = format!(
         r#"{{"jsonrpc":"2.0","id":1,"method":"kaia_chainID","params":["{}"]}}"#,
-        "a".repeat(17 << 20)
+        "a".repeat(34 << 20)
     );
     let (status, resp) = post(&addr, big.as_bytes());
     assert!(

@@ -264,12 +264,13 @@ pub struct ChainSpec {
     /// True when every account uses AccountKeyLegacy (devnets): `from` must then equal the
     /// recovered signer. Real chains leave it false: a mismatch needs chain state to judge.
     pub legacy_keys_only: bool,
-    /// True when `governance.addvalidator`/`removevalidator` votes change the council (Kaia's
-    /// chains; a devnet made with votes); false for a chain whose council is its genesis council
-    /// at every height (a devnet without votes), where a vote is not applied. A fault report is
-    /// only checked against a council the checker knows at the block's height, so only on chains
-    /// where this is false.
-    pub council_votes: bool,
+    /// True when governance changes the council: `governance.addvalidator`/`removevalidator`
+    /// votes its members, epoch blocks' governance data its committee size (Kaia's chains; a
+    /// devnet made with `--votes`). False for a chain whose council is its genesis council at
+    /// every height (any other devnet): votes and governance data are not applied. A fault report
+    /// is only checked against a council the checker knows at the block's height, so only on
+    /// chains where this is false.
+    pub council_governance: bool,
 }
 
 /// `block_period` when a genesis leaves it out (Kaia's one second).
@@ -325,7 +326,7 @@ impl ChainSpec {
             base_fee: None,
             accounts: Vec::new(),
             legacy_keys_only: false,
-            council_votes: true,
+            council_governance: true,
         }
     }
 

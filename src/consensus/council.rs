@@ -148,13 +148,13 @@ pub struct Council {
     /// True when every council member counts as qualified (a devnet: no staking); false when the
     /// council is a stand-in for the qualified validators (real chains, from headers alone).
     qualified_is_council: bool,
-    /// Whether `addvalidator`/`removevalidator` votes change the members (the chain spec's
-    /// `council_votes`; a council read from an older checkpoint had them on).
-    #[serde(default = "votes_on")]
-    votes_change_members: bool,
+    /// Whether votes and epoch governance data change the council (the chain spec's
+    /// `council_governance`; a council read from an older checkpoint had them on).
+    #[serde(default = "governed_by_default")]
+    governed: bool,
 }
 
-fn votes_on() -> bool {
+fn governed_by_default() -> bool {
     true
 }
 
@@ -190,7 +190,7 @@ impl Council {
             next: 0,
             seen_from: None,
             qualified_is_council: true,
-            votes_change_members: true,
+            governed: true,
         }
     }
     /// The same council, read as a stand-in for the qualified validators, which ranger does not
@@ -199,9 +199,10 @@ impl Council {
         self.qualified_is_council = false;
         self
     }
-    /// A council of a chain whose governance cannot change its members: votes are not applied.
-    pub fn fixed_members(mut self) -> Self {
-        self.votes_change_members = false;
+    /// The same council on a chain where governance does (true) or does not (false) change it:
+    /// without governance, neither votes nor epoch governance data are applied.
+    pub fn governed(mut self, governed: bool) -> Self {
+        self.governed = governed;
         self
     }
     /// Members, in order.
@@ -317,6 +318,9 @@ impl Council {
             self.seen_from = Some(number);
         }
         self.next = number.saturating_add(1);
+        if !self.governed {
+            return;
+        }
         if number.is_multiple_of(self.epoch)
             && let Some(g) = decode_governance(governance)
             // Kaia refuses a committee size of 0 (`kaiax/gov/param.go`); such data is not a value.
@@ -328,9 +332,6 @@ impl Council {
             let from = self.sizes.effective_block(number, self.epoch);
             self.announced.retain(|(f, _)| *f < from);
             self.announced.push((from, size));
-        }
-        if !self.votes_change_members {
-            return;
         }
         let Some(v) = decode_vote(vote) else { return };
         if v.validator != proposer || v.value.is_empty() || v.value.len() % 20 != 0 {
@@ -384,15 +385,20 @@ mod tests {
         council.apply_block(3, a, &rm, &[]);
         assert_eq!(council.members(), &[a, c]);
 
-        // On a chain whose council is fixed, the same votes change nothing, also once the
-        // council has gone through a checkpoint (read back, then fixed again by the spec).
-        let mut fixed = Council::new(vec![a, b], None, 10).fixed_members();
+        // On a chain without governance, the same votes and an epoch block's committee size
+        // change nothing, also once the council has gone through a checkpoint.
+        let mut fixed = Council::new(vec![a, b], Some(2), 10).governed(false);
         fixed.apply_block(1, a, &vote, &[]);
         fixed.apply_block(2, a, &rm, &[]);
+        let mut g = serde_json::Map::new();
+        g.insert(GOV_COMMITTEE_SIZE.into(), 1.into());
+        fixed.apply_block(10, a, &[], &encode_governance(&g));
+        fixed.apply_block(21, a, &[], &[]);
         assert_eq!(fixed.members(), &[a, b]);
+        assert_eq!(fixed.committee_size(), Some(2));
         let text = serde_json::to_string(&fixed).unwrap_or_default();
         let mut back: Council = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-        back.apply_block(3, a, &rm, &[]);
+        back.apply_block(22, a, &rm, &[]);
         assert_eq!(back.members(), &[a, b]);
     }
 

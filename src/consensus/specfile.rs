@@ -89,7 +89,7 @@ pub(super) struct RawSpec {
     #[serde(default, deserialize_with = "present")]
     legacy_keys_only: Option<bool>,
     #[serde(default, deserialize_with = "present")]
-    council_votes: Option<bool>,
+    council_governance: Option<bool>,
 }
 
 /// `forks`: each of the five header/tx forks must be named (a block number, or null for never);
@@ -217,9 +217,9 @@ impl RawSpec {
             );
             false
         });
-        let council_votes = self.council_votes.unwrap_or_else(|| {
+        let council_governance = self.council_governance.unwrap_or_else(|| {
             notes.push(
-                "council_votes missing: true taken (votes change the council, as on Kaia's chains)"
+                "council_governance missing: true taken (votes and governance data change the council, as on Kaia's chains)"
                     .into(),
             );
             true
@@ -239,7 +239,7 @@ impl RawSpec {
             base_fee: self.base_fee,
             accounts,
             legacy_keys_only,
-            council_votes,
+            council_governance,
         };
         spec.check()?;
         Ok(LoadedSpec { spec, notes })

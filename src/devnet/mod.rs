@@ -245,7 +245,7 @@ impl DevnetConfig {
                 })
                 .collect(),
             legacy_keys_only: true,
-            council_votes: self.votes,
+            council_governance: self.votes,
         }
     }
 }

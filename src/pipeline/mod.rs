@@ -97,8 +97,8 @@ pub struct PipelineConfig {
     pub qualified_unknown: bool,
     /// The starting council; empty = the first block's Extra validators.
     pub council: Vec<Address>,
-    /// Whether votes change the council (the spec's `council_votes`).
-    pub council_votes: bool,
+    /// Whether governance changes the council (the spec's `council_governance`).
+    pub council_governance: bool,
     pub derive_sha: DeriveShaImpl,
     /// Accept a tx root under any DeriveSha impl (real chains change impl by governance).
     pub try_every_derive_sha: bool,
@@ -344,7 +344,7 @@ impl VerifierBuilder<'_> {
             // Live chains change DeriveSha by governance, which ranger does not track.
             try_every_derive_sha: !devnet,
             legacy_keys_only: spec.legacy_keys_only,
-            council_votes: spec.council_votes,
+            council_governance: spec.council_governance,
             check_transactions: full,
             has_bls_keys: has_spec_keys,
             bls_keys_hinted,
@@ -372,14 +372,8 @@ impl VerifierBuilder<'_> {
                 loaded: replayed_root,
             });
         }
-        // The chain's rule, not what a checkpoint remembers, says whether votes count.
-        let council = c.council.map(|k| {
-            if v.cfg.council_votes {
-                k
-            } else {
-                k.fixed_members()
-            }
-        });
+        // The chain's rule, not what a checkpoint remembers, says whether governance counts.
+        let council = c.council.map(|k| k.governed(v.cfg.council_governance));
         v.judge = Judge::resume(c.tip, council);
         v.position = c.position;
         v.last_invalid = c.last_invalid;
@@ -479,7 +473,7 @@ impl Verifier {
             derive_sha: spec.map(|s| s.derive_sha).unwrap_or_default(),
             try_every_derive_sha: true,
             legacy_keys_only: spec.is_some_and(|s| s.legacy_keys_only),
-            council_votes: true,
+            council_governance: true,
             check_transactions,
             has_bls_keys: false,
             bls_keys_hinted: None,

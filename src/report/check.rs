@@ -6,13 +6,14 @@
 //! answers for it alone); its parent must be the genesis or carry a quorum itself. A header nobody
 //! in the council signed proves nothing about the council, whatever is wrong with it, so a report
 //! on it is refused as unattributable. The council is the chain spec's (a devnet genesis names it),
-//! which is the council at every height only on a chain whose votes cannot change it
-//! (`ChainSpec::council_votes` false); elsewhere the checker cannot tell and says so (undecided).
+//! which is the council at every height only on a chain whose governance cannot change it
+//! (`ChainSpec::council_governance` false); elsewhere the checker cannot tell and says so (undecided).
 //!
 //! Outcomes: `Ok(Proven)` (the fault is real and the council's), a `ReportError` that says the
-//! report is false, forged or malformed (gossip rejects it and penalises the sender), or
-//! `ReportError::Undecided` when the checker itself failed (a backend, a spec without a council):
-//! never a claim about the report.
+//! report is false, forged or malformed (gossip rejects it and penalises the sender), or one the
+//! checker could not judge (`ReportError::is_ours`): `Undecided` when the checker itself failed
+//! (a backend, a spec without a council or with governance), `WitnessDetached` when the report
+//! names a witness nobody attached — never a claim about the report.
 
 use super::{DecodeReportError, Evidence, EvidenceClass, FaultReport, Inclusion, WitnessPart};
 use crate::codec::header::decode_header;
@@ -165,11 +166,11 @@ pub fn check_report(r: &FaultReport, ctx: &CheckContext) -> Result<Proven, Repor
             ctx.spec.name
         )));
     }
-    // The checker holds the genesis council; where votes may have changed it before the block,
-    // judging the block by it could call a valid block faulty.
-    if ctx.spec.council_votes {
+    // The checker holds the genesis council; where governance may have changed it before the
+    // block, judging the block by it could call a valid block faulty.
+    if ctx.spec.council_governance {
         return Err(ReportError::Undecided(format!(
-            "on chain {:?} votes change the council, and this checker knows only its genesis council, not the council at a later height",
+            "on chain {:?} governance changes the council, and this checker knows only its genesis council, not the council at a later height",
             ctx.spec.name
         )));
     }

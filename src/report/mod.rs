@@ -115,6 +115,8 @@ pub enum AttachError {
         got: B256,
         got_len: u64,
     },
+    #[error("with its witness the report is {size} bytes, over the {max}-byte bound")]
+    Oversized { size: usize, max: usize },
 }
 
 /// How a transaction is shown to be in its block.
@@ -336,6 +338,13 @@ impl Evidence {
                 } else {
                     let hash = r.b256("witness hash")?;
                     let len = r.u64("witness length")?;
+                    // An empty witness is always carried: one form per report.
+                    if len == 0 {
+                        return Err(DecodeError::Invalid {
+                            field: "witness length",
+                            reason: "0: an empty witness is carried, never detached".into(),
+                        });
+                    }
                     if len > MAX_REPORT_BYTES as u64 {
                         return Err(DecodeError::Invalid {
                             field: "witness length",
@@ -522,8 +531,20 @@ impl FaultReport {
                 got_len: bytes.len() as u64,
             });
         }
-        if let Evidence::Block { witness, .. } = &mut self.evidence {
-            *witness = WitnessPart::Carried(bytes);
+        let Evidence::Block { witness, .. } = &mut self.evidence else {
+            return Err(AttachError::NothingDetached);
+        };
+        let detached = std::mem::replace(witness, WitnessPart::Carried(bytes));
+        // The whole report stays within the bound every reader holds it to.
+        let size = self.encode().len();
+        if size > MAX_REPORT_BYTES {
+            if let Evidence::Block { witness, .. } = &mut self.evidence {
+                *witness = detached;
+            }
+            return Err(AttachError::Oversized {
+                size,
+                max: MAX_REPORT_BYTES,
+            });
         }
         Ok(())
     }

@@ -130,8 +130,30 @@ fn a_witness_detaches_and_attaches_under_one_signature_and_one_fault_id() {
         };
     }
     assert_ne!(swapped.signer().ok(), Some(key.address()));
-    // An empty witness (wrong-tx-root) stays carried.
+    // An empty witness (wrong-tx-root) stays carried, and has no detached form.
     assert_eq!(block_report(&key, Vec::new()).detach_witness(), None);
+    let mut empty = thin.clone();
+    if let Evidence::Block { witness, .. } = &mut empty.evidence {
+        *witness = WitnessPart::Detached {
+            hash: keccak256(&[]),
+            len: 0,
+        };
+    }
+    assert!(FaultReport::decode(&empty.encode()).is_err());
+}
+
+#[test]
+fn a_witness_that_would_take_the_report_over_the_bound_does_not_attach() {
+    let key = SigningKey::from_seed(1, 1);
+    let big = vec![3u8; MAX_REPORT_BYTES];
+    let mut thin = block_report(&key, big.clone());
+    thin.detach_witness();
+    let before = thin.clone();
+    assert!(matches!(
+        thin.attach_witness(big),
+        Err(AttachError::Oversized { .. })
+    ));
+    assert_eq!(thin, before);
 }
 
 #[test]

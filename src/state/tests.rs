@@ -37,7 +37,7 @@ fn spec(accounts: u64, balance: u64) -> ChainSpec {
             })
             .collect(),
         legacy_keys_only: true,
-        council_votes: false,
+        council_governance: false,
     }
 }
 

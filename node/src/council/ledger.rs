@@ -24,7 +24,7 @@ use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
 use ranger::codec::block::decode_block;
 use ranger::codec::header::decode_header;
 use ranger::consensus::istanbul::block_hash;
-use ranger::report::{CheckContext, Evidence, FaultReport, Proven, ReportError, check};
+use ranger::report::{CheckContext, Evidence, FaultReport, Proven, check};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -107,7 +107,9 @@ impl Ledger {
     /// Checks the report, then that it is about this council's chain.
     fn verify(&self, bytes: &[u8]) -> Result<(FaultReport, Proven), ErrorObjectOwned> {
         let (report, proven) = check(bytes, &self.check).map_err(|e| match e {
-            ReportError::Undecided(_) => store_err(e),
+            // Not a verdict on the report: the council could not check it (its own failure,
+            // or a witness the submitter left detached).
+            e if e.is_ours() => store_err(e),
             e => refused(e.to_string()),
         })?;
         let own = self.own_hash(report.block_number)?;

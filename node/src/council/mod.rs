@@ -186,10 +186,17 @@ fn open_chain(dir: &Path, producer: &mut Producer) -> Result<(ChainWriter<File>,
     let kept_genesis = std::fs::read(&genesis_path)
         .with_context(|| format!("cannot read {}", genesis_path.display()))?;
     if kept_genesis != genesis {
-        bail!(
-            "{} holds another chain's genesis: start it with the --seed, --validators and --accounts it was made with, or use another --datadir",
-            dir.display()
-        );
+        if !written_before_governance_field(&kept_genesis, &genesis) {
+            bail!(
+                "{} holds another chain's genesis: start it with the --seed, --validators and --accounts it was made with, or use another --datadir",
+                dir.display()
+            );
+        }
+        // The same chain, written before genesis files named `council_governance`: the field is
+        // added (the chain's blocks are the same bytes).
+        std::fs::write(&genesis_path, genesis)
+            .with_context(|| format!("cannot write {}", genesis_path.display()))?;
+        tracing::info!(target: "ranger::council", "{}: council_governance added", genesis_path.display());
     }
     let (frames, end) = read_kept(&chain_path)?;
     let mut twins = HashMap::new();
@@ -249,7 +256,11 @@ pub fn run(a: CouncilArgs) -> Result<u8> {
         check: CheckContext::new(chain.spec.clone(), Arc::new(CpuBackend)),
         chain: view,
     })?)?;
-    let (handle, addr) = runtime.block_on(crate::serve::start(a.listen, module))?;
+    let (handle, addr) = runtime.block_on(crate::serve::start(
+        a.listen,
+        module,
+        crate::serve::MAX_COUNCIL_REQUEST_BYTES,
+    ))?;
     out!("{addr}");
     tracing::info!(target: "ranger::council", "serving {} (chain id {}) on {addr}, {resumed} block(s) kept", chain.spec.name, chain.spec.chain_id);
 
@@ -310,5 +321,46 @@ async fn wait_thread(t: std::thread::JoinHandle<Result<()>>) -> Result<()> {
     match r {
         Ok(r) => r,
         Err(_) => bail!("the producer thread panicked"),
+    }
+}
+
+/// True when `kept` is `current` as written before genesis files named `council_governance`.
+fn written_before_governance_field(kept: &[u8], current: &[u8]) -> bool {
+    const FIELD: &str = "council_governance";
+    let (Ok(mut kept), Ok(current)) = (
+        serde_json::from_slice::<serde_json::Value>(kept),
+        serde_json::from_slice::<serde_json::Value>(current),
+    ) else {
+        return false;
+    };
+    match (kept.as_object_mut(), current.get(FIELD)) {
+        (Some(k), Some(v)) if !k.contains_key(FIELD) => {
+            k.insert(FIELD.to_owned(), v.clone());
+        }
+        _ => return false,
+    }
+    kept == current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::written_before_governance_field;
+
+    #[test]
+    fn a_genesis_written_before_the_governance_field_is_the_same_chain_and_no_other_is() {
+        let now = br#"{"name": "d", "chain_id": 7, "council_governance": false}"#;
+        assert!(written_before_governance_field(
+            br#"{"chain_id": 7, "name": "d"}"#,
+            now
+        ));
+        assert!(!written_before_governance_field(
+            br#"{"name": "d", "chain_id": 8}"#,
+            now
+        ));
+        assert!(!written_before_governance_field(
+            br#"{"name": "d", "chain_id": 7, "council_governance": true}"#,
+            now
+        ));
+        assert!(!written_before_governance_field(b"not json", now));
     }
 }

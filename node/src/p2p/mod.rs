@@ -112,40 +112,57 @@ pub(crate) struct Fetch {
     reply: oneshot::Sender<anyhow::Result<Vec<u8>>>,
 }
 
-/// Asks the peer that handed us the message under validation for a blob by hash.
+/// Asks for a blob by hash the peers that should hold it: the neighbour that handed us the
+/// message under validation (it held the blob to validate the message itself), then the
+/// message's author.
 pub struct Fetcher {
-    peer: PeerId,
+    peers: Vec<PeerId>,
     tx: mpsc::Sender<Fetch>,
     handle: tokio::runtime::Handle,
+    /// When the validation's answer is due, less time to check what is fetched.
+    deadline: tokio::time::Instant,
 }
 
 impl Fetcher {
-    /// The bytes whose keccak-256 is `key`, from the peer that handed us the message (it held
-    /// them to validate the message itself). Blocks: call it from the validator only.
+    /// The bytes whose keccak-256 is `key`, from the first of the peers that answers with them
+    /// before the deadline; bytes that hash otherwise are refused (and the next peer asked).
+    /// Blocks: call it from the validator only.
     pub fn fetch(&self, key: [u8; 32]) -> anyhow::Result<Vec<u8>> {
+        let mut failures = Vec::new();
+        for &peer in &self.peers {
+            match self.fetch_from(peer, key) {
+                Ok(bytes) if alloy_primitives::keccak256(&bytes).0 == key => return Ok(bytes),
+                Ok(bytes) => failures.push(format!(
+                    "{peer} answered {} bytes that are not the blob asked for",
+                    bytes.len()
+                )),
+                Err(e) => failures.push(format!("{e:#}")),
+            }
+        }
+        bail!("{}", failures.join("; "))
+    }
+
+    fn fetch_from(&self, peer: PeerId, key: [u8; 32]) -> anyhow::Result<Vec<u8>> {
         let (reply, answer) = oneshot::channel();
-        let fetch = Fetch {
-            peer: self.peer,
-            key,
-            reply,
-        };
+        let fetch = Fetch { peer, key, reply };
         self.handle.block_on(async {
-            self.tx
-                .send(fetch)
-                .await
-                .map_err(|_| anyhow::anyhow!("p2p: the swarm task has stopped"))?;
-            // The request itself times out first (`task::BLOB_TIMEOUT`); this bounds the wait
-            // for the task.
-            tokio::time::timeout(task::BLOB_TIMEOUT * 2, answer)
-                .await
-                .map_err(|_| anyhow::anyhow!("p2p: no answer to a blob request"))?
-                .map_err(|_| anyhow::anyhow!("p2p: the swarm task stopped before answering"))?
+            tokio::time::timeout_at(self.deadline, async {
+                self.tx
+                    .send(fetch)
+                    .await
+                    .map_err(|_| anyhow::anyhow!("p2p: the swarm task has stopped"))?;
+                answer
+                    .await
+                    .map_err(|_| anyhow::anyhow!("p2p: the swarm task stopped before answering"))?
+            })
+            .await
+            .map_err(|_| anyhow::anyhow!("{peer} gave no blob before the validation's deadline"))?
         })
     }
 
-    /// The peer asked.
-    pub fn peer(&self) -> PeerId {
-        self.peer
+    /// The peers asked, in order.
+    pub fn peers(&self) -> &[PeerId] {
+        &self.peers
     }
 }
 

@@ -64,11 +64,15 @@ const DELIVER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections with nothing to do (no mesh) close after this; configured peers are re-dialled.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Blob lookups answering peers at once; beyond it a request is answered "not held".
+/// Blob lookups answering peers at once; more requests wait for a turn (up to `BLOB_TIMEOUT`).
 const MAX_SERVES: usize = 8;
 
-/// How long one blob request may take (16 MiB over a slow link included).
-pub(super) const BLOB_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one blob request may take.
+const BLOB_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Request-response streams open at once on one connection (ours and the peer's): room for a
+/// fetch from every validation running and a queue of the peer's requests.
+const MAX_BLOB_STREAMS: usize = MAX_VALIDATIONS + 4 * MAX_SERVES;
 
 /// Gossip and the blob protocol on one connection.
 #[derive(NetworkBehaviour)]
@@ -243,7 +247,7 @@ impl Task {
                     [(PROTOCOL, ProtocolSupport::Full)],
                     request_response::Config::default()
                         .with_request_timeout(BLOB_TIMEOUT)
-                        .with_max_concurrent_streams(MAX_SERVES * 2),
+                        .with_max_concurrent_streams(MAX_BLOB_STREAMS),
                 ),
             })
             .map_err(|e| anyhow!("p2p: {e}"))?
@@ -516,16 +520,20 @@ impl Task {
                 ..
             } => {
                 let source = self.blob_source.clone();
-                let permit = self.serves.clone().try_acquire_owned();
+                let serves = self.serves.clone();
                 let served = self.served_tx.clone();
                 tokio::spawn(async move {
+                    // A busy node makes the asker wait its turn rather than answer "not held",
+                    // which would make an honest asker drop an honest message.
+                    let permit = tokio::time::timeout(BLOB_TIMEOUT, serves.acquire_owned()).await;
                     let answer = match (source, permit) {
-                        (Some(source), Ok(_permit)) => {
-                            tokio::task::spawn_blocking(move || (source.0)(&request))
-                                .await
-                                .ok()
-                                .flatten()
-                        }
+                        (Some(source), Ok(Ok(permit))) => tokio::task::spawn_blocking(move || {
+                            let _permit = permit;
+                            (source.0)(&request)
+                        })
+                        .await
+                        .ok()
+                        .flatten(),
                         _ => None,
                     };
                     debug!(target: TARGET, %peer, held = answer.is_some(), "blob asked for");
@@ -544,16 +552,13 @@ impl Task {
                 let Some(fetch) = self.asked.remove(&request_id) else {
                     return;
                 };
+                // The hash is checked by the asker, off this task (16 MiB take tens of ms).
                 let answer = match response {
                     None => Err(anyhow!("{peer} does not hold the blob")),
-                    Some(bytes) if keccak256(&bytes).0 == fetch.key => {
+                    Some(bytes) => {
                         self.shared.stats().blobs_fetched += 1;
                         Ok(bytes)
                     }
-                    Some(bytes) => Err(anyhow!(
-                        "{peer} answered {} bytes that are not the blob asked for",
-                        bytes.len()
-                    )),
                 };
                 let _ = fetch.reply.send(answer);
             }
@@ -635,14 +640,21 @@ impl Task {
         let deadline = self.validation_deadline;
         let origin = message.source;
         let data = message.data;
+        let mut peers = vec![from];
+        if let Some(author) = origin.filter(|a| *a != from) {
+            peers.push(author);
+        }
+        // Fetches end a third of the deadline early, leaving that for the check itself.
         let fetcher = Fetcher {
-            peer: from,
+            peers,
             tx: self.fetch_tx.clone(),
             handle: tokio::runtime::Handle::current(),
+            deadline: tokio::time::Instant::now() + deadline * 2 / 3,
         };
         tokio::spawn(async move {
-            let _permit = permit;
             let run = tokio::task::spawn_blocking(move || {
+                // Held by the thread, so a validation that outlives its deadline still counts.
+                let _permit = permit;
                 let validation = validator(&data, &fetcher);
                 (validation, data)
             });

@@ -26,10 +26,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// A request body larger than this is refused: it holds the largest fault report a council takes
-/// (`ranger_submitReport`: `MAX_REPORT_BYTES` as hex) and the largest offload call (4,096
-/// transactions, or one block of `offload::MAX_BLOCK_BYTES` as hex).
-const MAX_REQUEST_BYTES: u32 = 2 * ranger::report::MAX_REPORT_BYTES as u32 + (1 << 20);
+/// A request body larger than this is refused by a ranger: 16 MiB holds the largest offload call
+/// (4,096 transactions, or one block of `offload::MAX_BLOCK_BYTES` as hex).
+pub const MAX_REQUEST_BYTES: u32 = 16 << 20;
+/// A council takes larger requests: the largest fault report (`ranger_submitReport`,
+/// `MAX_REPORT_BYTES` as hex) and room for the call around it.
+pub const MAX_COUNCIL_REQUEST_BYTES: u32 = 2 * ranger::report::MAX_REPORT_BYTES as u32 + (1 << 20);
 /// A response larger than this is refused: 64 MiB holds the largest devnet block as JSON.
 const MAX_RESPONSE_BYTES: u32 = 64 << 20;
 /// Calls in one batch.
@@ -202,13 +204,15 @@ pub fn register_get_witness<C: Send + Sync + 'static>(
     Ok(())
 }
 
-/// Starts the server on `addr` (port 0 picks a free one) with `module`.
+/// Starts the server on `addr` (port 0 picks a free one) with `module`, refusing request bodies
+/// over `max_request_bytes`.
 pub async fn start<C: Send + Sync + 'static>(
     addr: SocketAddr,
     module: RpcModule<C>,
+    max_request_bytes: u32,
 ) -> Result<(ServerHandle, SocketAddr)> {
     let config = ServerConfig::builder()
-        .max_request_body_size(MAX_REQUEST_BYTES)
+        .max_request_body_size(max_request_bytes)
         .max_response_body_size(MAX_RESPONSE_BYTES)
         .max_connections(MAX_CONNECTIONS)
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))

@@ -26,10 +26,8 @@ use alloy_primitives::B256;
 /// The council `members` under `cfg`: on a chain whose staking state ranger does not hold, the
 /// members stand in for the qualified validators, so a quorum it cannot pin down is undecided.
 fn new_council(members: Vec<alloy_primitives::Address>, cfg: &PipelineConfig) -> Council {
-    let mut c = Council::new(members, cfg.committee_size.clone(), cfg.epoch);
-    if !cfg.council_votes {
-        c = c.fixed_members();
-    }
+    let c = Council::new(members, cfg.committee_size.clone(), cfg.epoch)
+        .governed(cfg.council_governance);
     if cfg.qualified_unknown {
         c.council_as_stand_in()
     } else {
