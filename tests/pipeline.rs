@@ -275,6 +275,100 @@ fn wrong_number_and_malformed_block_are_named() {
     );
 }
 
+/// A warm verifier checks headers in windows of 256 (one Miller loop per proposer per window), a
+/// cold one in 64-block windows until it has learnt the council's keys and seal rule: either way
+/// a bad randao reveal is named at exactly its block, at the first, a middle and the last block
+/// of a large window, twice in a row across a window boundary, and in the cold windows. Each bad
+/// reveal is its own proposer's valid signature of another block's number (so it falls in the
+/// same proposer group as a good one), with the mix hashes, parent links and seals made right
+/// around it.
+#[test]
+fn bad_reveals_are_named_in_warm_and_cold_windows() {
+    use ranger::consensus::randao::next_mix_hash;
+    let n = 700;
+    let (spec, valid) = mainnet_shape_chain(n, SEED);
+    let bad = [0usize, 5, 63, 130, 255, 256, 511, 600, 699];
+    let keys = keys();
+    let validators: Vec<Address> = keys.iter().map(|k| k.address()).collect();
+    let decoded: Vec<Block> = valid
+        .iter()
+        .map(|b| decode_block(b).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let mut blocks = Vec::with_capacity(n);
+    let (mut parent, mut mix) = (B256::ZERO, B256::ZERO);
+    for (i, b) in decoded.iter().enumerate() {
+        let mut b = b.clone();
+        if bad.contains(&i) {
+            // Block i ± 31 has the same proposer (31 rotating members).
+            let other = if i + COUNCIL < n {
+                i + COUNCIL
+            } else {
+                i - COUNCIL
+            };
+            b.header.random_reveal = decoded[other].header.random_reveal.clone();
+        }
+        let reveal = b.header.random_reveal.clone().unwrap_or_default();
+        mix = next_mix_hash(&mix, &reveal);
+        b.header.mix_hash = Some(Bytes::copy_from_slice(mix.as_slice()));
+        b.header.parent_hash = parent;
+        let p = i % COUNCIL;
+        let committers: Vec<&SigningKey> = (0..22).map(|j| &keys[(p + j) % COUNCIL]).collect();
+        seal_header(&mut b.header, &validators, 0, &keys[p], &committers);
+        parent = block_hash(&b.header);
+        blocks.push(encode_block(&b));
+    }
+    let built = Verifier::builder(&spec)
+        .mode(Mode::Headers)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = |v: &mut Verifier, blocks: &[Vec<u8>]| {
+        let mut out = Vec::new();
+        let summary = v
+            .run(blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))), |r| {
+                out.push(r);
+                true
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        (out, summary)
+    };
+    // Warm: the valid chain teaches a verifier the keys and the seal rule first.
+    let mut teacher = built.fresh();
+    let (_, taught) = run(&mut teacher, &valid);
+    assert_eq!(taught.valid, n as u64);
+    let (warm, warm_summary) = run(&mut teacher.fresh(), &blocks);
+    let (cold, cold_summary) = run(&mut built.fresh(), &blocks);
+    // 0-255, 256-511, 512-699.
+    assert_eq!(warm_summary.windows, 3, "{warm_summary:?}");
+    // At least the first two windows are 64 blocks (the verifier learns the keys, then the rule);
+    // the decode stage runs a few windows ahead, so when it switches depends on timing, but it
+    // does switch.
+    assert!(
+        cold_summary.windows > 3 && cold_summary.windows < n.div_ceil(64) as u64,
+        "{cold_summary:?}"
+    );
+    for (name, reports) in [("warm", &warm), ("cold", &cold)] {
+        assert_eq!(reports.len(), n, "{name}");
+        for (i, r) in reports.iter().enumerate() {
+            assert_eq!(r.block, Some(i as u64), "{name}");
+            if bad.contains(&i) {
+                assert_eq!(r.verdict, Verdict::Invalid, "{name} block {i}");
+                assert_eq!(
+                    r.faults.iter().map(|f| f.kind).collect::<Vec<_>>(),
+                    vec![FaultKind::BadRandomReveal],
+                    "{name} block {i}"
+                );
+            } else {
+                assert_eq!(
+                    r.verdict,
+                    Verdict::Valid,
+                    "{name} block {i}: {:?}",
+                    r.faults
+                );
+            }
+        }
+    }
+}
+
 /// A signed 0x08 transfer from `key` under `chain_id`.
 fn transfer(key: &SigningKey, nonce: u64, chain_id: u64) -> Transaction {
     let body = KaiaFields {

@@ -16,8 +16,7 @@
 
 use alloy_primitives::B256;
 use blst::{
-    BLST_ERROR, MultiPoint, Pairing, blst_fp12, blst_p1_affine, blst_p2, blst_p2_affine, min_pk,
-    p2_affines,
+    BLST_ERROR, Pairing, blst_fp12, blst_p1_affine, blst_p2, blst_p2_affine, min_pk, p2_affines,
 };
 use rand::RngCore;
 use rayon::prelude::*;
@@ -142,7 +141,7 @@ pub struct SignatureSet<'a> {
 /// lengths taken from the slices themselves; blst keeps none of them past the call.
 #[allow(unsafe_code)]
 mod raw {
-    use blst::blst_p2;
+    use blst::{blst_p2, blst_p2_affine};
 
     /// H(msg) in G2 under `dst` (hash-to-curve, RFC 9380), as a projective point.
     pub(super) fn hash_to_g2(msg: &[u8], dst: &[u8]) -> blst_p2 {
@@ -163,29 +162,40 @@ mod raw {
         out
     }
 
-    /// Σ s_i·P_i over `terms`, each scalar little-endian in `bits` bits; the point at infinity
-    /// (blst's all-zero `blst_p2`) when empty. A scalar shorter than `bits` bits is skipped: the
-    /// callers pass exactly `bits / 8` bytes, so a short one is a bug of ours, and leaving the
-    /// term out makes the batch fail, which then checks every item alone (never a different
-    /// answer).
-    pub(super) fn weighted_sum(terms: &[(&blst_p2, &[u8])], bits: usize) -> blst_p2 {
-        let mut acc = blst_p2::default();
-        for (p, s) in terms {
-            if s.len() * 8 < bits {
-                continue;
-            }
-            let mut t = blst_p2::default();
-            let acc_ptr: *mut blst_p2 = &mut acc;
-            // SAFETY: `blst_p2_mult` reads one `blst_p2` at `p` and ⌈bits/8⌉ ≤ `s.len()` bytes
-            // at `s`, and writes one `blst_p2` to `t`; `blst_p2_add_or_double` reads two points
-            // and writes one, and allows its output to be one of its inputs (blst sums its own
-            // accumulators in place the same way).
-            unsafe {
-                blst::blst_p2_mult(&mut t, *p, s.as_ptr(), bits);
-                blst::blst_p2_add_or_double(acc_ptr, acc_ptr, &t);
-            }
+    /// Σ s_i·P_i, each scalar little-endian in `bits` bits (`bits / 8` bytes per point, in
+    /// `scalars`), on the calling thread: blst's multi-scalar multiplication, which shares the
+    /// doublings between the points (a small group's sum costs one scalar multiplication's
+    /// doublings, not one per point). The point at infinity (blst's all-zero `blst_p2`) when
+    /// empty. Scalars that do not cover every point, or a width that is not whole bytes, leave
+    /// the sum at infinity: the callers pass exactly `bits / 8` bytes per point, so that is a bug
+    /// of ours, and a wrong sum makes the batch fail, which then checks every item alone (never
+    /// a different answer).
+    pub(super) fn msm(points: &[blst_p2_affine], scalars: &[u8], bits: usize) -> blst_p2 {
+        let mut out = blst_p2::default();
+        let width = bits / 8;
+        if points.is_empty() || !bits.is_multiple_of(8) || scalars.len() != points.len() * width {
+            return out;
         }
-        acc
+        // blst reads a null-terminated list of pointers as one contiguous array from the first.
+        let p: [*const blst_p2_affine; 2] = [points.as_ptr(), std::ptr::null()];
+        let s: [*const u8; 2] = [scalars.as_ptr(), std::ptr::null()];
+        // SAFETY: `blst_p2s_mult_pippenger_scratch_sizeof` reads nothing. The scratch holds
+        // the bytes it asks for (rounded up to whole `u64` limbs). `blst_p2s_mult_pippenger`
+        // reads `points.len()` affine points from `points`, `width` bytes per point from
+        // `scalars` (checked above), uses the scratch, and writes one `blst_p2`.
+        unsafe {
+            let bytes = blst::blst_p2s_mult_pippenger_scratch_sizeof(points.len());
+            let mut scratch = vec![0u64; bytes.div_ceil(8)];
+            blst::blst_p2s_mult_pippenger(
+                &mut out,
+                p.as_ptr(),
+                points.len(),
+                s.as_ptr(),
+                bits,
+                scratch.as_mut_ptr(),
+            );
+        }
+        out
     }
 }
 
@@ -237,26 +247,29 @@ fn grouped_holds(items: &[(&BlsPublicKey, &Prepared)], sigs: &[min_pk::Signature
             None => groups.push((pk, vec![i])),
         }
     }
-    // Each group's Σ a_i·H(m_i), the groups in parallel, then one batched conversion to affine.
-    let sums: Vec<blst_p2> = groups
-        .par_iter()
-        .map(|(_, idx)| {
-            let terms: Vec<(&blst_p2, &[u8])> =
-                idx.iter().map(|&i| (&items[i].1.hash, scalar(i))).collect();
-            raw::weighted_sum(&terms, RAND_BITS)
-        })
-        .collect();
-    let sums = p2_affines::from(&sums);
-    let pairs: Vec<(blst_p1_affine, &blst_p2_affine)> = groups
-        .iter()
-        .zip(sums.as_slice())
-        .map(|((pk, _), h)| (pk.0.into(), h))
-        .collect();
-    // The Miller loops in one pairing context per core, merged before the final
-    // exponentiation; the signature side beside them.
-    let chunk = pairs.len().div_ceil(rayon::current_num_threads()).max(1);
+    // The hashes in affine form (one batched inversion), each group's Σ a_i·H(m_i) in parallel,
+    // then the Miller loops in one pairing context per core, merged before the final
+    // exponentiation; the signature side's Σ a_i·σ_i beside them.
+    let hashes: Vec<blst_p2> = items.iter().map(|(_, p)| p.hash).collect();
+    let hashes = p2_affines::from(&hashes);
+    let hashes = hashes.as_slice();
     let (contexts, sig_sum) = rayon::join(
         || {
+            let sums: Vec<blst_p2> = groups
+                .par_iter()
+                .map(|(_, idx)| {
+                    let points: Vec<blst_p2_affine> = idx.iter().map(|&i| hashes[i]).collect();
+                    let weights: Vec<u8> = idx.iter().flat_map(|&i| scalar(i)).copied().collect();
+                    raw::msm(&points, &weights, RAND_BITS)
+                })
+                .collect();
+            let sums = p2_affines::from(&sums);
+            let pairs: Vec<(blst_p1_affine, &blst_p2_affine)> = groups
+                .iter()
+                .zip(sums.as_slice())
+                .map(|((pk, _), h)| (pk.0.into(), h))
+                .collect();
+            let chunk = pairs.len().div_ceil(rayon::current_num_threads()).max(1);
             pairs
                 .par_chunks(chunk)
                 .map(|c| {
@@ -271,7 +284,7 @@ fn grouped_holds(items: &[(&BlsPublicKey, &Prepared)], sigs: &[min_pk::Signature
         },
         || {
             let sig_aff: Vec<blst_p2_affine> = sigs.iter().map(|s| (*s).into()).collect();
-            sig_aff.as_slice().mult(&scalars, RAND_BITS)
+            raw::msm(&sig_aff, &scalars, RAND_BITS)
         },
     );
     let mut contexts = contexts.into_iter();
@@ -436,20 +449,26 @@ mod tests {
     }
 
     #[test]
-    fn weighted_sum_matches_blst_multi_point() {
-        let points: Vec<blst_p2> = (0..5u8)
-            .map(|i| raw::hash_to_g2(&[i; 32], DST_SIG))
-            .collect();
-        let scalars = random_scalars(points.len());
-        let width = RAND_BITS / 8;
-        let terms: Vec<(&blst_p2, &[u8])> =
-            points.iter().zip(scalars.chunks_exact(width)).collect();
-        let ours = p2_affine(&raw::weighted_sum(&terms, RAND_BITS));
-        let theirs = p2_affine(&p2_affines::from(&points).mult(&scalars, RAND_BITS));
-        assert_eq!(ours, theirs);
+    fn msm_matches_blst_multi_point() {
+        use blst::MultiPoint;
+        // One point (blst's single multiplication), small groups (shared doublings), a group
+        // past blst's table limit and one past 32 points (Pippenger's buckets).
+        for n in [1usize, 2, 5, 11, 40] {
+            let points: Vec<blst_p2> = (0..n)
+                .map(|i| raw::hash_to_g2(&(i as u64).to_be_bytes(), DST_SIG))
+                .collect();
+            let affine = p2_affines::from(&points);
+            let scalars = random_scalars(n);
+            let ours = p2_affine(&raw::msm(affine.as_slice(), &scalars, RAND_BITS));
+            let theirs = p2_affine(&affine.as_slice().mult(&scalars, RAND_BITS));
+            assert_eq!(ours, theirs, "{n} points");
+            // Scalars that do not cover the points: the point at infinity, never a partial sum.
+            let short = p2_affine(&raw::msm(affine.as_slice(), &scalars[1..], RAND_BITS));
+            assert_eq!(short, blst_p2_affine::default(), "{n} points");
+        }
         // Empty: the point at infinity, which blst's conversion maps to the all-zero affine point.
         assert_eq!(
-            p2_affine(&raw::weighted_sum(&[], RAND_BITS)),
+            p2_affine(&raw::msm(&[], &[], RAND_BITS)),
             blst_p2_affine::default()
         );
     }

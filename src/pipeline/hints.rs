@@ -37,6 +37,15 @@ impl Known {
     pub fn stats(&self) -> CacheStats {
         self.keys.stats()
     }
+
+    /// True when the next blocks' seal signers are predicted by a rule that held on the last
+    /// window, and every validator of the last block seen has its key held: the next seals of
+    /// the same council are verified in one batch, not recovered.
+    pub fn warm(&self) -> bool {
+        self.seals
+            .predicting()
+            .is_some_and(|v| !v.is_empty() && v.iter().all(|a| self.keys.contains(a)))
+    }
 }
 
 /// A rule that predicts a block's seal signers.
@@ -115,6 +124,12 @@ impl SealHints {
                 }
             }
         }
+    }
+
+    /// The validators of the last block seen, when a rule predicts the next blocks' seals.
+    fn predicting(&self) -> Option<&[Address]> {
+        self.rule?;
+        self.last.as_ref().map(|l| &l.validators[..])
     }
 
     /// The claims for a block's seals: the source's `given` hint where it names a signer, the
@@ -223,6 +238,40 @@ mod tests {
         };
         h.learn(&(40..50).map(random).collect::<Vec<_>>());
         assert_eq!(h.claims(51, &v, 5, None).proposer, None);
+    }
+
+    #[test]
+    fn warm_needs_a_rule_and_every_validator_key() {
+        use crate::crypto::batch::PublicKey;
+        use crate::crypto::secp::SigningKey;
+        let signers: Vec<SigningKey> = (0..7).map(|i| SigningKey::from_seed(11, i)).collect();
+        let v: Vec<Address> = signers.iter().map(|k| k.address()).collect();
+        let mut known = Known::default();
+        assert!(!known.warm());
+        for (k, a) in signers.iter().zip(&v).skip(1) {
+            known
+                .keys
+                .insert(*a, PublicKey::from_xy(&k.public_key()).unwrap());
+        }
+        known.seals.learn(&[rotating(0, &v)]);
+        known
+            .seals
+            .learn(&(1..10).map(|n| rotating(n, &v)).collect::<Vec<_>>());
+        // A rule, but one validator's key is missing: its seals would be recovered.
+        assert!(!known.warm());
+        known
+            .keys
+            .insert(v[0], PublicKey::from_xy(&signers[0].public_key()).unwrap());
+        assert!(known.warm());
+        // Signers that follow no rule drop it, and the verifier is cold again.
+        let random = |n: u64| SealSigners {
+            number: n,
+            validators: v.clone(),
+            proposer: v[(n * 5 % 7) as usize],
+            committers: (0..5).map(|j| v[((n * 3 + j * j) % 7) as usize]).collect(),
+        };
+        known.seals.learn(&(10..20).map(random).collect::<Vec<_>>());
+        assert!(!known.warm());
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub use stages::Input;
 use stages::{StageConfig, Window};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A council larger than this is not a council (one home: the chain spec's bound, which also
 /// caps the seals one header can make us recover).
@@ -44,6 +45,17 @@ const WINDOW_BYTES: usize = 512 * 1024;
 /// Blocks that close a window of small (header-only) blocks: 64 mainnet-shape headers are
 /// ~1,500 seal recoveries.
 const WINDOW_BLOCKS: usize = 64;
+/// The same in headers mode once the verifier is warm (`hints::Known::warm`: the seal signers
+/// are predicted and every validator's key is held, so seals are verified in one batch, not
+/// recovered): larger windows share the randao check's Miller loops (one per proposer and one for
+/// the signatures, per window) and the seal batch's buckets over more headers. A cold verifier
+/// keeps 64-block windows, so the blocks it must recover before it has learnt the council come
+/// in small batches; its first windows also teach it the keys and the seal rule. The windowing
+/// never changes a verdict: each block is judged from its own seals and reveal, whichever batch
+/// they were checked in.
+const WARM_HEADER_WINDOW_BLOCKS: usize = 256;
+/// The input bytes that close a warm headers-mode window: 256 mainnet-shape headers are ~750 KB.
+const WARM_HEADER_WINDOW_BYTES: usize = 2 * WINDOW_BYTES;
 /// Windows buffered between two stages: none, a stage hands its window over when the next one
 /// takes it. At most one window per stage is in flight (four, plus the input being gathered),
 /// which bounds memory at any chain length; the judge, the slowest stage, never waits for more
@@ -183,6 +195,8 @@ pub struct Summary {
     /// Blocks (of any verdict) that descend from an invalid block.
     pub descends_from_invalid: u64,
     pub transactions: u64,
+    /// The windows the blocks were checked in (each one hash batch and one recover batch).
+    pub windows: u64,
 }
 
 impl Summary {
@@ -643,6 +657,11 @@ impl Verifier {
         let clock = &self.clock;
         let council_hint = &mut self.council_hint;
         let hint_checks = &mut self.hint_checks;
+        // Set by the recover stage after each window, read by the decode stage when it closes
+        // one: which window size to use (see `WARM_HEADER_WINDOW_BLOCKS`).
+        let headers_only = !cfg.check_transactions;
+        let warm = AtomicBool::new(headers_only && known.warm());
+        let warm = &warm;
         let mut summary = Summary::default();
         let mut failure = None;
         let start = self.position;
@@ -673,7 +692,12 @@ impl Verifier {
                             if let Some(r) = receipts {
                                 side.push((pos, r));
                             }
-                            if (weight >= WINDOW_BYTES || pending.len() >= WINDOW_BLOCKS)
+                            let (bytes, blocks) = if warm.load(Ordering::Relaxed) {
+                                (WARM_HEADER_WINDOW_BYTES, WARM_HEADER_WINDOW_BLOCKS)
+                            } else {
+                                (WINDOW_BYTES, WINDOW_BLOCKS)
+                            };
+                            if (weight >= bytes || pending.len() >= blocks)
                                 && !flush(&mut pending, &mut side)
                             {
                                 return;
@@ -727,6 +751,7 @@ impl Verifier {
                                 w, &stage_cfg, keys, randao, &checked, known,
                             );
                             clock.add(Stage::Recover, t.elapsed());
+                            warm.store(headers_only && known.warm(), Ordering::Relaxed);
                             Msg::Window(w, side)
                         }
                         Msg::Failed(e) => Msg::Failed(e),
@@ -744,6 +769,7 @@ impl Verifier {
                         break;
                     }
                     Msg::Window(ws, mut side) => {
+                        summary.windows += 1;
                         // Positions ascend in both: the receipts are taken from the front.
                         side.reverse();
                         for item in ws {
