@@ -315,10 +315,10 @@ pub fn validator(store: Arc<Store>, check: CheckContext) -> p2p::Validator {
             Err(ReportError::WitnessDetached { hash, .. }) => hash,
             Err(e) => return verdict(e),
         };
-        let witness = match store.witness(&hash) {
-            Ok(Some(w)) => w,
+        let (witness, held) = match store.witness(&hash) {
+            Ok(Some(w)) => (w, true),
             _ => match fetcher.fetch(hash.0) {
-                Ok(w) => w,
+                Ok(w) => (w, false),
                 Err(e) => {
                     return Validation::Ignore(format!(
                         "the detached witness {hash} could not be fetched from {:?}: {e:#}",
@@ -329,15 +329,19 @@ pub fn validator(store: Arc<Store>, check: CheckContext) -> p2p::Validator {
         };
         // The bytes hash as named (the transport checks); a length other than the signed one
         // means the report names a witness that cannot exist.
-        if let Err(e) = report.attach_witness(witness.clone()) {
+        if let Err(e) = report.attach_witness(witness) {
             return Validation::Reject(e.to_string());
         }
-        match check_report(&report, &check) {
-            Ok(_) => match store.hold_witness(&witness) {
+        if let Err(e) = check_report(&report, &check) {
+            return verdict(e);
+        }
+        // Held before the verdict, so this node can serve it to whoever it relays the report to.
+        match report.detach_witness() {
+            Some(w) if !held => match store.hold_witness(&w) {
                 Ok(_) => Validation::Accept,
                 Err(e) => Validation::Ignore(format!("cannot hold the witness: {e}")),
             },
-            Err(e) => verdict(e),
+            _ => Validation::Accept,
         }
     })
 }

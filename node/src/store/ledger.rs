@@ -7,7 +7,7 @@
 
 use super::{Store, StoreError, hex_bytes, json};
 use alloy_primitives::{Address, B256};
-use ranger::report::FaultReport;
+use ranger::report::{Evidence, FaultReport, WitnessPart};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 
 /// Fault id → a held report (JSON).
@@ -114,13 +114,17 @@ impl Store {
         origin: &str,
         max_carried: usize,
     ) -> Result<(HeldReport, bool), StoreError> {
-        let mut thin = report.clone();
-        let held = match thin.detach_witness() {
-            Some(w) if w.len() > max_carried => {
-                self.hold_witness(&w)?;
+        let large = matches!(&report.evidence,
+            Evidence::Block { witness: WitnessPart::Carried(w), .. } if w.len() > max_carried);
+        // Only a report whose witness leaves it is copied.
+        let held = match large.then(|| report.clone()) {
+            Some(mut thin) => {
+                if let Some(w) = thin.detach_witness() {
+                    self.hold_witness(&w)?;
+                }
                 HeldReport::of(&thin, origin)
             }
-            _ => HeldReport::of(report, origin),
+            None => HeldReport::of(report, origin),
         };
         let new = self.hold_report(&held)?;
         Ok((held, new))
@@ -405,7 +409,6 @@ mod tests {
     fn a_large_witness_is_held_beside_its_report_and_attached_again() {
         use ranger::consensus::FaultKind;
         use ranger::crypto::secp::SigningKey;
-        use ranger::report::{Evidence, WitnessPart};
         let (s, dir) = store("witness");
         let report = |w: Vec<u8>, block| {
             FaultReport::sign(
