@@ -10,8 +10,10 @@
 //! each signature, hashing each message to G2 — is done first (`Prepared`), so the recover stage
 //! runs it beside the seal checks that name the proposers. The groups' weighted sums and the
 //! Miller loops are spread over the cores (one pairing context per core, merged before the final
-//! exponentiation). Every signature is still subgroup-checked on its own, and every reveal still
-//! enters the equation with its own message. A false item passes with probability at most 2^-64
+//! exponentiation). Hashing to G2 ends by clearing the cofactor, a homomorphism, so each message
+//! is hashed to E2 only and the clearing is applied once to its group's sum (`hash`). Every
+//! signature is still subgroup-checked on its own, and every reveal still enters the equation
+//! with its own message. A false item passes with probability at most 2^-64
 //! per batch (the scalars' width), as with blst's own batch check.
 
 use alloy_primitives::B256;
@@ -20,6 +22,8 @@ use blst::{
 };
 use rand::RngCore;
 use rayon::prelude::*;
+
+mod hash;
 
 /// Ciphersuite of randao reveals.
 pub const DST_SIG: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
@@ -139,11 +143,169 @@ pub struct SignatureSet<'a> {
 ///
 /// Each call below passes pointers from live references or locals of the exact blst type, with
 /// lengths taken from the slices themselves; blst keeps none of them past the call.
+///
+/// Hashing with the cofactor left in (`hash`) also needs blst's Fp2 arithmetic and a few point
+/// operations that its safe API does not offer; they are wrapped here as small safe functions
+/// over values (`Fp2`, `blst_p2`), each call with its own SAFETY note.
 #[allow(unsafe_code)]
 mod raw {
-    use blst::{blst_p2, blst_p2_affine};
+    use blst::{blst_fp, blst_fp2, blst_p2, blst_p2_affine};
 
-    /// H(msg) in G2 under `dst` (hash-to-curve, RFC 9380), as a projective point.
+    /// An element c0 + c1·I of Fp2 = Fp[I]/(I² + 1), in blst's Montgomery form (always reduced
+    /// below p by blst, so equal elements have equal limbs).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(super) struct Fp2(pub(super) blst_fp2);
+
+    impl Fp2 {
+        /// c0 + c1·I from big-endian integers of any length, reduced mod p (how hash_to_field
+        /// reads its 64-byte strings, and how constants are written).
+        pub(super) fn from_be(c0: &[u8], c1: &[u8]) -> Fp2 {
+            let mut out = blst_fp2::default();
+            for (fp, bytes) in out.fp.iter_mut().zip([c0, c1]) {
+                // SAFETY: reads `bytes.len()` bytes at `bytes`, writes one `blst_fp`.
+                unsafe { blst::blst_fp_from_be_bytes(fp, bytes.as_ptr(), bytes.len()) };
+            }
+            Fp2(out)
+        }
+
+        /// The two coordinates as canonical big-endian integers.
+        pub(super) fn to_be(self) -> [[u8; 48]; 2] {
+            let mut out = [[0u8; 48]; 2];
+            for (bytes, fp) in out.iter_mut().zip(&self.0.fp) {
+                // SAFETY: reads one `blst_fp`, writes 48 bytes into a 48-byte array.
+                unsafe { blst::blst_bendian_from_fp(bytes.as_mut_ptr(), fp) };
+            }
+            out
+        }
+
+        pub(super) fn add(self, b: Fp2) -> Fp2 {
+            let mut out = blst_fp2::default();
+            // SAFETY: reads the `blst_fp2` operands, writes one `blst_fp2`.
+            unsafe { blst::blst_fp2_add(&mut out, &self.0, &b.0) };
+            Fp2(out)
+        }
+
+        pub(super) fn mul(self, b: Fp2) -> Fp2 {
+            let mut out = blst_fp2::default();
+            // SAFETY: as for `add`.
+            unsafe { blst::blst_fp2_mul(&mut out, &self.0, &b.0) };
+            Fp2(out)
+        }
+
+        pub(super) fn sqr(self) -> Fp2 {
+            let mut out = blst_fp2::default();
+            // SAFETY: as for `add`.
+            unsafe { blst::blst_fp2_sqr(&mut out, &self.0) };
+            Fp2(out)
+        }
+
+        pub(super) fn neg(self) -> Fp2 {
+            let mut out = blst_fp2::default();
+            // SAFETY: as for `add`.
+            unsafe { blst::blst_fp2_cneg(&mut out, &self.0, true) };
+            Fp2(out)
+        }
+
+        /// 1/a (zero for zero).
+        pub(super) fn inv(self) -> Fp2 {
+            let mut out = blst_fp2::default();
+            // SAFETY: as for `add`.
+            unsafe { blst::blst_fp2_inverse(&mut out, &self.0) };
+            Fp2(out)
+        }
+
+        /// A square root, when there is one.
+        pub(super) fn sqrt(self) -> Option<Fp2> {
+            let mut out = blst_fp2::default();
+            // SAFETY: reads one `blst_fp2`, writes one; the flag says whether it is a root.
+            let ok = unsafe { blst::blst_fp2_sqrt(&mut out, &self.0) };
+            ok.then_some(Fp2(out))
+        }
+
+        pub(super) fn is_square(self) -> bool {
+            // SAFETY: reads one `blst_fp2`.
+            unsafe { blst::blst_fp2_is_square(&self.0) }
+        }
+
+        /// The Frobenius map: c0 − c1·I.
+        pub(super) fn conj(self) -> Fp2 {
+            let mut out = self.0;
+            let c1: blst_fp = self.0.fp[1];
+            // SAFETY: reads one `blst_fp`, writes one.
+            unsafe { blst::blst_fp_cneg(&mut out.fp[1], &c1, true) };
+            Fp2(out)
+        }
+    }
+
+    /// The Jacobian point (x, y, z) of blst's representation (x/z², y/z³; infinity at z = 0).
+    pub(super) fn p2(x: Fp2, y: Fp2, z: Fp2) -> blst_p2 {
+        blst_p2 {
+            x: x.0,
+            y: y.0,
+            z: z.0,
+        }
+    }
+
+    /// a + b on E2 (doubling when they are equal).
+    pub(super) fn p2_add(a: &blst_p2, b: &blst_p2) -> blst_p2 {
+        let mut out = blst_p2::default();
+        // SAFETY: reads two `blst_p2`, writes one.
+        unsafe { blst::blst_p2_add_or_double(&mut out, a, b) };
+        out
+    }
+
+    /// −a.
+    pub(super) fn p2_neg(a: &blst_p2) -> blst_p2 {
+        let mut out = *a;
+        // SAFETY: negates one `blst_p2` in place.
+        unsafe { blst::blst_p2_cneg(&mut out, true) };
+        out
+    }
+
+    /// 2·a.
+    pub(super) fn p2_double(a: &blst_p2) -> blst_p2 {
+        let mut out = blst_p2::default();
+        // SAFETY: reads one `blst_p2`, writes one.
+        unsafe { blst::blst_p2_double(&mut out, a) };
+        out
+    }
+
+    /// s·a for a 64-bit s, by plain windows: valid for any point of E2, in G2 or not (blst's
+    /// checked multiplication assumes G2 for its endomorphism).
+    pub(super) fn p2_mul_u64(a: &blst_p2, s: u64) -> blst_p2 {
+        let mut out = blst_p2::default();
+        let le = s.to_le_bytes();
+        // SAFETY: reads one `blst_p2` and 64 bits (8 bytes) of scalar, writes one `blst_p2`.
+        unsafe { blst::blst_p2_unchecked_mult(&mut out, a, le.as_ptr(), 64) };
+        out
+    }
+
+    /// Whether a point is in G2 (for tests of the cofactor clearing).
+    #[cfg(test)]
+    pub(super) fn p2_in_g2(a: &blst_p2) -> bool {
+        // SAFETY: reads one `blst_p2`.
+        unsafe { blst::blst_p2_in_g2(a) }
+    }
+
+    /// RFC 9380's expand_message_xmd with SHA-256: `out.len()` uniform bytes from `msg`, `dst`.
+    pub(super) fn expand_message_xmd(out: &mut [u8], msg: &[u8], dst: &[u8]) {
+        // SAFETY: writes `out.len()` bytes at `out`, reads `msg.len()` at `msg` and `dst.len()`
+        // at `dst`.
+        unsafe {
+            blst::blst_expand_message_xmd(
+                out.as_mut_ptr(),
+                out.len(),
+                msg.as_ptr(),
+                msg.len(),
+                dst.as_ptr(),
+                dst.len(),
+            )
+        };
+    }
+
+    /// H(msg) in G2 under `dst` (hash-to-curve, RFC 9380), as a projective point: the reference
+    /// the cofactor-deferred hash is tested against.
+    #[cfg(test)]
     pub(super) fn hash_to_g2(msg: &[u8], dst: &[u8]) -> blst_p2 {
         let mut out = blst_p2::default();
         // SAFETY: `blst_hash_to_g2` reads `msg.len()` bytes at `msg`, `dst.len()` at `dst` and
@@ -212,24 +374,27 @@ fn random_scalars(n: usize) -> Vec<u8> {
 }
 
 /// A randao reveal made ready for the grouped batch before its signer is known: the signature
-/// decoded and subgroup-checked, and H(msg). Neither needs the key, so the recover stage prepares
-/// a window's reveals while the seals that name the proposers are still being verified.
+/// decoded and subgroup-checked, and H(msg) with its cofactor not yet cleared (`hash`). Neither
+/// needs the key, so the recover stage prepares a window's reveals while the seals that name the
+/// proposers are still being verified.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     msg: Vec<u8>,
     sig: Vec<u8>,
     decoded: Result<min_pk::Signature, BlsError>,
-    hash: blst_p2,
+    /// `None` only on a bug of ours in the map (the batch then checks each item alone).
+    hash: Option<blst_p2>,
 }
 
 impl Prepared {
-    /// Decodes and subgroup-checks `sig`, and hashes `msg` to G2 (randao ciphersuite).
+    /// Decodes and subgroup-checks `sig`, and hashes `msg` to E2 (randao ciphersuite), leaving
+    /// the cofactor to be cleared once per proposer group.
     pub fn new(msg: &[u8], sig: &[u8]) -> Self {
         Self {
             msg: msg.to_vec(),
             sig: sig.to_vec(),
             decoded: decode_sig(sig),
-            hash: raw::hash_to_g2(msg, DST_SIG),
+            hash: hash::hash_to_e2(msg, DST_SIG),
         }
     }
 }
@@ -250,7 +415,13 @@ fn grouped_holds(items: &[(&BlsPublicKey, &Prepared)], sigs: &[min_pk::Signature
     // The hashes in affine form (one batched inversion), each group's Σ a_i·H(m_i) in parallel,
     // then the Miller loops in one pairing context per core, merged before the final
     // exponentiation; the signature side's Σ a_i·σ_i beside them.
-    let hashes: Vec<blst_p2> = items.iter().map(|(_, p)| p.hash).collect();
+    let Some(hashes) = items
+        .iter()
+        .map(|(_, p)| p.hash)
+        .collect::<Option<Vec<blst_p2>>>()
+    else {
+        return false; // each item is then checked alone
+    };
     let hashes = p2_affines::from(&hashes);
     let hashes = hashes.as_slice();
     let (contexts, sig_sum) = rayon::join(
@@ -260,7 +431,8 @@ fn grouped_holds(items: &[(&BlsPublicKey, &Prepared)], sigs: &[min_pk::Signature
                 .map(|(_, idx)| {
                     let points: Vec<blst_p2_affine> = idx.iter().map(|&i| hashes[i]).collect();
                     let weights: Vec<u8> = idx.iter().flat_map(|&i| scalar(i)).copied().collect();
-                    raw::msm(&points, &weights, RAND_BITS)
+                    // Σ a_i·H(m_i) = clear(Σ a_i·H'(m_i)): one clearing per group (`hash`).
+                    hash::clear_cofactor(&raw::msm(&points, &weights, RAND_BITS))
                 })
                 .collect();
             let sums = p2_affines::from(&sums);
