@@ -165,7 +165,7 @@ pub fn run(a: BenchArgs) -> Result<u8> {
         validators: 7,
         ..DevnetConfig::default()
     };
-    let e2e = bench::end_to_end(&backend, &e2e_config, recover.limit_per_s)?;
+    let e2e = bench::end_to_end(&backend, &e2e_config, cores)?;
     let memory = if a.no_memory {
         None
     } else {
