@@ -581,6 +581,7 @@ fn source_seal_hints_never_change_a_verdict() {
     let truth = |n: usize| SealHint {
         proposer: Some(validators[n % 31]),
         committers: (0..22).map(|j| validators[(n + j) % 31]).collect(),
+        senders: Vec::new(),
     };
     let wrong = |n: usize| {
         let mut h = truth(n + 1);
@@ -601,7 +602,10 @@ fn source_seal_hints_never_change_a_verdict() {
         let inputs = decoded.iter().enumerate().map(|(n, b)| {
             let block = Box::new(b.clone());
             Ok(match hint(n) {
-                Some(seals) => Input::Hinted { block, seals },
+                Some(seals) => Input::Hinted {
+                    block,
+                    seals: Box::new(seals),
+                },
                 None => Input::Block(block),
             })
         });
@@ -654,4 +658,108 @@ fn source_seal_hints_never_change_a_verdict() {
             .iter()
             .any(|f| f.kind == FaultKind::NonCouncilSeal)
     );
+}
+
+#[test]
+fn a_sources_transaction_senders_are_verified_and_wrong_ones_change_no_verdict() {
+    use ranger::codec::block::decode_block;
+    use ranger::crypto::CpuBackend;
+    use ranger::devnet::{DevnetConfig, generate_in_memory};
+    use ranger::pipeline::hints::SealHint;
+    use ranger::pipeline::{BlockReport, Input, Verdict, Verifier};
+    use ranger::primitives::Block;
+
+    let config = DevnetConfig {
+        accounts: 300,
+        blocks: 6,
+        txs_per_block: 300,
+        seed: 23,
+        ..DevnetConfig::default()
+    };
+    let (spec, raw) = generate_in_memory(&config, &CpuBackend).unwrap();
+    let blocks: Vec<Block> = raw.iter().map(|b| decode_block(b).unwrap()).collect();
+    // A node that has seen these accounts: keys cached by a first pass.
+    let mut primer = Verifier::builder(&spec).build().unwrap();
+    let mut truth: Vec<BlockReport> = Vec::new();
+    primer
+        .run(raw.iter().map(|b| Ok(Input::Rlp(b.clone()))), |r| {
+            truth.push(r);
+            true
+        })
+        .unwrap();
+    // The senders a JSON-RPC block would give: every transaction's signer; and a lying source's,
+    // each transaction given the next one's sender.
+    let right = |n: usize| -> Vec<Option<Address>> {
+        truth[n].transactions.iter().map(|t| t.sender).collect()
+    };
+    let wrong = |n: usize| -> Vec<Option<Address>> {
+        let mut s = right(n);
+        s.rotate_left(1);
+        s
+    };
+    let run = |senders: &(dyn Fn(usize) -> Vec<Option<Address>> + Sync)| {
+        let mut v = Verifier::builder(&spec)
+            .key_cache(primer.key_cache().clone())
+            .build()
+            .unwrap();
+        let before = v.key_stats();
+        let mut out: Vec<BlockReport> = Vec::new();
+        let inputs = blocks.iter().enumerate().map(|(n, b)| {
+            Ok(Input::Hinted {
+                block: Box::new(b.clone()),
+                seals: Box::new(SealHint {
+                    senders: senders(n),
+                    ..SealHint::default()
+                }),
+            })
+        });
+        v.run(inputs, |r| {
+            out.push(r);
+            true
+        })
+        .unwrap();
+        (out, v.key_stats().since(&before))
+    };
+    let (plain, plain_stats) = run(&|_| Vec::new());
+    let (named, named_stats) = run(&right);
+    let (lied, lied_stats) = run(&wrong);
+    // Transactions that name no sender themselves (legacy and Ethereum-typed).
+    let unnamed: u64 = blocks
+        .iter()
+        .flat_map(|b| &b.transactions)
+        .filter(|t| t.from_field().is_none())
+        .map(|t| t.signatures.len() as u64)
+        .sum();
+    assert!(unnamed > 100, "the devnet mix has too few: {unnamed}");
+    assert_eq!(named_stats.claims, plain_stats.claims + unnamed);
+    // Every named sender whose key the cache held is verified, not recovered. (Keys of accounts
+    // that sent only unnamed transactions before were never cached: their first claim here is
+    // recovered, which caches the key.)
+    assert_eq!(named_stats.verified, named_stats.hits, "{named_stats:?}");
+    assert!(
+        named_stats.verified >= plain_stats.verified + unnamed * 9 / 10,
+        "{named_stats:?} {plain_stats:?}"
+    );
+    // A wrong sender is checked, fails and is recovered: nothing more verified than without.
+    assert_eq!(lied_stats.claims, plain_stats.claims + unnamed);
+    assert!(
+        lied_stats.verified <= plain_stats.verified + unnamed / 50,
+        "{lied_stats:?} {plain_stats:?}"
+    );
+    let view = |r: &BlockReport| {
+        (
+            r.verdict,
+            r.faults.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            r.transactions
+                .iter()
+                .map(|t| (t.sender, t.signers.clone(), t.fee_payer_signer))
+                .collect::<Vec<_>>(),
+        )
+    };
+    for n in 0..blocks.len() {
+        assert_eq!(truth[n].verdict, Verdict::Valid, "block {n}");
+        assert_eq!(view(&plain[n]), view(&truth[n]), "block {n}, no senders");
+        assert_eq!(view(&named[n]), view(&truth[n]), "block {n}, right senders");
+        assert_eq!(view(&lied[n]), view(&truth[n]), "block {n}, wrong senders");
+    }
 }

@@ -66,13 +66,18 @@ pub struct SealSigners {
     pub committers: Vec<Address>,
 }
 
-/// A block's seal signers as its source names them: claims, never trusted.
+/// A block's signers as its source names them: claims, never trusted (a wrong one costs a
+/// recovery, never a verdict).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SealHint {
     /// The proposer seal's signer.
     pub proposer: Option<Address>,
     /// The committed seals' signers, in seal order.
     pub committers: Vec<Address>,
+    /// Each transaction's sender, in block order (a JSON-RPC block's `from`): claimed for the
+    /// sender signatures of transactions that name none themselves (legacy and Ethereum-typed).
+    /// Shorter than the block's transactions, or `None` at a position: no claim there.
+    pub senders: Vec<Option<Address>>,
 }
 
 /// Predicted seal signers for one block: the proposer's, and one per committed seal.
@@ -280,6 +285,7 @@ mod tests {
         let given = SealHint {
             proposer: None,
             committers: vec![v[6], v[5]],
+            senders: Vec::new(),
         };
         // No rule: only what the source names.
         let h = SealHints::default();
@@ -299,6 +305,7 @@ mod tests {
         let long = SealHint {
             proposer: Some(v[0]),
             committers: v.clone(),
+            senders: Vec::new(),
         };
         let c = h.claims(22, &v, 3, Some(&long));
         assert_eq!(c.proposer, Some(v[0]));

@@ -39,7 +39,10 @@ pub enum Input {
     Block(Box<Block>),
     /// A decoded block with what its source says about its seals' signers (Kaia's consensus
     /// info): claims to check, never trusted; a wrong one costs a recovery, not a verdict.
-    Hinted { block: Box<Block>, seals: SealHint },
+    Hinted {
+        block: Box<Block>,
+        seals: Box<SealHint>,
+    },
 }
 
 /// One block on its way through the stages: the stage's output, or why it stopped.
@@ -234,7 +237,7 @@ pub fn decode_window(inputs: Vec<(u64, Input)>) -> Window<Decoded> {
             let (block, seal_hint) = match input {
                 Input::Rlp(bytes) => (decode_block(&bytes), None),
                 Input::Block(b) => (Ok(*b), None),
-                Input::Hinted { block, seals } => (Ok(*block), Some(seals)),
+                Input::Hinted { block, seals } => (Ok(*block), Some(*seals)),
             };
             match block {
                 Ok(block) => Item::Ready(Decoded {
@@ -266,7 +269,15 @@ fn push_tx_preimages(batch: &mut MessageBatch, tx: &Transaction, chain_id: u64) 
     }
 }
 
-fn tx_hashed(tx: &Transaction, s: TxSlots, hashes: &[B256], chain_id: Option<u64>) -> TxHashed {
+/// `named`: the sender the block's source names for this transaction (`SealHint::senders`),
+/// claimed only when the transaction names none itself.
+fn tx_hashed(
+    tx: &Transaction,
+    s: TxSlots,
+    hashes: &[B256],
+    chain_id: Option<u64>,
+    named: Option<Address>,
+) -> TxHashed {
     let tx_hash = hashes[s.tx];
     let c = chain_id.unwrap_or(0);
     TxHashed {
@@ -277,7 +288,7 @@ fn tx_hashed(tx: &Transaction, s: TxSlots, hashes: &[B256], chain_id: Option<u64
             sig_hash: hashes[s.sig],
             fee_payer_sig_hash: s.fee_payer_sig.map(|i| hashes[i]),
         },
-        from: tx.from_field(),
+        from: tx.from_field().or(named),
         fee_payer: tx.fee_payer,
         senders: tx
             .signatures
@@ -372,12 +383,20 @@ pub fn hash_window(
                 };
                 let (proposer_msg, commit_msg) = (seal_hashes[k], seal_hashes[k + 1]);
                 k += 2;
+                let named = |i: usize| {
+                    d.seal_hint
+                        .as_ref()
+                        .and_then(|h| h.senders.get(i).copied().flatten())
+                };
                 let txs = s.txs.map(|ts| {
                     d.block
                         .transactions
                         .iter()
                         .zip(ts)
-                        .map(|(tx, t)| tx_hashed(tx, t, &hashes, tx_chain_id(cfg, tx)))
+                        .enumerate()
+                        .map(|(i, (tx, t))| {
+                            tx_hashed(tx, t, &hashes, tx_chain_id(cfg, tx), named(i))
+                        })
                         .collect()
                 });
                 Item::Ready(Hashed {
@@ -774,7 +793,7 @@ pub fn recover_transactions(
     let hashed: Vec<TxHashed> = txs
         .iter()
         .zip(prepared)
-        .map(|(tx, (c, slots))| tx_hashed(tx, slots, &hashes, c))
+        .map(|(tx, (c, slots))| tx_hashed(tx, slots, &hashes, c, None))
         .collect();
     let mut items = Vec::new();
     let mut claims = Vec::new();

@@ -260,15 +260,19 @@ fn check_json(n: u64, v: &Value, forks: &ForkSchedule) -> Result<Fetched, PeerEr
     }
     let rlp = encode_block(&parsed.block);
     let block = Box::new(parsed.block);
+    // The `from` of every transaction is passed as a claim too: legacy and Ethereum-typed
+    // transactions name no sender, so without it their signatures are recovered, not verified.
+    let senders = parsed.claims.senders;
     let input = match parsed.claims.consensus.committers {
-        Some(committers) => Input::Hinted {
+        None if senders.iter().all(Option::is_none) => Input::Block(block),
+        committers => Input::Hinted {
             block,
-            seals: SealHint {
+            seals: Box::new(SealHint {
                 proposer: parsed.claims.consensus.proposer,
-                committers,
-            },
+                committers: committers.unwrap_or_default(),
+                senders,
+            }),
         },
-        None => Input::Block(block),
     };
     Ok(Fetched {
         hash,
