@@ -24,18 +24,6 @@ fn sizes() -> Vec<usize> {
         .unwrap_or_else(|| vec![256, 1_024, 4_096])
 }
 
-/// User + system CPU time of this process (every lavapipe thread included) from /proc, in ms;
-/// None where there is no /proc.
-fn process_cpu_ms() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which ends with ')'): utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    // Linux reports in USER_HZ, 100 per second on every mainstream configuration.
-    Some(ticks * 10)
-}
-
 fn main() {
     let sizes = sizes();
     let gpu = match GpuBackend::new() {
@@ -48,7 +36,7 @@ fn main() {
     if let Some(g) = &gpu {
         for &size in &sizes {
             let items = cases::valid_items(1, size);
-            let cpu_before = process_cpu_ms();
+            let cpu_before = ranger::bench::process_cpu_ms();
             match g.recover_pass_times(&items) {
                 Ok(t) => println!(
                     "gpu recover passes at {size}: prepare {:.1} ms, mul {:.1} ms, finish {:.1} ms \
@@ -56,7 +44,7 @@ fn main() {
                     t[0].as_secs_f64() * 1e3,
                     t[1].as_secs_f64() * 1e3,
                     t[2].as_secs_f64() * 1e3,
-                    process_cpu_ms()
+                    ranger::bench::process_cpu_ms()
                         .zip(cpu_before)
                         .map_or("n/a".to_string(), |(a, b)| (a - b).to_string())
                 ),

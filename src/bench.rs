@@ -447,7 +447,7 @@ pub const END_TO_END_ROUNDS: u32 = 3;
 
 /// The end-to-end figure: full verification (signatures, roots, state replay) of a devnet chain,
 /// by a warm node (key cache filled) and a cold one.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EndToEndFigure {
     pub accounts: usize,
     pub blocks: u64,
@@ -476,6 +476,13 @@ pub struct EndToEndFigure {
     /// That ceiling over the recovery limit (1 / signatures per transaction): no end-to-end ratio
     /// can exceed it on this mix.
     pub recover_ceiling_ratio: f64,
+    /// The process's CPU time over the fastest warm round's wall time × cores: how busy the
+    /// pipeline kept the cores (1 − this is their idle share; `None` without /proc).
+    pub cpu_busy: Option<f64>,
+    /// Seconds each stage's thread spent in the fastest warm round (wall time inside the stage,
+    /// waits on its parallel work included): the stage near the round's length is the one that
+    /// bounds it.
+    pub stage_seconds: std::collections::BTreeMap<&'static str, f64>,
 }
 
 /// Why an end-to-end run could not be measured.
@@ -497,32 +504,31 @@ pub enum EndToEndError {
 /// the paired figures at the default duration.
 const E2E_BARE_ROUND: Duration = Duration::from_millis(400);
 
+/// One timed end-to-end round.
+#[derive(Debug)]
+struct Round {
+    secs: f64,
+    summary: crate::pipeline::Summary,
+    signatures: u64,
+    stats: crate::crypto::batch::CacheStats,
+    /// This process's CPU time over the round (`None` without /proc).
+    cpu_ms: Option<u64>,
+    /// The time each pipeline stage's thread spent on the round's windows.
+    stages: [(crate::pipeline::Stage, Duration); 5],
+}
+
 /// The best of `END_TO_END_ROUNDS` timed full verifications of `blocks`, each by a fresh verifier
 /// (a fresh genesis state for the replay) that starts with `keys` (a cold node: empty), with
 /// `between` run before each (a round of the bare limit, untimed here).
-/// Returns (seconds, summary, signatures, key-cache counts of that round).
 fn timed_rounds(
     spec: &crate::consensus::ChainSpec,
     blocks: &[Vec<u8>],
     backend: &std::sync::Arc<dyn Backend>,
     keys: &crate::crypto::batch::KeyCache,
     between: &mut dyn FnMut(),
-) -> Result<
-    (
-        f64,
-        crate::pipeline::Summary,
-        u64,
-        crate::crypto::batch::CacheStats,
-    ),
-    EndToEndError,
-> {
+) -> Result<Round, EndToEndError> {
     use crate::pipeline::{Input, Verdict, Verifier};
-    let mut best: Option<(
-        f64,
-        crate::pipeline::Summary,
-        u64,
-        crate::crypto::batch::CacheStats,
-    )> = None;
+    let mut best: Option<Round> = None;
     for _ in 0..END_TO_END_ROUNDS {
         between();
         let mut verifier = Verifier::builder(spec)
@@ -533,6 +539,8 @@ fn timed_rounds(
         let mut signatures = 0u64;
         // The chain's bytes are copied for this round before the clock starts.
         let inputs: Vec<Vec<u8>> = blocks.to_vec();
+        verifier.take_stage_times();
+        let cpu_before = process_cpu_ms();
         let start = Instant::now();
         let summary = verifier.run(inputs.into_iter().map(|b| Ok(Input::Rlp(b))), |r| {
             if r.verdict != Verdict::Valid && bad.is_none() {
@@ -546,12 +554,22 @@ fn timed_rounds(
             true
         })?;
         let secs = start.elapsed().as_secs_f64();
+        let cpu_ms = process_cpu_ms()
+            .zip(cpu_before)
+            .map(|(a, b)| a.saturating_sub(b));
         if let Some(b) = bad {
             return Err(EndToEndError::Invalid(b));
         }
-        let stats = verifier.key_stats().since(&keys.stats());
-        if best.as_ref().is_none_or(|(s, ..)| secs < *s) {
-            best = Some((secs, summary, signatures, stats));
+        let round = Round {
+            secs,
+            summary,
+            signatures,
+            stats: verifier.key_stats().since(&keys.stats()),
+            cpu_ms,
+            stages: verifier.take_stage_times(),
+        };
+        if best.as_ref().is_none_or(|b| secs < b.secs) {
+            best = Some(round);
         }
     }
     best.ok_or_else(|| EndToEndError::Invalid("no round ran".into()))
@@ -578,7 +596,7 @@ pub fn end_to_end(
             }
         }));
     };
-    let (cold_secs, _, _, cold_stats) = timed_rounds(
+    let cold = timed_rounds(
         &spec,
         &blocks,
         backend,
@@ -587,11 +605,12 @@ pub fn end_to_end(
     )?;
     let mut primer = Verifier::builder(&spec).backend(backend.clone()).build()?;
     primer.run(blocks.iter().map(|b| Ok(Input::Rlp(b.clone()))), |_| true)?;
-    let (secs, summary, signatures, stats) =
-        timed_rounds(&spec, &blocks, backend, primer.key_cache(), &mut bare_round)?;
-    let recover_limit = bare * cores.max(1) as f64;
+    let warm = timed_rounds(&spec, &blocks, backend, primer.key_cache(), &mut bare_round)?;
+    let (secs, summary, signatures, stats) = (warm.secs, warm.summary, warm.signatures, warm.stats);
+    let cores = cores.max(1);
+    let recover_limit = bare * cores as f64;
     let tx_per_s = summary.transactions as f64 / secs;
-    let cold_tx_per_s = summary.transactions as f64 / cold_secs;
+    let cold_tx_per_s = summary.transactions as f64 / cold.secs;
     let sigs_per_tx = signatures as f64 / summary.transactions.max(1) as f64;
     Ok(EndToEndFigure {
         accounts: config.accounts,
@@ -603,12 +622,32 @@ pub fn end_to_end(
         key_hit_rate: stats.hit_rate(),
         cold_tx_per_s,
         cold_ratio_to_recover_limit: cold_tx_per_s / recover_limit,
-        cold_key_hit_rate: cold_stats.hit_rate(),
+        cold_key_hit_rate: cold.stats.hit_rate(),
         signatures,
         signature_ratio_to_recover_limit: signatures as f64 / secs / recover_limit,
         recover_ceiling_tx_per_s: recover_limit / sigs_per_tx.max(1.0),
         recover_ceiling_ratio: 1.0 / sigs_per_tx.max(1.0),
+        cpu_busy: warm
+            .cpu_ms
+            .map(|ms| ms as f64 / 1000.0 / (secs * cores as f64)),
+        stage_seconds: warm
+            .stages
+            .iter()
+            .map(|(stage, d)| (stage.as_str(), d.as_secs_f64()))
+            .collect(),
     })
+}
+
+/// User + system CPU time of this process (every thread included) from /proc, in ms; `None`
+/// where there is no /proc.
+pub fn process_cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which ends with ')'): utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    // Linux reports in USER_HZ, 100 per second on every mainstream configuration.
+    Some(ticks * 10)
 }
 
 /// This process's peak resident set size in KiB (Linux `VmHWM`), when the OS reports it.
