@@ -21,6 +21,17 @@ const BATCH_BYTES_PER_NODE: usize = 128;
 
 use super::node::Node;
 
+/// What an insert found under its key.
+#[derive(Debug)]
+enum Old {
+    /// No value.
+    Absent,
+    /// This value, now replaced.
+    Replaced(Vec<u8>),
+    /// The value being inserted, already there: nothing changed.
+    Unchanged(Vec<u8>),
+}
+
 /// One arena slot: a node and its cached reference (`None` = dirty).
 #[derive(Debug, Default)]
 struct Slot {
@@ -107,15 +118,15 @@ impl MerklePatriciaTrie {
         if value.is_empty() {
             return self.remove(key);
         }
-        if self.get(key) == Some(value.as_slice()) {
-            return Some(value);
-        }
         let (root, old) = self.insert_at(self.root, &to_nibbles(key), value);
         self.root = Some(root);
-        if old.is_none() {
-            self.len += 1;
+        match old {
+            Old::Unchanged(v) | Old::Replaced(v) => Some(v),
+            Old::Absent => {
+                self.len += 1;
+                None
+            }
         }
-        old
     }
 
     /// Removes `key` and returns its value; a missing key changes nothing.
@@ -276,30 +287,58 @@ impl MerklePatriciaTrie {
     }
 
     /// Inserts into the subtree at `id` (or a new one); returns the subtree's top node, which is
-    /// `id` itself when `id` was given, and the previous value.
-    fn insert_at(
-        &mut self,
-        id: Option<NodeId>,
-        path: &[u8],
-        value: Vec<u8>,
-    ) -> (NodeId, Option<Vec<u8>>) {
+    /// `id` itself when `id` was given, and what was there before. One walk down the key's path:
+    /// a branch or extension the path passes through is changed in place (its cache cleared
+    /// only when something below it changed), and a leaf that already holds `value` is left
+    /// clean, as are the nodes above it.
+    fn insert_at(&mut self, id: Option<NodeId>, path: &[u8], value: Vec<u8>) -> (NodeId, Old) {
         let Some(id) = id else {
-            return (
-                self.alloc(Node::Leaf {
-                    path: path.to_vec(),
-                    value,
-                }),
-                None,
-            );
+            let leaf = Node::Leaf {
+                path: path.to_vec(),
+                value,
+            };
+            return (self.alloc(leaf), Old::Absent);
         };
+        // Passing through: the child keeps its id (or a new one takes an empty slot), so only
+        // this node's cache, and the empty slot, change.
+        let through = match (&self.slot(id).node, path.split_first()) {
+            (Node::Branch { children, .. }, Some((&n, rest))) => {
+                Some((children[usize::from(n)], rest, Some(usize::from(n))))
+            }
+            (Node::Extension { path: ep, child }, _) if path.starts_with(ep) => {
+                Some((Some(*child), &path[ep.len()..], None))
+            }
+            _ => None,
+        };
+        if let Some((child, rest, slot)) = through {
+            let (below, old) = self.insert_at(child, rest, value);
+            if !matches!(old, Old::Unchanged(_)) {
+                let s = self.slot_mut(id);
+                s.cache = None;
+                if let (Node::Branch { children, .. }, Some(n)) = (&mut s.node, slot) {
+                    children[n] = Some(below);
+                }
+            }
+            return (id, old);
+        }
         match self.take(id) {
             Node::Leaf {
                 path: lp,
                 value: lv,
             } => {
                 if lp == path {
+                    if lv == value {
+                        self.restore(
+                            id,
+                            Node::Leaf {
+                                path: lp,
+                                value: lv,
+                            },
+                        );
+                        return (id, Old::Unchanged(value));
+                    }
                     self.put(id, Node::Leaf { path: lp, value });
-                    return (id, Some(lv));
+                    return (id, Old::Replaced(lv));
                 }
                 let c = common_prefix(&lp, path);
                 let mut children = [None; BRANCH_WIDTH];
@@ -325,16 +364,12 @@ impl MerklePatriciaTrie {
                         value: branch_value,
                     },
                 );
-                (id, None)
+                (id, Old::Absent)
             }
             Node::Extension { path: ep, child } => {
+                // The key does not pass through (that was taken above): it leaves the
+                // extension at nibble `c`, so fork there.
                 let c = common_prefix(&ep, path);
-                if c == ep.len() {
-                    let (child, old) = self.insert_at(Some(child), &path[c..], value);
-                    self.put(id, Node::Extension { path: ep, child });
-                    return (id, old);
-                }
-                // The new key leaves the extension at nibble `c`: fork there.
                 let mut children = [None; BRANCH_WIDTH];
                 let mut branch_value = Vec::new();
                 let below = if ep.len() == c + 1 {
@@ -364,27 +399,29 @@ impl MerklePatriciaTrie {
                         value: branch_value,
                     },
                 );
-                (id, None)
+                (id, Old::Absent)
             }
+            // The key ends at this branch (a longer one passed through above): its value.
             Node::Branch {
-                mut children,
-                value: mut bv,
+                children,
+                value: bv,
             } => {
-                let old = match path.split_first() {
-                    None => Some(std::mem::replace(&mut bv, value)).filter(|v| !v.is_empty()),
-                    Some((&n, rest)) => {
-                        let (child, old) = self.insert_at(children[usize::from(n)], rest, value);
-                        children[usize::from(n)] = Some(child);
-                        old
-                    }
+                if bv == value {
+                    self.restore(
+                        id,
+                        Node::Branch {
+                            children,
+                            value: bv,
+                        },
+                    );
+                    return (id, Old::Unchanged(value));
+                }
+                self.put(id, Node::Branch { children, value });
+                let old = if bv.is_empty() {
+                    Old::Absent
+                } else {
+                    Old::Replaced(bv)
                 };
-                self.put(
-                    id,
-                    Node::Branch {
-                        children,
-                        value: bv,
-                    },
-                );
                 (id, old)
             }
             Node::Stub(_) => {
@@ -936,6 +973,23 @@ mod tests {
             .collect();
         model.insert(k.to_vec(), vec![1; 70]);
         assert_eq!(changed, reference::root(&model));
+
+        // The value it already has, under a leaf and as a branch's own value: nothing to rehash.
+        assert_eq!(t.insert(k.as_slice(), vec![1; 70]), Some(vec![1; 70]));
+        assert_eq!(t.root_hash(&backend), changed);
+        assert_eq!(backend.take(), (0, 0));
+        let short = &k.as_slice()[..31];
+        assert_eq!(t.insert(short, vec![2; 40]), None);
+        assert_eq!(t.insert(short, vec![3; 40]), Some(vec![2; 40]));
+        let with_short = t.root_hash(&backend);
+        backend.take();
+        assert_eq!(t.insert(short, vec![3; 40]), Some(vec![3; 40]));
+        assert_eq!(t.insert(k.as_slice(), vec![1; 70]), Some(vec![1; 70]));
+        assert_eq!(t.root_hash(&backend), with_short);
+        assert_eq!(backend.take(), (0, 0));
+        assert_eq!(t.len(), accounts.len() + 1);
+        model.insert(short.to_vec(), vec![3; 40]);
+        assert_eq!(with_short, reference::root(&model));
     }
 
     /// Blocks of random updates, inserts and deletions over 32-byte keys, root after each.
