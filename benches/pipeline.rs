@@ -48,7 +48,7 @@ fn crypto(c: &mut Criterion) {
     let msgs = keccak_inputs(8192, 200, 1);
     let mut g = c.benchmark_group("keccak_200b");
     g.throughput(Throughput::Elements(msgs.len() as u64));
-    g.bench_function("sha3_single_thread", |b| {
+    g.bench_function("keccak256_single_thread", |b| {
         b.iter(|| {
             for i in 0..msgs.len() {
                 black_box(keccak256(msgs.get(i)));

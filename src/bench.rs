@@ -1,7 +1,7 @@
 //! `ranger bench`: measures the machine's limit and the pipeline on the same inputs, in one run,
 //! so the ratios hold up on a shared, noisy machine.
 //!
-//! The limit of a job is its bare single-thread rate (libsecp256k1 recovery, `sha3` keccak) times
+//! The limit of a job is its bare single-thread rate (libsecp256k1 recovery, `crypto::keccak256`) times
 //! the number of cores; the pipeline figure runs the same inputs through the configured backend in
 //! the pipeline's batch sizes.
 
@@ -193,7 +193,7 @@ pub fn batch_verify_figures(
         .collect()
 }
 
-/// Keccak: bare single-thread `sha3` × cores vs the backend's batch keccak.
+/// Keccak: bare single-thread `crypto::keccak256` × cores vs the backend's batch keccak.
 pub fn keccak_figure(
     backend: &dyn Backend,
     batch: &MessageBatch,

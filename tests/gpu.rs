@@ -1,5 +1,5 @@
-//! Differential tests of the GPU and hybrid backends against `CpuBackend` (libsecp256k1, sha3)
-//! and the kernels' CPU twin, on seeded random inputs and every edge case.
+//! Differential tests of the GPU and hybrid backends against `CpuBackend` (libsecp256k1,
+//! keccak-asm) and the kernels' CPU twin, on seeded random inputs and every edge case.
 //!
 //! Without an adapter these tests print why and skip; with `RANGER_REQUIRE_GPU=1` they fail
 //! instead, so CI on a machine with lavapipe cannot pass by skipping. Dispatch limits are capped

@@ -97,7 +97,7 @@ pub enum BackendKind {
     /// two, measured once and remembered
     #[default]
     Auto,
-    /// Every core, through libsecp256k1 and sha3
+    /// Every core, through libsecp256k1 and keccak-asm
     Cpu,
     /// wgpu compute shaders
     Gpu,
@@ -142,7 +142,7 @@ const KECCAK_TASK: usize = 64;
 /// Recoveries per rayon task: one recovery costs ~25 µs, so 16 per task amortise scheduling.
 const RECOVER_TASK: usize = 16;
 
-/// The CPU backend: rayon over libsecp256k1 and `sha3`.
+/// The CPU backend: rayon over libsecp256k1 and `keccak-asm` (through `alloy-primitives`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CpuBackend;
 

@@ -1,11 +1,13 @@
-//! keccak256 (the pre-standard Keccak that Kaia and Ethereum use), through the `sha3` crate.
+//! keccak256 (the pre-standard Keccak that Kaia and Ethereum use), through `alloy-primitives`
+//! with its `asm-keccak` feature: the CRYPTOGAMS assembly permutation of the `keccak-asm` crate,
+//! 1.21–1.31× the rate of the `sha3` crate's portable one on the 2-core machine (20- to
+//! 532-byte messages, one thread), where keccak is about a seventh of a full verification.
 
-use alloy_primitives::B256;
-use sha3::{Digest, Keccak256};
+use alloy_primitives::{B256, Keccak256};
 
 /// keccak256 of one message.
 pub fn keccak256(data: &[u8]) -> B256 {
-    B256::from_slice(&Keccak256::digest(data))
+    alloy_primitives::keccak256(data)
 }
 
 /// keccak256 of the concatenation of several parts, without building the concatenation.
@@ -14,7 +16,7 @@ pub fn keccak256_concat(parts: &[&[u8]]) -> B256 {
     for p in parts {
         h.update(p);
     }
-    B256::from_slice(&h.finalize())
+    h.finalize()
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ mod tests {
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
     #[test]
-    fn matches_sha3_at_block_edges_and_any_alignment() {
+    fn matches_keccak256_at_block_edges_and_any_alignment() {
         let mut rng = StdRng::seed_from_u64(6);
         for len in [
             0usize, 1, 3, 4, 5, 63, 64, 65, 131, 132, 133, 134, 135, 136, 137, 271, 272, 273, 1000,

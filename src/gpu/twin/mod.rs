@@ -103,7 +103,7 @@ mod tests {
     }
 
     #[test]
-    fn twin_keccak_matches_sha3() {
+    fn twin_keccak_matches_keccak256() {
         let batch = cases::keccak_batch(9, 200, 700);
         assert_eq!(keccak_batch(&batch), CpuBackend.keccak_batch(&batch));
     }
