@@ -22,8 +22,9 @@
 //! Σ a_i·R_i − (Σ a_i·u1_i)·G − Σ_k (Σ_{i claims K_k} a_i·u2_i)·K_k = O
 //! ```
 //!
-//! is one multi-scalar multiplication (`curve::msm`): the R_i carry 128-bit weights, and G and
-//! the distinct keys carry full scalars. If every item holds, the sum is O. **Soundness:** if some
+//! is one multi-scalar multiplication (`curve::msm_split`): the R_i carry 128-bit weights, and G
+//! and the distinct keys carry full scalars, each split by the curve's endomorphism into two
+//! halves of about 128 bits, so the whole sum runs over 128-bit digits. If every item holds, the sum is O. **Soundness:** if some
 //! term T_j = R_j − u1_j·G − u2_j·K_j is not O, then for any fixed values of the other weights at
 //! most one residue of a_j mod n (the group has prime order n) makes the sum O; a_j is uniform on
 //! 2^128 values (zero replaced by one), so a false batch passes with probability at most 2^-127,
@@ -37,8 +38,8 @@
 //! recovered too, so wrong claims cost at most a few recoveries' worth each, never a wrong answer.
 
 use super::curve::{
-    AffinePoint, ProjectivePoint, Scalar, batch_invert, decompress, msm, point_from_xy,
-    scalar_canonical, scalar_limbs, scalar_reduce,
+    AffinePoint, ProjectivePoint, Scalar, batch_invert, decompress, msm_split, point_from_xy,
+    scalar_canonical, scalar_reduce,
 };
 use super::secp::{RecoverError, RecoverItem, check_ranges, pubkey_to_address, recover_pubkey};
 use alloy_primitives::Address;
@@ -140,16 +141,7 @@ fn equation_holds(items: &[&Prepared], weights: &[u128]) -> bool {
     }
     key_scalars[0] = g_scalar;
     let r_points: Vec<AffinePoint> = items.iter().map(|p| p.r_point).collect();
-    let r_limbs: Vec<[u64; 4]> = weights
-        .iter()
-        .map(|&a| [a as u64, (a >> 64) as u64, 0, 0])
-        .collect();
-    let k_limbs: Vec<[u64; 4]> = key_scalars.iter().map(scalar_limbs).collect();
-    let (left, right) = rayon::join(
-        || msm(&r_points, &r_limbs, 128),
-        || msm(&key_points, &k_limbs, 256),
-    );
-    (left + right) == ProjectivePoint::IDENTITY
+    msm_split(&r_points, weights, &key_points, &key_scalars) == ProjectivePoint::IDENTITY
 }
 
 /// One item alone: R = u1·G + u2·K.

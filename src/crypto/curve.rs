@@ -396,6 +396,156 @@ pub fn msm(points: &[AffinePoint], scalars: &[[u64; 4]], bits: usize) -> Project
     acc
 }
 
+/// λ, a cube root of unity mod n, and β, one mod p: λ·(x, y) = (β·x, y) for every point (the
+/// curve's efficient endomorphism, Gallant–Lambert–Vanstone 2001; values as in SEC 2's and
+/// libsecp256k1's literature).
+const LAMBDA: &str = "5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72";
+const BETA: &str = "7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee";
+/// The short lattice basis of the split, (a1, b1) and (a2, b2) with a_i + b_i·λ ≡ 0: −b1 and
+/// −b2 mod n, and g_i = round(2^384 · b_(3−i) / n) (signs folded in), so that
+/// c_i = round(k · g_i / 2^384) rounds k's coordinates in that basis (Guide to Elliptic Curve
+/// Cryptography, algorithm 3.74).
+const MINUS_B1: &str = "00000000000000000000000000000000e4437ed6010e88286f547fa90abfe4c3";
+const MINUS_B2: &str = "fffffffffffffffffffffffffffffffe8a280ac50774346dd765cda83db1562c";
+const G1: &str = "3086d221a7d46bcde86c90e49284eb153daa8a1471e8ca7fe893209a45dbb031";
+const G2: &str = "e4437ed6010e88286f547fa90abfe4c4221208ac9df506c61571b4ae8ac47f71";
+
+/// The constants above, parsed once.
+struct Endo {
+    lambda: Scalar,
+    beta: FieldElement,
+    minus_b1: Scalar,
+    minus_b2: Scalar,
+    g1: [u64; 4],
+    g2: [u64; 4],
+}
+
+fn endo() -> &'static Endo {
+    static ENDO: std::sync::OnceLock<Endo> = std::sync::OnceLock::new();
+    ENDO.get_or_init(|| {
+        let bytes = |h: &str| -> [u8; 32] {
+            let mut b = [0u8; 32];
+            // The constants are 64 hex digits each (the tests check what they mean).
+            hex::decode_to_slice(h, &mut b).unwrap_or_default();
+            b
+        };
+        let scalar = |h: &str| scalar_reduce(&bytes(h));
+        Endo {
+            lambda: scalar(LAMBDA),
+            beta: Option::from(FieldElement::from_bytes(&FieldBytes::from(bytes(BETA))))
+                .unwrap_or(FieldElement::ZERO),
+            minus_b1: scalar(MINUS_B1),
+            minus_b2: scalar(MINUS_B2),
+            g1: scalar_limbs(&scalar(G1)),
+            g2: scalar_limbs(&scalar(G2)),
+        }
+    })
+}
+
+/// round(a · b / 2^384) for 256-bit a and b (the result is below 2^129, so a scalar).
+fn mul_shift_384(a: &[u64; 4], b: &[u64; 4]) -> Scalar {
+    let mut w = [0u64; 8];
+    for i in 0..4 {
+        let mut carry = 0u128;
+        for j in 0..4 {
+            let t = u128::from(a[i]) * u128::from(b[j]) + u128::from(w[i + j]) + carry;
+            w[i + j] = t as u64;
+            carry = t >> 64;
+        }
+        w[i + 4] = carry as u64;
+    }
+    let q = ((u128::from(w[7]) << 64) | u128::from(w[6])) + u128::from(w[5] >> 63);
+    Scalar::from(q)
+}
+
+/// A scalar as a sign and a magnitude: (true, −s) when s is above n/2.
+fn signed(s: Scalar) -> Signed {
+    use k256::elliptic_curve::scalar::IsHigh;
+    if bool::from(s.is_high()) {
+        (true, scalar_limbs(&-s))
+    } else {
+        (false, scalar_limbs(&s))
+    }
+}
+
+/// A scalar's sign (true: negative) and magnitude, as limbs.
+pub type Signed = (bool, [u64; 4]);
+
+/// k = k1 + k2·λ (mod n) with k1 and k2 of about 128 bits each, as (negative, magnitude).
+pub fn glv_split(k: &Scalar) -> [Signed; 2] {
+    let e = endo();
+    let limbs = scalar_limbs(k);
+    let c1 = mul_shift_384(&limbs, &e.g1) * e.minus_b1;
+    let c2 = mul_shift_384(&limbs, &e.g2) * e.minus_b2;
+    let k2 = c1 + c2;
+    let k1 = *k - k2 * e.lambda;
+    [signed(k1), signed(k2)]
+}
+
+/// λ·p, computed as (β·x, y).
+pub fn endomorphism(p: &AffinePoint) -> AffinePoint {
+    match Affine::of(p) {
+        None => AffinePoint::IDENTITY,
+        Some(a) => Affine {
+            x: (a.x * endo().beta).normalize(),
+            ..a
+        }
+        .point()
+        .unwrap_or(AffinePoint::IDENTITY),
+    }
+}
+
+/// Bits of the longest magnitude.
+fn max_bits(limbs: &[[u64; 4]]) -> usize {
+    limbs
+        .iter()
+        .map(|l| {
+            (0..4)
+                .rev()
+                .find(|&i| l[i] != 0)
+                .map_or(0, |i| 64 * i + 64 - l[i].leading_zeros() as usize)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Σ short[i]·short_points[i] + Σ scalars[j]·points[j], where the short scalars have at most 128
+/// bits and the others are full-width: each full scalar is split by the endomorphism
+/// (k·P = k1·P + k2·λP, both halves of about 128 bits, a negative half negating its point), so
+/// the whole sum is one bucket-method sum over 128-bit digits instead of a 128-bit sum beside a
+/// 256-bit one.
+pub fn msm_split(
+    short_points: &[AffinePoint],
+    short: &[u128],
+    points: &[AffinePoint],
+    scalars: &[Scalar],
+) -> ProjectivePoint {
+    let n = short_points.len().min(short.len());
+    let m = points.len().min(scalars.len());
+    let mut all_points = Vec::with_capacity(n + 2 * m);
+    let mut all_limbs = Vec::with_capacity(n + 2 * m);
+    all_points.extend_from_slice(&short_points[..n]);
+    all_limbs.extend(
+        short[..n]
+            .iter()
+            .map(|&a| [a as u64, (a >> 64) as u64, 0, 0]),
+    );
+    let halves: Vec<(AffinePoint, [Signed; 2])> = points[..m]
+        .par_iter()
+        .zip(&scalars[..m])
+        .with_min_len(64)
+        .map(|(p, k)| (endomorphism(p), glv_split(k)))
+        .collect();
+    for (p, (lp, [(neg1, k1), (neg2, k2)])) in points[..m].iter().zip(halves) {
+        all_points.push(if neg1 { -*p } else { *p });
+        all_limbs.push(k1);
+        all_points.push(if neg2 { -lp } else { lp });
+        all_limbs.push(k2);
+    }
+    let bits = max_bits(&all_limbs);
+    msm(&all_points, &all_limbs, bits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,6 +592,82 @@ mod tests {
         let pts = [AffinePoint::GENERATOR, AffinePoint::IDENTITY];
         let sc = [scalar_limbs(&m1), scalar_limbs(&m1)];
         assert_eq!(msm(&pts, &sc, 256), -ProjectivePoint::GENERATOR);
+    }
+
+    #[test]
+    fn the_endomorphism_is_lambda_and_the_split_recombines_into_short_halves() {
+        let g = ProjectivePoint::GENERATOR;
+        let e = endo();
+        // λ³ = 1, λ ≠ 1, and (β·x, y) = λ·P on points other than G.
+        assert_eq!(e.lambda * e.lambda * e.lambda, Scalar::ONE);
+        assert_ne!(e.lambda, Scalar::ONE);
+        for i in [1u64, 2, 7, 1 << 40] {
+            let p = (g * Scalar::from(i)).to_affine();
+            assert_eq!(
+                ProjectivePoint::from(endomorphism(&p)),
+                ProjectivePoint::from(p) * e.lambda
+            );
+        }
+        assert_eq!(endomorphism(&AffinePoint::IDENTITY), AffinePoint::IDENTITY);
+        let from = |(neg, l): Signed| {
+            let mut be = [0u8; 32];
+            for (i, limb) in l.iter().enumerate() {
+                be[24 - 8 * i..32 - 8 * i].copy_from_slice(&limb.to_be_bytes());
+            }
+            let s = scalar_canonical(&be).unwrap_or(Scalar::ZERO);
+            if neg { -s } else { s }
+        };
+        // Hashes, the edges of the range, and the lattice's own points.
+        let mut ks: Vec<Scalar> = (0..2000u64)
+            .map(|i| scalar_reduce(&crate::crypto::keccak256(&i.to_be_bytes()).0))
+            .collect();
+        ks.extend([
+            Scalar::ZERO,
+            Scalar::ONE,
+            -Scalar::ONE,
+            e.lambda,
+            -e.lambda,
+            Scalar::from(u128::MAX),
+            -Scalar::from(u128::MAX),
+            e.minus_b1,
+            e.minus_b2,
+        ]);
+        for k in ks {
+            let [h1, h2] = glv_split(&k);
+            assert!(max_bits(&[h1.1, h2.1]) <= 128, "{k:?}");
+            assert_eq!(from(h1) + from(h2) * e.lambda, k);
+        }
+    }
+
+    #[test]
+    fn msm_split_matches_naive_sums() {
+        let g = ProjectivePoint::GENERATOR;
+        // Sizes on both sides of AFFINE_MIN_POINTS, with and without short terms.
+        for (n, m) in [
+            (0usize, 0usize),
+            (0, 3),
+            (5, 0),
+            (40, 9),
+            (300, 300),
+            (700, 20),
+        ] {
+            let pts = |k: usize, salt: u64| -> Vec<AffinePoint> {
+                (0..k)
+                    .map(|i| (g * Scalar::from(i as u64 * 13 + salt)).to_affine())
+                    .collect()
+            };
+            let (short_points, points) = (pts(n, 5), pts(m, 11));
+            let short: Vec<u128> = (0..n).map(|i| u128::MAX - 977 * i as u128).collect();
+            let scalars: Vec<Scalar> = (0..m)
+                .map(|i| -scalar_reduce(&crate::crypto::keccak256(&(i as u64).to_le_bytes()).0))
+                .collect();
+            let short_scalars: Vec<Scalar> = short.iter().map(|&a| Scalar::from(a)).collect();
+            assert_eq!(
+                msm_split(&short_points, &short, &points, &scalars),
+                naive(&short_points, &short_scalars) + naive(&points, &scalars),
+                "n = {n}, m = {m}"
+            );
+        }
     }
 
     #[test]
