@@ -21,6 +21,11 @@ const BATCH_BYTES_PER_NODE: usize = 128;
 
 use super::node::Node;
 
+/// The arena slot of a node.
+fn arena_index(id: NodeId) -> usize {
+    id.get() as usize - 1
+}
+
 /// What an insert found under its key.
 #[derive(Debug)]
 enum Old {
@@ -241,11 +246,11 @@ impl MerklePatriciaTrie {
     }
 
     fn slot(&self, id: NodeId) -> &Slot {
-        &self.slots[id as usize]
+        &self.slots[arena_index(id)]
     }
 
     fn slot_mut(&mut self, id: NodeId) -> &mut Slot {
-        &mut self.slots[id as usize]
+        &mut self.slots[arena_index(id)]
     }
 
     /// Stores a new (dirty) node.
@@ -253,12 +258,15 @@ impl MerklePatriciaTrie {
         let slot = Slot { node, cache: None };
         match self.free.pop() {
             Some(id) => {
-                self.slots[id as usize] = slot;
+                *self.slot_mut(id) = slot;
                 id
             }
             None => {
-                let id = NodeId::try_from(self.slots.len())
-                    .unwrap_or_else(|_| panic!("trie arena over 2^32 nodes"));
+                // Ids count from one, so that `Option<NodeId>` takes four bytes.
+                let id = u32::try_from(self.slots.len() + 1)
+                    .ok()
+                    .and_then(NodeId::new)
+                    .unwrap_or_else(|| panic!("trie arena over 2^32 − 1 nodes"));
                 self.slots.push(slot);
                 id
             }
@@ -267,7 +275,7 @@ impl MerklePatriciaTrie {
 
     /// Returns a slot to the free list, dropping its node's memory.
     fn release(&mut self, id: NodeId) {
-        self.slots[id as usize] = Slot::default();
+        *self.slot_mut(id) = Slot::default();
         self.free.push(id);
     }
 
@@ -940,6 +948,13 @@ mod tests {
 
     /// After a full hash, one update rehashes only its path: one batch per dirty level, and at
     /// most one node per level. A second call with no change hashes nothing.
+    #[test]
+    fn arena_slots_stay_small() {
+        // Two per cache line: a branch's children are four-byte ids (ids count from one).
+        assert!(std::mem::size_of::<Option<NodeId>>() == 4);
+        assert!(std::mem::size_of::<Slot>() <= 128);
+    }
+
     #[test]
     fn rehash_is_incremental_and_batched_by_level() {
         let mut rng = StdRng::seed_from_u64(seed());
