@@ -1,7 +1,8 @@
 //! keccak256 (the pre-standard Keccak that Kaia and Ethereum use), through `alloy-primitives`
 //! with its `asm-keccak` feature: the CRYPTOGAMS assembly permutation of the `keccak-asm` crate,
-//! 1.21–1.31× the rate of the `sha3` crate's portable one on the 2-core machine (20- to
-//! 532-byte messages, one thread), where keccak is about a seventh of a full verification.
+//! faster on the 2-core machine than the `sha3` crate's portable one it replaced (`ranger
+//! bench`'s keccak figures before and after are in the README), where keccak is about a seventh
+//! of a full verification.
 
 use alloy_primitives::{B256, Keccak256};
 
