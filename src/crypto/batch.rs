@@ -24,10 +24,10 @@
 //!
 //! is one multi-scalar multiplication (`curve::msm_split`): the R_i carry 128-bit weights, and G
 //! and the distinct keys carry full scalars, each split by the curve's endomorphism into two
-//! halves of about 128 bits, so the whole sum runs over 128-bit digits. If every item holds, the sum is O. **Soundness:** if some
-//! term T_j = R_j − u1_j·G − u2_j·K_j is not O, then for any fixed values of the other weights at
-//! most one residue of a_j mod n (the group has prime order n) makes the sum O; a_j is uniform on
-//! 2^128 values (zero replaced by one), so a false batch passes with probability at most 2^-127,
+//! halves of about 128 bits, so the whole sum runs over 128-bit digits. If every item holds,
+//! the sum is O. **Soundness:** if some term T_j = R_j − u1_j·G − u2_j·K_j is not O, then for
+//! any fixed values of the other weights at most one residue of a_j mod n (the group has prime
+//! order n) makes the sum O; a_j is uniform on 2^128 values (zero replaced by one), so a false batch passes with probability at most 2^-127,
 //! per check, whatever the items (the weights are drawn after the items are fixed).
 //!
 //! **Finding the bad items.** When the equation fails, the batch is halved and each half checked

@@ -10,6 +10,7 @@
 //! `k256` over arkworks' `ark-secp256k1` is in the README (measured, and already a dependency of
 //! `alloy`, so it adds no new code to the build).
 
+use alloy_primitives::hex;
 use k256::elliptic_curve::ops::Reduce;
 use k256::elliptic_curve::point::AffineCoordinates;
 use k256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
@@ -399,18 +400,18 @@ pub fn msm(points: &[AffinePoint], scalars: &[[u64; 4]], bits: usize) -> Project
 /// λ, a cube root of unity mod n, and β, one mod p: λ·(x, y) = (β·x, y) for every point (the
 /// curve's efficient endomorphism, Gallant–Lambert–Vanstone 2001; values as in SEC 2's and
 /// libsecp256k1's literature).
-const LAMBDA: &str = "5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72";
-const BETA: &str = "7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee";
+const LAMBDA: [u8; 32] = hex!("5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72");
+const BETA: [u8; 32] = hex!("7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee");
 /// The short lattice basis of the split, (a1, b1) and (a2, b2) with a_i + b_i·λ ≡ 0: −b1 and
 /// −b2 mod n, and g_i = round(2^384 · b_(3−i) / n) (signs folded in), so that
 /// c_i = round(k · g_i / 2^384) rounds k's coordinates in that basis (Guide to Elliptic Curve
 /// Cryptography, algorithm 3.74).
-const MINUS_B1: &str = "00000000000000000000000000000000e4437ed6010e88286f547fa90abfe4c3";
-const MINUS_B2: &str = "fffffffffffffffffffffffffffffffe8a280ac50774346dd765cda83db1562c";
-const G1: &str = "3086d221a7d46bcde86c90e49284eb153daa8a1471e8ca7fe893209a45dbb031";
-const G2: &str = "e4437ed6010e88286f547fa90abfe4c4221208ac9df506c61571b4ae8ac47f71";
+const MINUS_B1: [u8; 32] = hex!("00000000000000000000000000000000e4437ed6010e88286f547fa90abfe4c3");
+const MINUS_B2: [u8; 32] = hex!("fffffffffffffffffffffffffffffffe8a280ac50774346dd765cda83db1562c");
+const G1: [u8; 32] = hex!("3086d221a7d46bcde86c90e49284eb153daa8a1471e8ca7fe893209a45dbb031");
+const G2: [u8; 32] = hex!("e4437ed6010e88286f547fa90abfe4c4221208ac9df506c61571b4ae8ac47f71");
 
-/// The constants above, parsed once.
+/// The constants above as field and scalar values, made once.
 struct Endo {
     lambda: Scalar,
     beta: FieldElement,
@@ -422,23 +423,15 @@ struct Endo {
 
 fn endo() -> &'static Endo {
     static ENDO: std::sync::OnceLock<Endo> = std::sync::OnceLock::new();
-    ENDO.get_or_init(|| {
-        let bytes = |h: &str| -> [u8; 32] {
-            let mut b = [0u8; 32];
-            // The constants are 64 hex digits each (the tests check what they mean).
-            hex::decode_to_slice(h, &mut b).unwrap_or_default();
-            b
-        };
-        let scalar = |h: &str| scalar_reduce(&bytes(h));
-        Endo {
-            lambda: scalar(LAMBDA),
-            beta: Option::from(FieldElement::from_bytes(&FieldBytes::from(bytes(BETA))))
-                .unwrap_or(FieldElement::ZERO),
-            minus_b1: scalar(MINUS_B1),
-            minus_b2: scalar(MINUS_B2),
-            g1: scalar_limbs(&scalar(G1)),
-            g2: scalar_limbs(&scalar(G2)),
-        }
+    ENDO.get_or_init(|| Endo {
+        lambda: scalar_reduce(&LAMBDA),
+        // β < p, so the conversion succeeds (the tests check λ·P = (β·x, y)).
+        beta: Option::from(FieldElement::from_bytes(&FieldBytes::from(BETA)))
+            .unwrap_or(FieldElement::ZERO),
+        minus_b1: scalar_reduce(&MINUS_B1),
+        minus_b2: scalar_reduce(&MINUS_B2),
+        g1: scalar_limbs(&scalar_reduce(&G1)),
+        g2: scalar_limbs(&scalar_reduce(&G2)),
     })
 }
 

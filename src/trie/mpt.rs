@@ -946,15 +946,16 @@ mod tests {
         seed
     }
 
-    /// After a full hash, one update rehashes only its path: one batch per dirty level, and at
-    /// most one node per level. A second call with no change hashes nothing.
+    /// Two slots per cache line: a branch's children are four-byte ids (ids count from one).
     #[test]
     fn arena_slots_stay_small() {
-        // Two per cache line: a branch's children are four-byte ids (ids count from one).
-        assert!(std::mem::size_of::<Option<NodeId>>() == 4);
+        assert_eq!(std::mem::size_of::<Option<NodeId>>(), 4);
         assert!(std::mem::size_of::<Slot>() <= 128);
     }
 
+    /// After a full hash, one update rehashes only its path: one batch per dirty level, and at
+    /// most one node per level. A second call with no change hashes nothing, nor does setting a
+    /// key to the value it already has.
     #[test]
     fn rehash_is_incremental_and_batched_by_level() {
         let mut rng = StdRng::seed_from_u64(seed());
