@@ -38,8 +38,8 @@
 //! recovered too, so wrong claims cost at most a few recoveries' worth each, never a wrong answer.
 
 use super::curve::{
-    AffinePoint, ProjectivePoint, Scalar, batch_invert, decompress, msm_split, point_from_xy,
-    scalar_canonical, scalar_reduce,
+    Affine, AffinePoint, ProjectivePoint, Scalar, batch_invert, msm_split, scalar_canonical,
+    scalar_reduce,
 };
 use super::secp::{RecoverError, RecoverItem, check_ranges, pubkey_to_address, recover_pubkey};
 use alloy_primitives::Address;
@@ -60,14 +60,18 @@ const BISECT_BUDGET: usize = 8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublicKey {
     point: AffinePoint,
+    /// The same point in the bucket sums' form, made once per key.
+    affine: Affine,
     address: Address,
 }
 
 impl PublicKey {
     /// From uncompressed coordinates x || y; `None` when not on the curve.
     pub fn from_xy(xy: &[u8; 64]) -> Option<Self> {
-        point_from_xy(xy).map(|point| Self {
-            point,
+        let affine = Affine::from_xy(xy)?;
+        Some(Self {
+            point: affine.point()?,
+            affine,
             address: pubkey_to_address(xy),
         })
     }
@@ -88,19 +92,19 @@ impl PublicKey {
 /// One item made ready for the equation.
 #[derive(Clone, Copy)]
 struct Prepared {
-    r_point: AffinePoint,
+    r_point: Affine,
     u1: Scalar,
     u2: Scalar,
-    key: AffinePoint,
+    key: Affine,
     key_id: Address,
 }
 
 /// Range checks, R and s (not yet inverted) for one item; `None` when it cannot be verified.
-fn prepare(item: &RecoverItem) -> Option<(AffinePoint, Scalar, Scalar, Scalar)> {
+fn prepare(item: &RecoverItem) -> Option<(Affine, Scalar, Scalar, Scalar)> {
     check_ranges(&item.sig).ok()?;
     let r_bytes: [u8; 32] = item.sig.0[..32].try_into().ok()?;
     let s_bytes: [u8; 32] = item.sig.0[32..64].try_into().ok()?;
-    let r_point = decompress(&r_bytes, item.sig.recid() & 1 == 1)?;
+    let r_point = Affine::decompress(&r_bytes, item.sig.recid() & 1 == 1)?;
     let r = scalar_canonical(&r_bytes)?;
     let s = scalar_canonical(&s_bytes)?;
     Some((r_point, r, s, scalar_reduce(&item.hash.0)))
@@ -127,7 +131,7 @@ pub fn fresh_weights(n: usize) -> Option<Vec<u128>> {
 fn equation_holds(items: &[&Prepared], weights: &[u128]) -> bool {
     let mut g_scalar = Scalar::ZERO;
     let mut key_index: HashMap<Address, usize> = HashMap::new();
-    let mut key_points: Vec<AffinePoint> = vec![AffinePoint::GENERATOR];
+    let mut key_points: Vec<Affine> = vec![Affine::of(&AffinePoint::GENERATOR)];
     let mut key_scalars: Vec<Scalar> = vec![Scalar::ZERO];
     for (p, &a) in items.iter().zip(weights) {
         let a = Scalar::from(a);
@@ -140,14 +144,19 @@ fn equation_holds(items: &[&Prepared], weights: &[u128]) -> bool {
         key_scalars[k] -= a * p.u2;
     }
     key_scalars[0] = g_scalar;
-    let r_points: Vec<AffinePoint> = items.iter().map(|p| p.r_point).collect();
+    let r_points: Vec<Affine> = items.iter().map(|p| p.r_point).collect();
     msm_split(&r_points, weights, &key_points, &key_scalars) == ProjectivePoint::IDENTITY
 }
 
 /// One item alone: R = u1·G + u2·K.
 fn holds_alone(p: &Prepared) -> bool {
-    let sum = ProjectivePoint::GENERATOR * p.u1 + ProjectivePoint::from(p.key) * p.u2;
-    sum == ProjectivePoint::from(p.r_point)
+    // Both points came from checked coordinates, so the conversions succeed; were one to fail,
+    // the item is left unverified (recovered), never accepted.
+    let (Some(r), Some(key)) = (p.r_point.point(), p.key.point()) else {
+        return false;
+    };
+    let sum = ProjectivePoint::GENERATOR * p.u1 + ProjectivePoint::from(key) * p.u2;
+    sum == ProjectivePoint::from(r)
 }
 
 /// Marks in `out` (indexed like `all`) the items of `idx` whose claim holds, spending at most
@@ -183,7 +192,7 @@ fn find(all: &[Prepared], idx: &[usize], out: &mut [bool], budget: &mut usize) {
 /// position; extra entries of the longer slice are ignored (answered for the items only).
 pub fn verify_claims(items: &[RecoverItem], keys: &[&PublicKey]) -> Vec<bool> {
     let mut out = vec![false; items.len()];
-    let prepared: Vec<Option<(AffinePoint, Scalar, Scalar, Scalar)>> =
+    let prepared: Vec<Option<(Affine, Scalar, Scalar, Scalar)>> =
         items.par_iter().with_min_len(64).map(prepare).collect();
     // u1 = z/s and u2 = r/s with one inversion for the whole batch.
     let slots: Vec<usize> = (0..items.len().min(keys.len()))
@@ -205,7 +214,7 @@ pub fn verify_claims(items: &[RecoverItem], keys: &[&PublicKey]) -> Vec<bool> {
                 r_point,
                 u1: z * si,
                 u2: r * si,
-                key: keys[i].point,
+                key: keys[i].affine,
                 key_id: keys[i].address,
             })
         })
@@ -236,7 +245,7 @@ pub fn equation_with_weights(
             r_point,
             u1: z * si,
             u2: r * si,
-            key: key.point,
+            key: key.affine,
             key_id: key.address,
         });
     }

@@ -35,32 +35,14 @@ pub fn scalar_to_be(s: &Scalar) -> [u8; 32] {
 }
 
 /// The curve point with x-coordinate `x` (big-endian, below p) and the given y parity, when one
-/// exists.
-///
-/// The square root goes through libsecp256k1 (parsing the compressed encoding): it is the one
-/// costly step of a batch-verified item, and libsecp256k1's field arithmetic took it at about
-/// 1.5× the rate of k256's `decompress` on the 2-core machine (115–123k/s against 66–85k/s, one
-/// thread, 4,096 x-coordinates of real signatures).
+/// exists, in k256's type (`Affine::decompress` is the same point in the bucket sums' form).
 pub fn decompress(x: &[u8; 32], y_odd: bool) -> Option<AffinePoint> {
-    let mut compressed = [0u8; 33];
-    compressed[0] = if y_odd { 0x03 } else { 0x02 };
-    compressed[1..].copy_from_slice(x);
-    let key = secp256k1::PublicKey::from_slice(&compressed).ok()?;
-    let full = key.serialize_uncompressed();
-    let mut xy = [0u8; 64];
-    xy.copy_from_slice(&full[1..]);
-    point_from_xy(&xy)
+    Affine::decompress(x, y_odd)?.point()
 }
 
 /// A point from its uncompressed coordinates x || y, when they are on the curve.
 pub fn point_from_xy(xy: &[u8; 64]) -> Option<AffinePoint> {
-    let mut x = [0u8; 32];
-    let mut y = [0u8; 32];
-    x.copy_from_slice(&xy[..32]);
-    y.copy_from_slice(&xy[32..]);
-    let ep =
-        EncodedPoint::from_affine_coordinates(&FieldBytes::from(x), &FieldBytes::from(y), false);
-    Option::from(AffinePoint::from_encoded_point(&ep))
+    Affine::from_xy(xy)?.point()
 }
 
 /// A finite point's coordinates x || y (`None` at infinity).
@@ -130,14 +112,32 @@ fn bits_at(s: &[u64; 4], at: usize, width: usize) -> u32 {
     (v & ((1u64 << width) - 1)) as u32
 }
 
-/// A point in affine coordinates, normalised, or infinity: what the batch-affine bucket sums
-/// work on (k256 keeps its own coordinates private).
-#[derive(Clone, Copy)]
-struct Affine {
+/// A point in affine coordinates (each of magnitude 1, not always fully normalised), or infinity:
+/// the form the batch equation's points take from decompression (or a key's coordinates)
+/// straight into the bucket sums, with no trip through k256's point type (which keeps its
+/// coordinates private).
+#[derive(Clone, Copy, Debug)]
+pub struct Affine {
     x: FieldElement,
     y: FieldElement,
     infinity: bool,
 }
+
+/// The same point, whatever the coordinates' representations.
+impl PartialEq for Affine {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.infinity, other.infinity) {
+            (true, true) => true,
+            (false, false) => {
+                self.x.normalize() == other.x.normalize()
+                    && self.y.normalize() == other.y.normalize()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Affine {}
 
 impl Affine {
     const INFINITY: Affine = Affine {
@@ -146,33 +146,81 @@ impl Affine {
         infinity: true,
     };
 
-    /// `None` at infinity.
-    fn of(p: &AffinePoint) -> Option<Affine> {
-        let ep = p.to_encoded_point(false);
-        let x = Option::from(FieldElement::from_bytes(ep.x()?))?;
-        let y = Option::from(FieldElement::from_bytes(ep.y()?))?;
-        Some(Affine {
+    /// From uncompressed coordinates x || y (big-endian), when both are below p and the point is
+    /// on the curve (y² = x³ + 7).
+    pub fn from_xy(xy: &[u8; 64]) -> Option<Affine> {
+        let mut x = [0u8; 32];
+        let mut y = [0u8; 32];
+        x.copy_from_slice(&xy[..32]);
+        y.copy_from_slice(&xy[32..]);
+        let x: FieldElement = Option::from(FieldElement::from_bytes(&FieldBytes::from(x)))?;
+        let y: FieldElement = Option::from(FieldElement::from_bytes(&FieldBytes::from(y)))?;
+        let rhs = (x.square() * x + FieldElement::from(7u64)).normalize();
+        (y.square().normalize() == rhs).then_some(Affine {
             x,
             y,
             infinity: false,
         })
     }
 
+    /// The point with x-coordinate `x` (big-endian, below p) and the given y parity, when one
+    /// exists.
+    ///
+    /// The square root goes through libsecp256k1 (parsing the compressed encoding): it is the one
+    /// costly step of a batch-verified item, and libsecp256k1's field arithmetic took it at about
+    /// 1.5× the rate of k256's `decompress` on the 2-core machine (115–123k/s against 66–85k/s,
+    /// one thread, 4,096 x-coordinates of real signatures).
+    pub fn decompress(x: &[u8; 32], y_odd: bool) -> Option<Affine> {
+        let mut compressed = [0u8; 33];
+        compressed[0] = if y_odd { 0x03 } else { 0x02 };
+        compressed[1..].copy_from_slice(x);
+        let key = secp256k1::PublicKey::from_slice(&compressed).ok()?;
+        let full = key.serialize_uncompressed();
+        let mut xy = [0u8; 64];
+        xy.copy_from_slice(&full[1..]);
+        Affine::from_xy(&xy)
+    }
+
+    /// From k256's type (the identity is the point at infinity).
+    pub fn of(p: &AffinePoint) -> Affine {
+        let ep = p.to_encoded_point(false);
+        let coordinate = |c: Option<&FieldBytes>| Option::from(FieldElement::from_bytes(c?));
+        match (coordinate(ep.x()), coordinate(ep.y())) {
+            (Some(x), Some(y)) => Affine {
+                x,
+                y,
+                infinity: false,
+            },
+            _ => Affine::INFINITY,
+        }
+    }
+
     fn neg(&self) -> Affine {
         Affine {
-            y: self.y.negate(1).normalize(),
+            y: self.y.negate(1).normalize_weak(),
             ..*self
         }
     }
 
     /// Back to k256's type (`None` only if the coordinates left the curve: a bug of ours).
-    fn point(&self) -> Option<AffinePoint> {
+    pub fn point(&self) -> Option<AffinePoint> {
         if self.infinity {
             return Some(AffinePoint::IDENTITY);
         }
         let ep =
             EncodedPoint::from_affine_coordinates(&self.x.to_bytes(), &self.y.to_bytes(), false);
         Option::from(AffinePoint::from_encoded_point(&ep))
+    }
+
+    /// λ·self, computed as (β·x, y).
+    pub fn endomorphism(&self) -> Affine {
+        if self.infinity {
+            return *self;
+        }
+        Affine {
+            x: (self.x * endo().beta).normalize(),
+            ..*self
+        }
     }
 }
 
@@ -189,7 +237,9 @@ enum Step {
     Right,
 }
 
-/// What a pair needs: its step and the denominator to invert (one when none).
+/// What a pair needs: its step and the denominator to invert (one when none). Coordinates have
+/// magnitude 1 (weakly normalised), so equal x-coordinates are told by their difference
+/// normalising to zero.
 fn classify(p: &Affine, q: &Affine) -> (Step, FieldElement) {
     if p.infinity {
         return (Step::Right, FieldElement::ONE);
@@ -197,18 +247,19 @@ fn classify(p: &Affine, q: &Affine) -> (Step, FieldElement) {
     if q.infinity {
         return (Step::Left, FieldElement::ONE);
     }
-    if p.x == q.x {
-        // Both are normalised, so equal coordinates compare equal.
-        if p.y == q.y {
+    let dx = q.x + p.x.negate(1);
+    if bool::from(dx.normalizes_to_zero()) {
+        if bool::from((q.y + p.y.negate(1)).normalizes_to_zero()) {
             // y ≠ 0 on secp256k1 (the group has odd order), so 2y is invertible.
             return (Step::Tangent, p.y.double());
         }
         return (Step::Infinity, FieldElement::ONE);
     }
-    (Step::Chord, q.x + p.x.negate(1))
+    (Step::Chord, dx)
 }
 
-/// p + q given the inverse of the denominator `classify` chose.
+/// p + q given the inverse of the denominator `classify` chose. The sum's coordinates are weakly
+/// normalised (magnitude 1): `point` normalises fully when a bucket leaves the affine rounds.
 fn apply(step: Step, p: &Affine, q: &Affine, inv: &FieldElement) -> Affine {
     let lambda = match step {
         Step::Chord => (q.y + p.y.negate(1)) * inv,
@@ -218,8 +269,8 @@ fn apply(step: Step, p: &Affine, q: &Affine, inv: &FieldElement) -> Affine {
         Step::Right => return *q,
     };
     // Magnitudes: λ² is 1 and (x_p + x_q) is 2, negated 3; (x_p − x_3) is 3; y_p negated 2.
-    let x = (lambda.square() + (p.x + q.x).negate(2)).normalize();
-    let y = ((lambda * (p.x + x.negate(1))) + p.y.negate(1)).normalize();
+    let x = (lambda.square() + (p.x + q.x).negate(2)).normalize_weak();
+    let y = ((lambda * (p.x + x.negate(1))) + p.y.negate(1)).normalize_weak();
     Affine {
         x,
         y,
@@ -346,21 +397,26 @@ fn window_bits(n: usize, bits: usize, affine: bool) -> usize {
 /// (`window_affine`).
 ///
 /// Variable-time in the scalars: it is only fed public data and the verifier's own weights.
-pub fn msm(points: &[AffinePoint], scalars: &[[u64; 4]], bits: usize) -> ProjectivePoint {
+pub fn msm(points: &[Affine], scalars: &[[u64; 4]], bits: usize) -> ProjectivePoint {
     let n = points.len().min(scalars.len());
     if n == 0 {
         return ProjectivePoint::IDENTITY;
     }
     let points = &points[..n];
     let bits = bits.min(256);
-    let affine: Option<Vec<Affine>> = (n >= AFFINE_MIN_POINTS).then(|| {
-        points
-            .par_iter()
-            .with_min_len(256)
-            .map(|p| Affine::of(p).unwrap_or(Affine::INFINITY))
-            .collect()
-    });
-    let w = window_bits(n, bits, affine.is_some());
+    let affine = n >= AFFINE_MIN_POINTS;
+    // k256's points for the projective buckets: below the affine threshold, or once a window
+    // has fallen back (a bug of ours, see `window_affine`).
+    let projective = std::sync::OnceLock::new();
+    let projective = || -> &Vec<AffinePoint> {
+        projective.get_or_init(|| {
+            points
+                .iter()
+                .map(|p| p.point().unwrap_or(AffinePoint::IDENTITY))
+                .collect()
+        })
+    };
+    let w = window_bits(n, bits, affine);
     let windows = bits / w + 1;
     let half = 1i64 << (w - 1);
     // Signed digits, window-major so each window's task reads one run of memory.
@@ -382,9 +438,9 @@ pub fn msm(points: &[AffinePoint], scalars: &[[u64; 4]], bits: usize) -> Project
         .map(|j| {
             let d = &digits[j * n..(j + 1) * n];
             affine
-                .as_ref()
-                .and_then(|a| window_affine(a, d, half as usize))
-                .unwrap_or_else(|| window_projective(points, d, half as usize))
+                .then(|| window_affine(points, d, half as usize))
+                .flatten()
+                .unwrap_or_else(|| window_projective(projective(), d, half as usize))
         })
         .collect();
     let mut acc = ProjectivePoint::IDENTITY;
@@ -475,19 +531,6 @@ pub fn glv_split(k: &Scalar) -> [Signed; 2] {
     [signed(k1), signed(k2)]
 }
 
-/// λ·p, computed as (β·x, y).
-pub fn endomorphism(p: &AffinePoint) -> AffinePoint {
-    match Affine::of(p) {
-        None => AffinePoint::IDENTITY,
-        Some(a) => Affine {
-            x: (a.x * endo().beta).normalize(),
-            ..a
-        }
-        .point()
-        .unwrap_or(AffinePoint::IDENTITY),
-    }
-}
-
 /// Bits of the longest magnitude.
 fn max_bits(limbs: &[[u64; 4]]) -> usize {
     limbs
@@ -508,9 +551,9 @@ fn max_bits(limbs: &[[u64; 4]]) -> usize {
 /// the whole sum is one bucket-method sum over 128-bit digits instead of a 128-bit sum beside a
 /// 256-bit one.
 pub fn msm_split(
-    short_points: &[AffinePoint],
+    short_points: &[Affine],
     short: &[u128],
-    points: &[AffinePoint],
+    points: &[Affine],
     scalars: &[Scalar],
 ) -> ProjectivePoint {
     let n = short_points.len().min(short.len());
@@ -523,16 +566,16 @@ pub fn msm_split(
             .iter()
             .map(|&a| [a as u64, (a >> 64) as u64, 0, 0]),
     );
-    let halves: Vec<(AffinePoint, [Signed; 2])> = points[..m]
+    let halves: Vec<[Signed; 2]> = scalars[..m]
         .par_iter()
-        .zip(&scalars[..m])
         .with_min_len(64)
-        .map(|(p, k)| (endomorphism(p), glv_split(k)))
+        .map(glv_split)
         .collect();
-    for (p, (lp, [(neg1, k1), (neg2, k2)])) in points[..m].iter().zip(halves) {
-        all_points.push(if neg1 { -*p } else { *p });
+    for (p, [(neg1, k1), (neg2, k2)]) in points[..m].iter().zip(halves) {
+        let lp = p.endomorphism();
+        all_points.push(if neg1 { p.neg() } else { *p });
         all_limbs.push(k1);
-        all_points.push(if neg2 { -lp } else { lp });
+        all_points.push(if neg2 { lp.neg() } else { lp });
         all_limbs.push(k2);
     }
     let bits = max_bits(&all_limbs);
@@ -542,6 +585,11 @@ pub fn msm_split(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// k256's points in the bucket sums' form.
+    fn ours(points: &[AffinePoint]) -> Vec<Affine> {
+        points.iter().map(Affine::of).collect()
+    }
 
     fn naive(points: &[AffinePoint], scalars: &[Scalar]) -> ProjectivePoint {
         points
@@ -569,7 +617,7 @@ mod tests {
                 .collect();
             let limbs: Vec<[u64; 4]> = scalars.iter().map(scalar_limbs).collect();
             assert_eq!(
-                msm(&points, &limbs, 256),
+                msm(&ours(&points), &limbs, 256),
                 naive(&points, &scalars),
                 "n = {n}"
             );
@@ -578,13 +626,13 @@ mod tests {
                 .map(|i| Scalar::from(u128::MAX - i as u128))
                 .collect();
             let sl: Vec<[u64; 4]> = short.iter().map(scalar_limbs).collect();
-            assert_eq!(msm(&points, &sl, 128), naive(&points, &short));
+            assert_eq!(msm(&ours(&points), &sl, 128), naive(&points, &short));
         }
         // n − 1 as a scalar (every digit at its extreme) and the identity among the points.
         let m1 = -Scalar::ONE;
         let pts = [AffinePoint::GENERATOR, AffinePoint::IDENTITY];
         let sc = [scalar_limbs(&m1), scalar_limbs(&m1)];
-        assert_eq!(msm(&pts, &sc, 256), -ProjectivePoint::GENERATOR);
+        assert_eq!(msm(&ours(&pts), &sc, 256), -ProjectivePoint::GENERATOR);
     }
 
     #[test]
@@ -596,12 +644,18 @@ mod tests {
         assert_ne!(e.lambda, Scalar::ONE);
         for i in [1u64, 2, 7, 1 << 40] {
             let p = (g * Scalar::from(i)).to_affine();
+            let lp = Affine::of(&p)
+                .endomorphism()
+                .point()
+                .unwrap_or(AffinePoint::IDENTITY);
             assert_eq!(
-                ProjectivePoint::from(endomorphism(&p)),
+                ProjectivePoint::from(lp),
                 ProjectivePoint::from(p) * e.lambda
             );
         }
-        assert_eq!(endomorphism(&AffinePoint::IDENTITY), AffinePoint::IDENTITY);
+        let identity = Affine::of(&AffinePoint::IDENTITY);
+        assert_eq!(identity.endomorphism(), identity);
+        assert_eq!(identity.point(), Some(AffinePoint::IDENTITY));
         let from = |(neg, l): Signed| {
             let mut be = [0u8; 32];
             for (i, limb) in l.iter().enumerate() {
@@ -656,7 +710,7 @@ mod tests {
                 .collect();
             let short_scalars: Vec<Scalar> = short.iter().map(|&a| Scalar::from(a)).collect();
             assert_eq!(
-                msm_split(&short_points, &short, &points, &scalars),
+                msm_split(&ours(&short_points), &short, &ours(&points), &scalars),
                 naive(&short_points, &short_scalars) + naive(&points, &scalars),
                 "n = {n}, m = {m}"
             );
@@ -684,12 +738,12 @@ mod tests {
             scalars.push(Scalar::from((i % 4) as u64 + 1) + Scalar::from(1u64 << 40));
         }
         let limbs: Vec<[u64; 4]> = scalars.iter().map(scalar_limbs).collect();
-        assert_eq!(msm(&points, &limbs, 64), naive(&points, &scalars));
+        assert_eq!(msm(&ours(&points), &limbs, 64), naive(&points, &scalars));
         // Equal scalars on P and −P in one bucket cancel to infinity.
         let p = base[2];
         let pts: Vec<AffinePoint> = (0..1000).map(|i| if i % 2 == 0 { p } else { -p }).collect();
         let one = vec![scalar_limbs(&Scalar::from(3u64)); 1000];
-        assert_eq!(msm(&pts, &one, 8), ProjectivePoint::IDENTITY);
+        assert_eq!(msm(&ours(&pts), &one, 8), ProjectivePoint::IDENTITY);
     }
 
     #[test]
@@ -713,6 +767,11 @@ mod tests {
         let mut bad = xy;
         bad[63] ^= 1;
         assert_eq!(point_from_xy(&bad), None);
+        // A coordinate at or above p is no coordinate, even where it would reduce onto the curve.
+        let mut over = xy;
+        over[..32].fill(0xff);
+        assert_eq!(Affine::from_xy(&over), None);
+        assert_eq!(Affine::from_xy(&xy), Some(Affine::of(&p)));
         assert_eq!(point_to_xy(&AffinePoint::IDENTITY), None);
         assert_eq!(scalar_canonical(&[0xff; 32]), None);
         assert_eq!(
