@@ -39,13 +39,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// A council larger than this is not a council (one home: the chain spec's bound, which also
 /// caps the seals one header can make us recover).
 pub use crate::consensus::chain::MAX_COUNCIL;
-/// Input bytes that close a window: about 6,000 signatures of transactions, enough to give both
+/// Input bytes that close a window: about 3,000 signatures of transactions, enough to give both
 /// cores (or a GPU dispatch) a full batch while keeping a window's memory in the low megabytes.
-/// The batch equation's bucket sums cost fewer additions per signature as a window grows (its
-/// 2^(w−1) buckets per digit are shared by more points); 1 MiB windows ran the end-to-end bench
-/// about 3% faster than 512 KiB ones (README, "Larger windows"), and 2 MiB ones no faster on its
-/// 30 blocks, where the pipeline's fill and drain grow with the window.
-const WINDOW_BYTES: usize = 1024 * 1024;
+const WINDOW_BYTES: usize = 512 * 1024;
 /// Blocks that close a window of small (header-only) blocks: 64 mainnet-shape headers are
 /// ~1,500 seal recoveries.
 const WINDOW_BLOCKS: usize = 64;
@@ -59,7 +55,7 @@ const WINDOW_BLOCKS: usize = 64;
 /// they were checked in.
 const WARM_HEADER_WINDOW_BLOCKS: usize = 256;
 /// The input bytes that close a warm headers-mode window: 256 mainnet-shape headers are ~750 KB.
-const WARM_HEADER_WINDOW_BYTES: usize = WINDOW_BYTES;
+const WARM_HEADER_WINDOW_BYTES: usize = 2 * WINDOW_BYTES;
 /// Windows buffered between two stages: none, a stage hands its window over when the next one
 /// takes it. At most one window per stage is in flight (four, plus the input being gathered),
 /// which bounds memory at any chain length; the judge, the slowest stage, never waits for more
