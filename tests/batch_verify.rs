@@ -5,9 +5,12 @@
 
 use alloy_primitives::{Address, B256, U256};
 use ranger::crypto::batch::{
-    Claim, KeyCache, PublicKey, ShortAnswer, equation_with_weights, fresh_weights, verify_claims,
+    Claim, DEFAULT_KEY_CACHE, KeyCache, PublicKey, ShortAnswer, equation_with_weights,
+    fresh_weights, verify_claims,
 };
-use ranger::crypto::curve::{ProjectivePoint, Scalar, decompress, point_x_parity, scalar_reduce};
+use ranger::crypto::curve::{
+    ProjectivePoint, Scalar, decompress, point_from_xy, point_x_parity, scalar_reduce,
+};
 use ranger::crypto::keccak256;
 use ranger::crypto::secp::{
     RecoverError, RecoverItem, SECP256K1_N, Signature65, SigningKey, recover_address, to_high_s,
@@ -336,8 +339,8 @@ fn weights_are_fresh_and_a_cancelling_batch_is_caught() {
         * Option::<Scalar>::from((Scalar::from(w2) * u2(&s2)).invert()).unwrap();
     let e = -(d * coef);
     let shift = |k: &SigningKey, by: ProjectivePoint| -> PublicKey {
-        let p = PublicKey::from_xy(&k.public_key()).unwrap();
-        PublicKey::from_point((ProjectivePoint::from(*p.point()) + by).to_affine()).unwrap()
+        let p = point_from_xy(&k.public_key()).unwrap();
+        PublicKey::from_point((ProjectivePoint::from(p) + by).to_affine()).unwrap()
     };
     let (c1, c2) = (shift(&k1, d), shift(&k2, e));
     let items = [
@@ -762,4 +765,21 @@ fn a_sources_transaction_senders_are_verified_and_wrong_ones_change_no_verdict()
         assert_eq!(view(&named[n]), view(&truth[n]), "block {n}, right senders");
         assert_eq!(view(&lied[n]), view(&truth[n]), "block {n}, wrong senders");
     }
+}
+
+/// The default key cache's memory figure holds: a key with its address takes 136 bytes, and a
+/// full generation stays within the 7/8 load of a 2^19-slot table, so no table doubles.
+#[test]
+fn default_key_cache_fits_its_tables() {
+    assert_eq!(std::mem::size_of::<(Address, PublicKey)>(), 136);
+    let generation = DEFAULT_KEY_CACHE / 2;
+    assert!(
+        generation <= (1 << 19) / 8 * 7,
+        "{generation} keys double a 2^19-slot table"
+    );
+    // The same bound as hashbrown reports it: a table made for one generation holds it without
+    // growing past 2^19 slots.
+    let table: std::collections::HashMap<Address, PublicKey> =
+        std::collections::HashMap::with_capacity(generation);
+    assert!(table.capacity() >= generation && table.capacity() < 1 << 19);
 }
