@@ -181,6 +181,13 @@ pub fn run(a: RunArgs) -> Result<u8> {
         builder = builder.source_hints(hints);
         hint_counts = counts;
     }
+    // The signer keys the last run had learnt (only hints: each is checked like any claim).
+    let (keys, skipped) = store.keys(ranger::crypto::batch::DEFAULT_KEY_CACHE)?;
+    if skipped > 0 {
+        tracing::warn!(target: "ranger::node", skipped, "stored signer keys that do not parse as keys were skipped");
+    }
+    let kept_keys = keys.len();
+    builder = builder.key_cache(keys.keep_unsaved());
     let mut verifier = builder.build().with_context(|| {
         format!(
             "cannot go on from the checkpoint in {}",
@@ -322,6 +329,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         },
         opened.name
     );
+    eprintln!("keys: {kept_keys} signer keys from the store");
     eprintln!("rpc: http://{rpc_addr}");
     eprintln!("metrics: http://{metrics_addr}/metrics");
     eprintln!("reporter: {:#x}", key.address());
@@ -340,6 +348,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let result = verify_loop(&mut verifier, head + 1, a.blocks, &mut rx, &outputs, |v| {
         line.verdict(v, &status)
     });
+    crate::node::save_keys(&store, &mut verifier);
     // Whatever ended the loop, stop the source and the servers before reporting.
     stop.store(true, Ordering::Relaxed);
     drop(rx);
@@ -370,7 +379,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     runtime.shutdown_timeout(Duration::from_secs(2));
     result?;
     produced?;
-    Ok(line.finish(&status))
+    Ok(line.finish(&status, verifier.key_stats()))
 }
 
 /// What to count of a source's hints: `(hint, outcome, n)`.
@@ -531,7 +540,7 @@ impl StatusLine {
 
     /// Prints the summary of this run and returns the exit code: 1 if a block this run verified
     /// is invalid, else 2 if one is undecided, else 0.
-    fn finish(&self, status: &Status) -> u8 {
+    fn finish(&self, status: &Status, keys: ranger::crypto::batch::CacheStats) -> u8 {
         let s = status.snapshot();
         let now = Tally {
             valid: s.valid,
@@ -553,19 +562,21 @@ impl StatusLine {
             "blocks": self.blocks, "valid": run.valid, "invalid": run.invalid,
             "undecided": run.undecided, "transactions": run.transactions, "seconds": secs,
             "verified_height": s.verified_height, "disk_bytes": s.disk_bytes,
-            "backend": s.backend}});
+            "backend": s.backend, "key_claims": keys.claims, "key_hits": keys.hits}});
         if self.json {
             out!("{summary}");
         } else {
             out!(
-                "{} blocks, {} transactions this run: {} valid, {} invalid, {} undecided ({secs:.1}s); verified height {}, store {} bytes",
+                "{} blocks, {} transactions this run: {} valid, {} invalid, {} undecided ({secs:.1}s); verified height {}, store {} bytes; signer keys known for {} of {} claimed signers",
                 self.blocks,
                 run.transactions,
                 run.valid,
                 run.invalid,
                 run.undecided,
                 s.verified_height.unwrap_or(0),
-                s.disk_bytes
+                s.disk_bytes,
+                keys.hits,
+                keys.claims
             );
         }
         if run.invalid > 0 {

@@ -1,7 +1,7 @@
 //! `ranger run` as a real process on loopback (ports picked free by the node, read from its
 //! first lines): it serves its status, verdicts and blocks over JSON-RPC and its metrics over
 //! HTTP, answers bad requests with JSON-RPC errors and keeps serving, exits cleanly on Ctrl-C and
-//! goes on after a restart; killed with SIGKILL ten times at random moments, it loses nothing, and
+//! goes on after a restart (with the signer keys it had learnt); killed with SIGKILL ten times at random moments, it loses nothing, and
 //! its stored verdicts equal `ranger verify` over the same chain; following a council that has
 //! stopped producing, it still ends at `--blocks`.
 
@@ -336,6 +336,20 @@ fn a_node_serves_what_it_verified_and_goes_on_after_a_restart() {
         "goes on after {stopped_at}: {out}"
     );
     assert_eq!(out.lines().filter(|l| l.starts_with("block ")).count(), 3);
+    // The signer keys the first run learnt came back from the store: the restarted run checked
+    // most claimed signers against them instead of recovering each sender's first transaction.
+    let summary = out.lines().find(|l| l.contains("this run:")).unwrap();
+    let counts: Vec<u64> = summary
+        .rsplit("signer keys known for ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let [hits, claims] = counts[..] else {
+        panic!("no key counts in {summary}")
+    };
+    assert!(claims > 0 && 2 * hits > claims, "{summary}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

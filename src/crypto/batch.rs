@@ -72,6 +72,12 @@ impl PublicKey {
             address: pubkey_to_address(xy),
         })
     }
+    /// Uncompressed coordinates x || y (`from_xy`'s inverse), e.g. to keep the key on disk.
+    pub fn xy(&self) -> [u8; 64] {
+        // A key is made only by `from_xy`, which never gives the point at infinity (and all
+        // zeros, were it ever written, would not parse back as a key).
+        self.affine.xy().unwrap_or([0; 64])
+    }
     /// From a finite point; `None` at infinity.
     pub fn from_point(point: AffinePoint) -> Option<Self> {
         super::curve::point_to_xy(&point).and_then(|xy| Self::from_xy(&xy))
@@ -308,6 +314,9 @@ pub struct KeyCache {
     older: HashMap<Address, PublicKey>,
     capacity: usize,
     stats: CacheStats,
+    /// Addresses given a key since the last `take_unsaved`, while `keep_unsaved` is on (a node
+    /// writes them to its store; a cache nobody saves keeps no such list).
+    unsaved: Option<Vec<Address>>,
 }
 
 /// Keys a `KeyCache` holds by default: 917,504 (7 × 2^17), two generations of 458,752, each just
@@ -332,7 +341,31 @@ impl KeyCache {
             older: HashMap::new(),
             capacity: capacity.max(2),
             stats: CacheStats::default(),
+            unsaved: None,
         }
+    }
+
+    /// From now on, lists the addresses given a key (new, or another key than before) for
+    /// `take_unsaved`.
+    pub fn keep_unsaved(mut self) -> Self {
+        self.unsaved = Some(Vec::new());
+        self
+    }
+
+    /// The keys given since the last call (those still held), when `keep_unsaved` is on; a key
+    /// moved back from the older generation may come again (saving it twice is harmless).
+    pub fn take_unsaved(&mut self) -> Vec<(Address, PublicKey)> {
+        let Some(unsaved) = self.unsaved.as_mut() else {
+            return Vec::new();
+        };
+        let addresses = std::mem::take(unsaved);
+        addresses
+            .into_iter()
+            .filter_map(|a| {
+                let key = self.current.get(&a).or_else(|| self.older.get(&a))?;
+                Some((a, *key))
+            })
+            .collect()
     }
 
     /// Keys held.
@@ -360,6 +393,12 @@ impl KeyCache {
         Some(k)
     }
 
+    /// Every key held with the address it is held under, the most recently used generation
+    /// first (to keep the cache across runs: `KeyCache::new` and `insert` take them back).
+    pub fn entries(&self) -> impl Iterator<Item = (&Address, &PublicKey)> {
+        self.current.iter().chain(&self.older)
+    }
+
     /// Whether a key is held for `address` (without refreshing it, unlike `get`).
     pub fn contains(&self, address: &Address) -> bool {
         self.current.contains_key(address) || self.older.contains_key(address)
@@ -370,7 +409,12 @@ impl KeyCache {
         if self.current.len() >= self.capacity / 2 && !self.current.contains_key(&address) {
             self.older = std::mem::take(&mut self.current);
         }
-        self.current.insert(address, key);
+        let before = self.current.insert(address, key);
+        if let Some(unsaved) = self.unsaved.as_mut()
+            && before != Some(key)
+        {
+            unsaved.push(address);
+        }
     }
 
     /// The signer of every item, exactly as `recover_address` answers it. Items with a claimed

@@ -202,6 +202,17 @@ impl Affine {
         }
     }
 
+    /// Uncompressed coordinates x || y, big-endian (`None` at infinity): `from_xy`'s inverse.
+    pub fn xy(&self) -> Option<[u8; 64]> {
+        if self.infinity {
+            return None;
+        }
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&self.x.to_bytes());
+        out[32..].copy_from_slice(&self.y.to_bytes());
+        Some(out)
+    }
+
     /// Back to k256's type (`None` only if the coordinates left the curve: a bug of ours).
     pub fn point(&self) -> Option<AffinePoint> {
         if self.infinity {
@@ -744,6 +755,56 @@ mod tests {
         let pts: Vec<AffinePoint> = (0..1000).map(|i| if i % 2 == 0 { p } else { -p }).collect();
         let one = vec![scalar_limbs(&Scalar::from(3u64)); 1000];
         assert_eq!(msm(&ours(&pts), &one, 8), ProjectivePoint::IDENTITY);
+    }
+
+    #[test]
+    fn a_weakly_normalised_coordinate_at_or_over_p_is_the_same_point() {
+        // x = 1 is on the curve (8 is a square mod p). 1 + 4p (ZERO.negate(1) is 4p) weakly
+        // normalised is p + 1: the same x in the one non-canonical form the bucket sums' weak
+        // normalisation can leave.
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        let p = Affine::decompress(&one, false).unwrap();
+        let over = Affine {
+            x: (FieldElement::ONE + FieldElement::ZERO.negate(1)).normalize_weak(),
+            ..p
+        };
+        assert_eq!(over, p);
+        assert_eq!(over.point(), p.point());
+        assert_eq!(over.xy(), p.xy());
+        assert!(matches!(classify(&over, &p).0, Step::Tangent));
+        assert!(matches!(classify(&p, &over).0, Step::Tangent));
+        assert!(matches!(classify(&over, &p.neg()).0, Step::Infinity));
+        let (step, denominator) = classify(&over, &p);
+        let inv = Option::<FieldElement>::from(denominator.invert()).unwrap();
+        let doubled = ProjectivePoint::from(p.point().unwrap()).double();
+        assert_eq!(
+            apply(step, &over, &p, &inv).point(),
+            Some(doubled.to_affine())
+        );
+        assert_eq!(
+            ProjectivePoint::from(over.endomorphism().point().unwrap()),
+            ProjectivePoint::from(p.point().unwrap()) * endo().lambda
+        );
+        // In the bucket sums, beside its canonical twin and both negations.
+        let points: Vec<Affine> = (0..1200)
+            .map(|i| match i % 4 {
+                0 => over,
+                1 => p,
+                2 => over.neg(),
+                _ => p.neg(),
+            })
+            .collect();
+        let scalars: Vec<Scalar> = (0..1200u64).map(|i| Scalar::from(i % 5 + 1)).collect();
+        let limbs: Vec<[u64; 4]> = scalars.iter().map(scalar_limbs).collect();
+        let expected = scalars
+            .iter()
+            .enumerate()
+            .fold(ProjectivePoint::IDENTITY, |acc, (i, s)| {
+                let q = ProjectivePoint::from(p.point().unwrap()) * s;
+                if i % 4 < 2 { acc + q } else { acc - q }
+            });
+        assert_eq!(msm(&points, &limbs, 8), expected);
     }
 
     #[test]

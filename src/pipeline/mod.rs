@@ -557,6 +557,12 @@ impl Verifier {
             .unwrap_or_default()
     }
 
+    /// The signer keys learnt since the last call, when the key cache handed to the builder
+    /// keeps them (`KeyCache::keep_unsaved`): what a node adds to its store.
+    pub fn take_unsaved_keys(&mut self) -> Vec<(Address, crate::crypto::batch::PublicKey)> {
+        self.known.keys.take_unsaved()
+    }
+
     /// A verifier with the same context and keys that starts again from the anchor, without the
     /// state replay (benchmarks that verify one chain many times; build a new verifier to replay
     /// again from genesis). The signer keys and seal predictions it has learnt come along: they

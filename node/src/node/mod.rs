@@ -13,7 +13,7 @@ use crate::store::{ConflictEvidence, Store, StoredBlock, VerdictRecord};
 use anyhow::{Result, bail};
 use ranger::pipeline::{Input, SourceReceipts, Verdict, Verifier};
 use status::Status;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc};
 
 /// Blocks that close a window: one store commit per window, and at most this many verdicts
@@ -25,6 +25,35 @@ const WINDOW_BLOCKS: usize = 64;
 /// 29,000–29,700 tx/s where 8 MiB windows made 24,200–27,500 (200 blocks, one machine, one
 /// session), for about 40 MB more peak memory.
 const WINDOW_BYTES: usize = 32 << 20;
+
+/// How often the signer keys the verifier learnt are added to the store while it runs (and once
+/// more when it stops): a node killed in between restarts with the keys of the last save, and
+/// recovers the first transaction of any sender it met since.
+const KEYS_SAVE_EVERY: Duration = Duration::from_secs(60);
+
+/// Adds the signer keys the verifier learnt since the last save to the store; when the table
+/// has grown past twice the cache's bound (keys the cache has since dropped), rewrites it with
+/// what the cache holds. A failure is logged, not raised: the keys are a cache, and the blocks
+/// and verdicts were committed without them.
+pub fn save_keys(store: &Store, verifier: &mut Verifier) {
+    let started = Instant::now();
+    let fresh = verifier.take_unsaved_keys();
+    let saved = store.add_keys(&fresh).and_then(|held| {
+        if held > 2 * ranger::crypto::batch::DEFAULT_KEY_CACHE as u64 {
+            store.replace_keys(verifier.key_cache())
+        } else {
+            Ok(held)
+        }
+    });
+    match saved {
+        Ok(held) => {
+            tracing::debug!(target: "ranger::node", added = fresh.len(), held, ms = started.elapsed().as_millis() as u64, "signer keys saved")
+        }
+        Err(e) => {
+            tracing::warn!(target: "ranger::node", "cannot save the signer keys (the next start recovers them again): {e}")
+        }
+    }
+}
 
 /// Where the verifying side reports to.
 #[derive(Debug)]
@@ -57,6 +86,7 @@ pub fn verify_loop(
     mut on_verdict: impl FnMut(&VerdictRecord),
 ) -> Result<()> {
     let mut tally = out.status.tally();
+    let mut keys_saved = Instant::now();
     let done = |next: u64| last.is_some_and(|l| next > l);
     while !done(next) {
         let Some(first) = events.blocking_recv() else {
@@ -147,6 +177,10 @@ pub fn verify_loop(
         out.metrics
             .commit_seconds
             .observe(commit_started.elapsed().as_secs_f64());
+        if keys_saved.elapsed() >= KEYS_SAVE_EVERY {
+            save_keys(out.store, verifier);
+            keys_saved = Instant::now();
+        }
         if let Some(rep) = out.reporting {
             for (b, report) in stored.iter().zip(&reports) {
                 rep.judged(b.number, &b.raw, report);

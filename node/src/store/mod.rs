@@ -15,9 +15,10 @@ pub mod record;
 
 use crate::node::status::Tally;
 use alloy_primitives::{Address, B256, U256};
+use ranger::crypto::batch::{KeyCache, PublicKey};
 use ranger::pipeline::{Checkpoint, Resume};
 use ranger::state::Account;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
 
 pub use record::VerdictRecord;
@@ -32,6 +33,11 @@ const VERDICTS: TableDefinition<u64, &[u8]> = TableDefinition::new("verdicts");
 const ACCOUNTS: TableDefinition<&[u8; 20], &[u8; 40]> = TableDefinition::new("accounts");
 /// Block number → JSON list of the other blocks sources gave for that number (evidence).
 const CONFLICTS: TableDefinition<u64, &[u8]> = TableDefinition::new("conflicts");
+/// Address → the signer key the verifier held for it (x ‖ y, 64 bytes): its key cache, kept so
+/// that a restarted node verifies known senders against their keys from its first window
+/// instead of recovering each one's first transaction again. Only ever a hint: a key that does
+/// not parse is skipped, and a wrong one costs a recovery, never a verdict.
+const KEYS: TableDefinition<&[u8; 20], &[u8; 64]> = TableDefinition::new("keys");
 
 const META_CHAIN: &str = "chain";
 const META_CHECKPOINT: &str = "checkpoint";
@@ -140,6 +146,7 @@ impl Store {
             tx.open_table(VERDICTS)?;
             tx.open_table(ACCOUNTS)?;
             tx.open_table(CONFLICTS)?;
+            tx.open_table(KEYS)?;
             tx.open_table(ledger::REPORTS)?;
             tx.open_table(ledger::WITNESSES)?;
             tx.open_table(ledger::COMMITMENTS)?;
@@ -215,6 +222,55 @@ impl Store {
             let mut meta = tx.open_table(META)?;
             meta.insert(META_CHECKPOINT, json(&saved)?.as_slice())?;
             Ok(())
+        })
+    }
+
+    /// Adds (or replaces) signer keys by address, in one transaction; returns how many the store
+    /// then holds.
+    pub fn add_keys(&self, keys: &[(Address, PublicKey)]) -> Result<u64, StoreError> {
+        let mut held = 0;
+        self.write(|tx| {
+            let mut t = tx.open_table(KEYS)?;
+            for (address, key) in keys {
+                t.insert(&address.0.0, &key.xy())?;
+            }
+            held = t.len()?;
+            Ok(())
+        })?;
+        Ok(held)
+    }
+
+    /// Replaces the kept signer keys by what `keys` holds, in one transaction: how a node keeps
+    /// the table near its cache's bound. Returns how many.
+    pub fn replace_keys(&self, keys: &KeyCache) -> Result<u64, StoreError> {
+        let mut saved = 0;
+        self.write(|tx| {
+            tx.delete_table(KEYS)?;
+            let mut t = tx.open_table(KEYS)?;
+            for (address, key) in keys.entries() {
+                t.insert(&address.0.0, &key.xy())?;
+                saved += 1;
+            }
+            Ok(())
+        })?;
+        Ok(saved)
+    }
+
+    /// The kept signer keys in a cache of `capacity` keys, and how many entries did not parse as
+    /// a key (skipped: the cache is a hint, and its keys are checked like any claim).
+    pub fn keys(&self, capacity: usize) -> Result<(KeyCache, usize), StoreError> {
+        self.read(|tx| {
+            let t = tx.open_table(KEYS)?;
+            let mut cache = KeyCache::new(capacity);
+            let mut skipped = 0;
+            for entry in t.iter()? {
+                let (k, v) = entry?;
+                match PublicKey::from_xy(v.value()) {
+                    Some(key) => cache.insert(Address::from(*k.value()), key),
+                    None => skipped += 1,
+                }
+            }
+            Ok((cache, skipped))
         })
     }
 
@@ -450,6 +506,62 @@ mod tests {
             [0xc1, 7],
             "the first versions stay"
         );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn signer_keys_are_kept_replaced_and_a_damaged_one_skipped() {
+        let dir = std::env::temp_dir().join(format!("ranger-store-keys-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let id = ChainId {
+            chain_id: 1,
+            genesis: alloy_primitives::B256::ZERO,
+        };
+        let store = Store::open(&dir, id).unwrap();
+        let key = |seed: u64| {
+            let signer = ranger::crypto::secp::SigningKey::from_seed(9, seed);
+            PublicKey::from_xy(&signer.public_key()).unwrap()
+        };
+        let mut cache = KeyCache::new(16);
+        for seed in 0..5 {
+            cache.insert(key(seed).address(), key(seed));
+        }
+        // A key held under an address that is not its own (a claim it was learnt for) stays so.
+        let claimed = Address::repeat_byte(0x77);
+        cache.insert(claimed, key(9));
+        assert_eq!(store.replace_keys(&cache).unwrap(), 6);
+        drop(store);
+        let store = Store::open(&dir, id).unwrap();
+        let (mut back, skipped) = store.keys(16).unwrap();
+        assert_eq!((back.len(), skipped), (6, 0));
+        for seed in 0..5 {
+            assert_eq!(back.get(&key(seed).address()), Some(key(seed)));
+        }
+        assert_eq!(back.get(&claimed), Some(key(9)));
+
+        // Keys learnt later are added; a replacement leaves only what the cache holds; an entry
+        // that is not a point is skipped on loading.
+        let mut learning = KeyCache::new(16).keep_unsaved();
+        learning.insert(key(1).address(), key(1));
+        learning.insert(key(7).address(), key(7));
+        learning.insert(key(7).address(), key(7));
+        let fresh = learning.take_unsaved();
+        assert_eq!(fresh.len(), 2, "the same key again is nothing new");
+        assert_eq!(store.add_keys(&fresh).unwrap(), 7);
+        assert!(learning.take_unsaved().is_empty());
+        let mut fewer = KeyCache::new(16);
+        fewer.insert(key(1).address(), key(1));
+        assert_eq!(store.replace_keys(&fewer).unwrap(), 1);
+        store
+            .write(|tx| {
+                tx.open_table(KEYS)?.insert(&[0x11; 20], &[0x22; 64])?;
+                Ok(())
+            })
+            .unwrap();
+        let (back, skipped) = store.keys(16).unwrap();
+        assert_eq!((back.len(), skipped), (1, 1));
+        assert!(back.contains(&key(1).address()));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
