@@ -27,8 +27,10 @@
 //! halves of about 128 bits, so the whole sum runs over 128-bit digits. If every item holds,
 //! the sum is O. **Soundness:** if some term T_j = R_j − u1_j·G − u2_j·K_j is not O, then for
 //! any fixed values of the other weights at most one residue of a_j mod n (the group has prime
-//! order n) makes the sum O; a_j is uniform on 2^128 values (zero replaced by one), so a false batch passes with probability at most 2^-127,
-//! per check, whatever the items (the weights are drawn after the items are fixed).
+//! order n) makes the sum O; a_j is uniform on 2^128 values (zero replaced by one), so a false
+//! batch passes with probability at most 2^-127, per check, whatever the items (the weights are
+//! drawn after the items are fixed). A sum that could not be computed (`None`: a point off the
+//! curve, a bug of ours) is a failed check, so its items are recovered.
 //!
 //! **Finding the bad items.** When the equation fails, the batch is halved and each half checked
 //! with fresh weights, down to a few items, which are checked alone (R = u1·G + u2·K, no weights).
@@ -130,7 +132,7 @@ pub fn fresh_weights(n: usize) -> Option<Vec<u128>> {
 fn equation_holds(items: &[&Prepared], weights: &[u128]) -> bool {
     let mut g_scalar = Scalar::ZERO;
     let mut key_index: HashMap<Address, usize> = HashMap::new();
-    let mut key_points: Vec<Affine> = vec![Affine::of(&AffinePoint::GENERATOR)];
+    let mut key_points: Vec<Affine> = vec![Affine::generator()];
     let mut key_scalars: Vec<Scalar> = vec![Scalar::ZERO];
     for (p, &a) in items.iter().zip(weights) {
         let a = Scalar::from(a);
@@ -144,7 +146,7 @@ fn equation_holds(items: &[&Prepared], weights: &[u128]) -> bool {
     }
     key_scalars[0] = g_scalar;
     let r_points: Vec<Affine> = items.iter().map(|p| p.r_point).collect();
-    msm_split(&r_points, weights, &key_points, &key_scalars) == ProjectivePoint::IDENTITY
+    msm_split(&r_points, weights, &key_points, &key_scalars) == Some(ProjectivePoint::IDENTITY)
 }
 
 /// One item alone: R = u1·G + u2·K.
@@ -321,10 +323,9 @@ pub struct KeyCache {
 
 /// Keys a `KeyCache` holds by default: 917,504 (7 × 2^17), two generations of 458,752, each just
 /// within the 7/8 load of a 2^19-slot table, so neither table doubles to 2^20 slots (half of
-/// them empty) as it would at 2^19 keys. A key and its address take 136 bytes
-/// (`default_key_cache_fits_its_tables` keeps both there); filling the cache three times over
-/// grew a test program's resident set by 171 MiB, where 2^20 keys with a k256 point kept beside
-/// each took 494 MiB.
+/// them empty) as it would at 2^19 keys. A slot is a key and its address (136 bytes) and one
+/// control byte, so the two full tables take 2 × 2^19 × 137 bytes, 137 MiB
+/// (`default_key_cache_fits_its_tables` checks the entry size and the table bound).
 pub const DEFAULT_KEY_CACHE: usize = 7 << 17;
 
 impl Default for KeyCache {
@@ -366,6 +367,11 @@ impl KeyCache {
                 Some((a, *key))
             })
             .collect()
+    }
+
+    /// The most keys it holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Keys held.

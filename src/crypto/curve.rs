@@ -149,18 +149,30 @@ impl Affine {
     /// From uncompressed coordinates x || y (big-endian), when both are below p and the point is
     /// on the curve (y² = x³ + 7).
     pub fn from_xy(xy: &[u8; 64]) -> Option<Affine> {
-        let mut x = [0u8; 32];
-        let mut y = [0u8; 32];
-        x.copy_from_slice(&xy[..32]);
-        y.copy_from_slice(&xy[32..]);
-        let x: FieldElement = Option::from(FieldElement::from_bytes(&FieldBytes::from(x)))?;
-        let y: FieldElement = Option::from(FieldElement::from_bytes(&FieldBytes::from(y)))?;
-        let rhs = (x.square() * x + FieldElement::from(7u64)).normalize();
-        (y.square().normalize() == rhs).then_some(Affine {
-            x,
-            y,
+        let p = Affine::below_p(xy)?;
+        let rhs = (p.x.square() * p.x + FieldElement::from(7u64)).normalize();
+        (p.y.square().normalize() == rhs).then_some(p)
+    }
+
+    /// The coordinates x || y when both are below p, not checked to be on the curve (for
+    /// libsecp256k1's output, which is).
+    fn below_p(xy: &[u8; 64]) -> Option<Affine> {
+        let coordinate = |at: usize| -> Option<FieldElement> {
+            let mut c = [0u8; 32];
+            c.copy_from_slice(&xy[at..at + 32]);
+            Option::from(FieldElement::from_bytes(&FieldBytes::from(c)))
+        };
+        Some(Affine {
+            x: coordinate(0)?,
+            y: coordinate(32)?,
             infinity: false,
         })
+    }
+
+    /// The generator G, made once.
+    pub fn generator() -> Affine {
+        static G: std::sync::OnceLock<Affine> = std::sync::OnceLock::new();
+        *G.get_or_init(|| Affine::of(&AffinePoint::GENERATOR))
     }
 
     /// The point with x-coordinate `x` (big-endian, below p) and the given y parity, when one
@@ -178,7 +190,8 @@ impl Affine {
         let full = key.serialize_uncompressed();
         let mut xy = [0u8; 64];
         xy.copy_from_slice(&full[1..]);
-        Affine::from_xy(&xy)
+        // libsecp256k1 parsed the point, so it is on the curve: no second check here.
+        Affine::below_p(&xy)
     }
 
     /// From k256's type (the identity is the point at infinity).
@@ -408,10 +421,12 @@ fn window_bits(n: usize, bits: usize, affine: bool) -> usize {
 /// (`window_affine`).
 ///
 /// Variable-time in the scalars: it is only fed public data and the verifier's own weights.
-pub fn msm(points: &[Affine], scalars: &[[u64; 4]], bits: usize) -> ProjectivePoint {
+/// `None` only if a point's coordinates left the curve (a bug of ours), so that such a sum is
+/// never taken for a result.
+pub fn msm(points: &[Affine], scalars: &[[u64; 4]], bits: usize) -> Option<ProjectivePoint> {
     let n = points.len().min(scalars.len());
     if n == 0 {
-        return ProjectivePoint::IDENTITY;
+        return Some(ProjectivePoint::IDENTITY);
     }
     let points = &points[..n];
     let bits = bits.min(256);
@@ -419,13 +434,10 @@ pub fn msm(points: &[Affine], scalars: &[[u64; 4]], bits: usize) -> ProjectivePo
     // k256's points for the projective buckets: below the affine threshold, or once a window
     // has fallen back (a bug of ours, see `window_affine`).
     let projective = std::sync::OnceLock::new();
-    let projective = || -> &Vec<AffinePoint> {
-        projective.get_or_init(|| {
-            points
-                .iter()
-                .map(|p| p.point().unwrap_or(AffinePoint::IDENTITY))
-                .collect()
-        })
+    let projective = || -> Option<&Vec<AffinePoint>> {
+        projective
+            .get_or_init(|| points.iter().map(Affine::point).collect::<Option<Vec<_>>>())
+            .as_ref()
     };
     let w = window_bits(n, bits, affine);
     let windows = bits / w + 1;
@@ -444,24 +456,24 @@ pub fn msm(points: &[Affine], scalars: &[[u64; 4]], bits: usize) -> ProjectivePo
             digits[j * n + i] = d as i32;
         }
     }
-    let sums: Vec<ProjectivePoint> = (0..windows)
+    let sums: Option<Vec<ProjectivePoint>> = (0..windows)
         .into_par_iter()
         .map(|j| {
             let d = &digits[j * n..(j + 1) * n];
             affine
                 .then(|| window_affine(points, d, half as usize))
                 .flatten()
-                .unwrap_or_else(|| window_projective(projective(), d, half as usize))
+                .or_else(|| Some(window_projective(projective()?, d, half as usize)))
         })
         .collect();
     let mut acc = ProjectivePoint::IDENTITY;
-    for s in sums.iter().rev() {
+    for s in sums?.iter().rev() {
         for _ in 0..w {
             acc = acc.double();
         }
         acc += s;
     }
-    acc
+    Some(acc)
 }
 
 /// λ, a cube root of unity mod n, and β, one mod p: λ·(x, y) = (β·x, y) for every point (the
@@ -560,13 +572,13 @@ fn max_bits(limbs: &[[u64; 4]]) -> usize {
 /// bits and the others are full-width: each full scalar is split by the endomorphism
 /// (k·P = k1·P + k2·λP, both halves of about 128 bits, a negative half negating its point), so
 /// the whole sum is one bucket-method sum over 128-bit digits instead of a 128-bit sum beside a
-/// 256-bit one.
+/// 256-bit one. `None` as for `msm`.
 pub fn msm_split(
     short_points: &[Affine],
     short: &[u128],
     points: &[Affine],
     scalars: &[Scalar],
-) -> ProjectivePoint {
+) -> Option<ProjectivePoint> {
     let n = short_points.len().min(short.len());
     let m = points.len().min(scalars.len());
     let mut all_points = Vec::with_capacity(n + 2 * m);
@@ -629,7 +641,7 @@ mod tests {
             let limbs: Vec<[u64; 4]> = scalars.iter().map(scalar_limbs).collect();
             assert_eq!(
                 msm(&ours(&points), &limbs, 256),
-                naive(&points, &scalars),
+                Some(naive(&points, &scalars)),
                 "n = {n}"
             );
             // Short scalars use fewer windows.
@@ -637,13 +649,16 @@ mod tests {
                 .map(|i| Scalar::from(u128::MAX - i as u128))
                 .collect();
             let sl: Vec<[u64; 4]> = short.iter().map(scalar_limbs).collect();
-            assert_eq!(msm(&ours(&points), &sl, 128), naive(&points, &short));
+            assert_eq!(msm(&ours(&points), &sl, 128), Some(naive(&points, &short)));
         }
         // n − 1 as a scalar (every digit at its extreme) and the identity among the points.
         let m1 = -Scalar::ONE;
         let pts = [AffinePoint::GENERATOR, AffinePoint::IDENTITY];
         let sc = [scalar_limbs(&m1), scalar_limbs(&m1)];
-        assert_eq!(msm(&ours(&pts), &sc, 256), -ProjectivePoint::GENERATOR);
+        assert_eq!(
+            msm(&ours(&pts), &sc, 256),
+            Some(-ProjectivePoint::GENERATOR)
+        );
     }
 
     #[test]
@@ -722,7 +737,7 @@ mod tests {
             let short_scalars: Vec<Scalar> = short.iter().map(|&a| Scalar::from(a)).collect();
             assert_eq!(
                 msm_split(&ours(&short_points), &short, &ours(&points), &scalars),
-                naive(&short_points, &short_scalars) + naive(&points, &scalars),
+                Some(naive(&short_points, &short_scalars) + naive(&points, &scalars)),
                 "n = {n}, m = {m}"
             );
         }
@@ -749,12 +764,35 @@ mod tests {
             scalars.push(Scalar::from((i % 4) as u64 + 1) + Scalar::from(1u64 << 40));
         }
         let limbs: Vec<[u64; 4]> = scalars.iter().map(scalar_limbs).collect();
-        assert_eq!(msm(&ours(&points), &limbs, 64), naive(&points, &scalars));
+        assert_eq!(
+            msm(&ours(&points), &limbs, 64),
+            Some(naive(&points, &scalars))
+        );
         // Equal scalars on P and −P in one bucket cancel to infinity.
         let p = base[2];
         let pts: Vec<AffinePoint> = (0..1000).map(|i| if i % 2 == 0 { p } else { -p }).collect();
         let one = vec![scalar_limbs(&Scalar::from(3u64)); 1000];
-        assert_eq!(msm(&ours(&pts), &one, 8), ProjectivePoint::IDENTITY);
+        assert_eq!(msm(&ours(&pts), &one, 8), Some(ProjectivePoint::IDENTITY));
+    }
+
+    #[test]
+    fn a_point_off_the_curve_gives_no_sum() {
+        // Only a bug of ours could make one (every constructor checks or keeps the curve), but
+        // were it to happen, the sum is refused rather than computed without the point.
+        let off = Affine {
+            x: FieldElement::ONE,
+            y: FieldElement::ONE,
+            infinity: false,
+        };
+        let g = Affine::generator();
+        let one = scalar_limbs(&Scalar::ONE);
+        assert_eq!(msm(&[g, off], &[one, one], 8), None);
+        let many: Vec<Affine> = (0..AFFINE_MIN_POINTS + 1)
+            .map(|i| if i == 7 { off } else { g })
+            .collect();
+        assert_eq!(msm(&many, &vec![one; many.len()], 8), None);
+        assert_eq!(msm_split(&[off], &[1], &[g], &[Scalar::ONE]), None);
+        assert_eq!(msm(&[g], &[one], 8), Some(ProjectivePoint::GENERATOR));
     }
 
     #[test]
@@ -804,7 +842,7 @@ mod tests {
                 let q = ProjectivePoint::from(p.point().unwrap()) * s;
                 if i % 4 < 2 { acc + q } else { acc - q }
             });
-        assert_eq!(msm(&points, &limbs, 8), expected);
+        assert_eq!(msm(&points, &limbs, 8), Some(expected));
     }
 
     #[test]
