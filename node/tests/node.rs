@@ -1,9 +1,9 @@
 //! `ranger run` as a real process on loopback (ports picked free by the node, read from its
 //! first lines): it serves its status, verdicts and blocks over JSON-RPC and its metrics over
 //! HTTP, answers bad requests with JSON-RPC errors and keeps serving, exits cleanly on Ctrl-C and
-//! goes on after a restart (with the signer keys it had learnt); killed with SIGKILL ten times at random moments, it loses nothing, and
-//! its stored verdicts equal `ranger verify` over the same chain; following a council that has
-//! stopped producing, it still ends at `--blocks`.
+//! goes on after a restart (with the signer keys it had learnt); killed with SIGKILL ten times at
+//! random moments, it loses nothing, and its stored verdicts equal `ranger verify` over the same
+//! chain; following a council that has stopped producing, it still ends at `--blocks`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly on any error
 

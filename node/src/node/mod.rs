@@ -39,7 +39,7 @@ pub fn save_keys(store: &Store, verifier: &mut Verifier) {
     let started = Instant::now();
     let fresh = verifier.take_unsaved_keys();
     let saved = store.add_keys(&fresh).and_then(|held| {
-        if held > 2 * ranger::crypto::batch::DEFAULT_KEY_CACHE as u64 {
+        if held > 2 * verifier.key_cache().capacity() as u64 {
             store.replace_keys(verifier.key_cache())
         } else {
             Ok(held)

@@ -228,8 +228,26 @@ impl Store {
     /// Adds (or replaces) signer keys by address, in one transaction; returns how many the store
     /// then holds.
     pub fn add_keys(&self, keys: &[(Address, PublicKey)]) -> Result<u64, StoreError> {
+        self.put_keys(false, keys.iter().map(|(a, k)| (a, k)))
+    }
+
+    /// Replaces the kept signer keys by what `keys` holds, in one transaction: how a node keeps
+    /// the table near its cache's bound. Returns how many.
+    pub fn replace_keys(&self, keys: &KeyCache) -> Result<u64, StoreError> {
+        self.put_keys(true, keys.entries())
+    }
+
+    /// Writes `keys` (after emptying the table, if `replace`); returns how many it then holds.
+    fn put_keys<'k>(
+        &self,
+        replace: bool,
+        keys: impl Iterator<Item = (&'k Address, &'k PublicKey)>,
+    ) -> Result<u64, StoreError> {
         let mut held = 0;
         self.write(|tx| {
+            if replace {
+                tx.delete_table(KEYS)?;
+            }
             let mut t = tx.open_table(KEYS)?;
             for (address, key) in keys {
                 t.insert(&address.0.0, &key.xy())?;
@@ -238,22 +256,6 @@ impl Store {
             Ok(())
         })?;
         Ok(held)
-    }
-
-    /// Replaces the kept signer keys by what `keys` holds, in one transaction: how a node keeps
-    /// the table near its cache's bound. Returns how many.
-    pub fn replace_keys(&self, keys: &KeyCache) -> Result<u64, StoreError> {
-        let mut saved = 0;
-        self.write(|tx| {
-            tx.delete_table(KEYS)?;
-            let mut t = tx.open_table(KEYS)?;
-            for (address, key) in keys.entries() {
-                t.insert(&address.0.0, &key.xy())?;
-                saved += 1;
-            }
-            Ok(())
-        })?;
-        Ok(saved)
     }
 
     /// The kept signer keys in a cache of `capacity` keys, and how many entries did not parse as
